@@ -1,0 +1,92 @@
+package dev.fanout.work;
+
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+
+import dev.fanout.engine.RejectedItemException;
+
+/** Binds payloads to handler input types, turning Jackson's errors into short rejection reasons. */
+final class Payloads {
+
+    private final ObjectMapper mapper;
+
+    Payloads(ObjectMapper mapper) {
+        this.mapper = mapper;
+    }
+
+    <T> T bind(WorkItem item, Class<T> type) {
+        ObjectReader reader = mapper.readerFor(type)
+                .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .with(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        try {
+            T value = reader.treeToValue(item.payload(), type);
+            if (value == null) {
+                throw new RejectedItemException(prefix(item) + "is missing");
+            }
+            return value;
+        } catch (JsonProcessingException e) {
+            throw new RejectedItemException(prefix(item) + reason(e), e);
+        } catch (IllegalArgumentException e) {
+            // a record's compact constructor validating its input
+            throw new RejectedItemException(prefix(item) + e.getMessage(), e);
+        }
+    }
+
+    private static String prefix(WorkItem item) {
+        return "payload of '" + item.type() + "' item ";
+    }
+
+    private static String reason(JsonProcessingException e) {
+        if (e instanceof UnrecognizedPropertyException unknown) {
+            return "has unknown field '" + unknown.getPropertyName() + "'";
+        }
+        if (e instanceof InvalidFormatException invalid) {
+            return "field '" + path(invalid) + "' cannot be " + invalid.getValue();
+        }
+        if (e instanceof MismatchedInputException mismatch && !mismatch.getPath().isEmpty()) {
+            return "field '" + path(mismatch) + "' must be " + describe(mismatch.getTargetType());
+        }
+        if (e instanceof MismatchedInputException mismatch) {
+            return "must be " + describe(mismatch.getTargetType());
+        }
+        if (e.getCause() instanceof IllegalArgumentException invalid) {
+            return invalid.getMessage();
+        }
+        return "is malformed: " + e.getOriginalMessage();
+    }
+
+    private static String path(MismatchedInputException e) {
+        return e.getPath().stream()
+                .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+                .collect(Collectors.joining("."));
+    }
+
+    private static String describe(Class<?> type) {
+        if (type == null) {
+            return "of another type";
+        }
+        if (type == String.class) {
+            return "a string";
+        }
+        if (Number.class.isAssignableFrom(type) || type == int.class || type == long.class || type == double.class) {
+            return "a number";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "a boolean";
+        }
+        if (java.util.Map.class.isAssignableFrom(type)) {
+            return "an object";
+        }
+        if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
+            return "an array";
+        }
+        return "an object";
+    }
+}

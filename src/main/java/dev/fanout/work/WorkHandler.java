@@ -1,0 +1,27 @@
+package dev.fanout.work;
+
+/**
+ * What one item of a type does, blocking: return the output (any value Jackson can write) or throw.
+ * Blocking I/O is fine: each item runs on its own virtual thread.
+ * <p>
+ * A handler is a CDI bean named by the item type it serves:
+ *
+ * <pre>
+ * &#64;ApplicationScoped
+ * &#64;Named("geocode")
+ * public class GeocodeHandler implements WorkHandler {
+ *     public Object handle(WorkContext context) throws Exception {
+ *         Address address = context.payload(Address.class); // malformed payload: rejected
+ *         return geocoder.lookup(address, context.remaining()); // pass the time left on
+ *     }
+ * }
+ * </pre>
+ *
+ * Throw {@link dev.fanout.engine.NonRetryableException} for a permanent failure and
+ * {@link dev.fanout.engine.RejectedItemException} for a malformed item; any other exception is retryable.
+ */
+@FunctionalInterface
+public interface WorkHandler {
+
+    Object handle(WorkContext context) throws Exception;
+}

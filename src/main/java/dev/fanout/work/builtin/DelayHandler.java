@@ -1,0 +1,54 @@
+package dev.fanout.work.builtin;
+
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+
+import dev.fanout.engine.NonRetryableException;
+import dev.fanout.engine.RejectedItemException;
+import dev.fanout.work.WorkContext;
+import dev.fanout.work.WorkHandler;
+
+/**
+ * The built-in {@code delay} type: waits {@code millis}, then fails with probability {@code failRate}
+ * (retryable, or permanent with {@code permanent: true}). For load tests of a deployed stack and for
+ * the benchmarks: it is simulated I/O that parks its virtual thread and honours cancellation.
+ *
+ * <pre>{"type": "delay", "payload": {"millis": 20, "failRate": 0.1}}  ->  {"sleptMillis": 20}</pre>
+ */
+public final class DelayHandler implements WorkHandler {
+
+    public static final String TYPE = "delay";
+
+    private final Duration maxDelay;
+
+    public DelayHandler(Duration maxDelay) {
+        this.maxDelay = maxDelay;
+    }
+
+    public record Input(Long millis, Double failRate, Boolean permanent) {
+    }
+
+    public record Output(long sleptMillis) {
+    }
+
+    @Override
+    public Object handle(WorkContext context) throws InterruptedException {
+        Input input = context.payload(Input.class);
+        long millis = input.millis() == null ? 0 : input.millis();
+        double failRate = input.failRate() == null ? 0 : input.failRate();
+        if (millis < 0 || millis > maxDelay.toMillis()) {
+            throw new RejectedItemException("field 'millis' must be between 0 and " + maxDelay.toMillis() + ", was " + millis);
+        }
+        if (!(failRate >= 0 && failRate <= 1)) {
+            throw new RejectedItemException("field 'failRate' must be between 0 and 1, was " + failRate);
+        }
+        Thread.sleep(millis);
+        if (failRate > 0 && ThreadLocalRandom.current().nextDouble() < failRate) {
+            if (Boolean.TRUE.equals(input.permanent())) {
+                throw new NonRetryableException("delay: injected permanent failure");
+            }
+            throw new IllegalStateException("delay: injected failure");
+        }
+        return new Output(millis);
+    }
+}
