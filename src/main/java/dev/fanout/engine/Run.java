@@ -88,7 +88,7 @@ final class Run<I, R> {
         try {
             queueGroupHeads();
             interrupted = dispatch();
-            abandoned = active;
+            abandoned = cancelledButRunning();
         } finally {
             lock.unlock();
             unsubscribe.run();
@@ -351,6 +351,17 @@ final class Run<I, R> {
             }
         }
         return interrupted;
+    }
+
+    /** Items that were cancelled but whose handler has not returned (an item just finishing is not one). */
+    private int cancelledButRunning() {
+        int count = 0;
+        for (Worker worker : holding) {
+            if (worker != null && worker.cancellation.isCancelled()) {
+                count++;
+            }
+        }
+        return count;
     }
 
     private void wake() {

@@ -100,7 +100,7 @@ public final class WorkHandlers {
             return add(type, new Blocking(Objects.requireNonNull(handler, "handler")));
         }
 
-        public Builder register(String type, AsyncWorkHandler handler) {
+        public Builder registerAsync(String type, AsyncWorkHandler handler) {
             return add(type, new Async(Objects.requireNonNull(handler, "handler")));
         }
 

@@ -1,0 +1,27 @@
+package dev.fanout.fanin;
+
+import java.util.List;
+
+/**
+ * What became of the messages handed to a {@link ResultsSink}, by index, and the figures of the
+ * sending.
+ *
+ * @param failures    for each message, null if it is durably on the queue, else why not
+ * @param requests    SendMessageBatch calls made
+ * @param retries     calls that resent entries after a failure or a throttle
+ * @param throttled   calls or entries refused for throttling
+ */
+public record Delivery(List<String> failures, int requests, int retries, int throttled) {
+
+    public Delivery {
+        failures = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(failures));
+    }
+
+    public boolean delivered(int index) {
+        return failures.get(index) == null;
+    }
+
+    public int deliveredCount() {
+        return (int) failures.stream().filter(f -> f == null).count();
+    }
+}

@@ -1,0 +1,300 @@
+package dev.fanout.fanin;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+import dev.fanout.engine.Deadline;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchResultEntry;
+
+/**
+ * Sends results to an SQS queue with SendMessageBatch: at most 10 entries and {@code maxBatchBytes} per
+ * request, batches in parallel (one after another for a FIFO queue, to keep each group's order).
+ * <p>
+ * A message counts as delivered only when SQS lists it under {@code Successful}. Entries listed under
+ * {@code Failed} (even in an HTTP 200 answer), throttled calls, 5xx answers and network errors are
+ * retried with capped exponential backoff and full jitter, while attempts and the deadline allow.
+ * Entries SQS refuses as the sender's fault are not retried. The sink never throws: what it could not
+ * deliver it reports, and the caller hands those records back to SQS.
+ * <p>
+ * The client should make one attempt per call (the sink does the retrying, within the deadline).
+ */
+public final class SqsResultsSink implements ResultsSink {
+
+    /** SQS's own limits: entries per SendMessageBatch, and bytes per message and per batch (since 2025-08). */
+    public static final int MAX_ENTRIES = 10;
+    public static final int SQS_MAX_BYTES = 1_048_576;
+
+    /**
+     * @param queueUrl        the results queue; a URL ending in {@code .fifo} means a FIFO queue
+     * @param maxMessageBytes largest message, at most 1 MiB
+     * @param maxBatchBytes   largest SendMessageBatch payload, at most 1 MiB
+     * @param sendConcurrency batches in flight at once (standard queues)
+     * @param maxAttempts     attempts per entry, first one included
+     * @param backoffBase     first backoff ceiling; doubles per attempt
+     * @param backoffCap      largest backoff ceiling
+     * @param minCallTime     no call is started with less time than this left
+     */
+    public record Settings(String queueUrl, int maxMessageBytes, int maxBatchBytes, int sendConcurrency,
+            int maxAttempts, Duration backoffBase, Duration backoffCap, Duration minCallTime) {
+
+        public Settings {
+            Objects.requireNonNull(queueUrl, "queueUrl");
+            if (queueUrl.isBlank()) {
+                throw new IllegalArgumentException("the results queue URL is empty: set RESULTS_QUEUE_URL");
+            }
+            check("maxMessageBytes", maxMessageBytes, 1, SQS_MAX_BYTES);
+            check("maxBatchBytes", maxBatchBytes, maxMessageBytes, SQS_MAX_BYTES);
+            check("sendConcurrency", sendConcurrency, 1, 1024);
+            check("maxAttempts", maxAttempts, 1, 100);
+        }
+
+        public static Settings defaults(String queueUrl) {
+            return new Settings(queueUrl, SQS_MAX_BYTES, SQS_MAX_BYTES, 16, 5, Duration.ofMillis(50),
+                    Duration.ofSeconds(1), Duration.ofMillis(50));
+        }
+
+        public boolean fifo() {
+            return queueUrl.endsWith(".fifo");
+        }
+
+        private static void check(String name, int value, int min, int max) {
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", was " + value);
+            }
+        }
+    }
+
+    private final SqsClient sqs;
+    private final Settings settings;
+
+    public SqsResultsSink(SqsClient sqs, Settings settings) {
+        this.sqs = Objects.requireNonNull(sqs, "sqs");
+        this.settings = Objects.requireNonNull(settings, "settings");
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    @Override
+    public Delivery deliver(List<ResultMessage> messages, Deadline deadline) {
+        var send = new Send(messages, deadline);
+        List<List<Integer>> batches = send.pack();
+        if (settings.fifo() || batches.size() <= 1) {
+            batches.forEach(send::sendWithRetries);
+        } else {
+            send.inParallel(batches);
+        }
+        List<String> failures = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            failures.add(send.failures.get(i));
+        }
+        return new Delivery(failures, send.requests.get(), send.retries.get(), send.throttled.get());
+    }
+
+    /** One delivery: a message is undelivered until SQS confirms it. */
+    private final class Send {
+        final List<ResultMessage> messages;
+        final Deadline deadline;
+        final AtomicReferenceArray<String> failures;
+        final AtomicInteger requests = new AtomicInteger();
+        final AtomicInteger retries = new AtomicInteger();
+        final AtomicInteger throttled = new AtomicInteger();
+
+        Send(List<ResultMessage> messages, Deadline deadline) {
+            this.messages = messages;
+            this.deadline = deadline;
+            this.failures = new AtomicReferenceArray<>(messages.size());
+            for (int i = 0; i < messages.size(); i++) {
+                failures.set(i, "not sent before the deadline");
+            }
+        }
+
+        /** Groups message indexes in order into batches within the entry and byte limits. */
+        List<List<Integer>> pack() {
+            List<List<Integer>> batches = new ArrayList<>();
+            List<Integer> current = new ArrayList<>();
+            int bytes = 0;
+            for (int i = 0; i < messages.size(); i++) {
+                int size = messages.get(i).sizeInBytes();
+                if (size > settings.maxMessageBytes()) {
+                    failures.set(i, "message of " + size + " bytes exceeds the " + settings.maxMessageBytes() + "-byte limit");
+                    continue;
+                }
+                if (current.size() == MAX_ENTRIES || bytes + size > settings.maxBatchBytes()) {
+                    batches.add(current);
+                    current = new ArrayList<>();
+                    bytes = 0;
+                }
+                current.add(i);
+                bytes += size;
+            }
+            if (!current.isEmpty()) {
+                batches.add(current);
+            }
+            return batches;
+        }
+
+        /** Up to sendConcurrency virtual threads take batches in turn; joined by the deadline. */
+        void inParallel(List<List<Integer>> batches) {
+            var next = new AtomicInteger();
+            int workers = Math.min(settings.sendConcurrency(), batches.size());
+            List<Thread> threads = new ArrayList<>(workers);
+            for (int w = 0; w < workers; w++) {
+                threads.add(Thread.ofVirtual().name("fanout-send-" + w).start(() -> {
+                    int b;
+                    while ((b = next.getAndIncrement()) < batches.size()) {
+                        sendWithRetries(batches.get(b));
+                    }
+                }));
+            }
+            try {
+                for (Thread thread : threads) {
+                    long left = deadline.remainingNanos();
+                    if (left <= 0 || !thread.join(Duration.ofNanos(left))) {
+                        break; // what is unconfirmed at the deadline stays undelivered
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                threads.forEach(Thread::interrupt); // no-op for finished ones; stops sleepers past the deadline
+            }
+        }
+
+        void sendWithRetries(List<Integer> batch) {
+            List<Integer> pending = batch;
+            String reason = null;
+            for (int attempt = 1; !pending.isEmpty(); attempt++) {
+                Duration left = deadline.remaining();
+                if (left.compareTo(settings.minCallTime()) < 0) {
+                    fail(pending, reason == null ? "no time left to send" : "no time left to retry: " + reason);
+                    return;
+                }
+                List<SendMessageBatchRequestEntry> entries = entries(pending);
+                try {
+                    requests.incrementAndGet();
+                    SendMessageBatchResponse response = sqs.sendMessageBatch(r -> r.queueUrl(settings.queueUrl())
+                            .entries(entries)
+                            .overrideConfiguration(o -> o.apiCallTimeout(left)));
+                    for (SendMessageBatchResultEntry ok : response.successful()) {
+                        failures.set(Integer.parseInt(ok.id()), null);
+                    }
+                    List<Integer> again = new ArrayList<>();
+                    for (BatchResultErrorEntry failed : response.failed()) {
+                        int index = Integer.parseInt(failed.id());
+                        String why = "SQS refused the entry: " + failed.code() + " " + failed.message();
+                        failures.set(index, why);
+                        if (isThrottle(failed.code())) {
+                            throttled.incrementAndGet();
+                        }
+                        if (!Boolean.TRUE.equals(failed.senderFault())) {
+                            again.add(index);
+                            reason = why;
+                        }
+                    }
+                    pending = again;
+                } catch (SdkException e) {
+                    reason = "SendMessageBatch failed: " + describe(e);
+                    fail(pending, reason);
+                    if (e instanceof AwsServiceException service && service.isThrottlingException()) {
+                        throttled.incrementAndGet();
+                    }
+                    if (!retryable(e)) {
+                        return;
+                    }
+                }
+                if (pending.isEmpty()) {
+                    return;
+                }
+                if (attempt >= settings.maxAttempts()) {
+                    fail(pending, "gave up after " + attempt + " attempts: " + reason);
+                    return;
+                }
+                long pause = backoffNanos(attempt);
+                if (deadline.remainingNanos() - pause < settings.minCallTime().toNanos()) {
+                    fail(pending, "no time left to retry: " + reason);
+                    return;
+                }
+                retries.incrementAndGet();
+                try {
+                    Thread.sleep(Duration.ofNanos(pause));
+                } catch (InterruptedException e) {
+                    fail(pending, "interrupted before retrying: " + reason);
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+
+        private List<SendMessageBatchRequestEntry> entries(List<Integer> indexes) {
+            List<SendMessageBatchRequestEntry> entries = new ArrayList<>(indexes.size());
+            for (int index : indexes) {
+                ResultMessage message = messages.get(index);
+                var entry = SendMessageBatchRequestEntry.builder()
+                        .id(Integer.toString(index)) // unique within the request even when source ids repeat
+                        .messageBody(message.body())
+                        .messageAttributes(attributes(message.attributes()));
+                message.groupId().ifPresent(entry::messageGroupId);
+                message.deduplicationId().ifPresent(entry::messageDeduplicationId);
+                entries.add(entry.build());
+            }
+            return entries;
+        }
+
+        private void fail(List<Integer> indexes, String why) {
+            for (int index : indexes) {
+                failures.set(index, why);
+            }
+        }
+    }
+
+    private static Map<String, MessageAttributeValue> attributes(Map<String, String> attributes) {
+        var values = new java.util.HashMap<String, MessageAttributeValue>();
+        attributes.forEach((name, value) -> values.put(name,
+                MessageAttributeValue.builder().dataType("String").stringValue(value).build()));
+        return values;
+    }
+
+    /** Full jitter: a uniform pause up to min(cap, base * 2^(attempt-1)). */
+    private long backoffNanos(int attempt) {
+        long ceiling = settings.backoffBase().toNanos() << Math.min(attempt - 1, 20);
+        ceiling = Math.min(ceiling, settings.backoffCap().toNanos());
+        return ceiling <= 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling + 1);
+    }
+
+    static boolean retryable(SdkException e) {
+        if (e instanceof AwsServiceException service) {
+            int status = service.statusCode();
+            return service.isThrottlingException() || status == 429 || status >= 500;
+        }
+        return e instanceof SdkClientException; // network errors and call timeouts
+    }
+
+    private static boolean isThrottle(String code) {
+        return code != null && (code.contains("Throttl") || code.equals("RequestThrottled")
+                || code.equals("KmsThrottled") || code.equals("TooManyRequests"));
+    }
+
+    private static String describe(SdkException e) {
+        if (e instanceof AwsServiceException service && service.awsErrorDetails() != null) {
+            return "HTTP " + service.statusCode() + " " + service.awsErrorDetails().errorCode() + ": "
+                    + service.awsErrorDetails().errorMessage();
+        }
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+}

@@ -1,0 +1,126 @@
+package dev.fanout.function;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/**
+ * Fanout's settings. Each one can be set from the environment: {@code fanout.max-concurrency} is
+ * {@code FANOUT_MAX_CONCURRENCY}, {@code fanout.results.queue-url} is {@code FANOUT_RESULTS_QUEUE_URL}
+ * (or {@code RESULTS_QUEUE_URL}), and so on.
+ */
+@ConfigMapping(prefix = "fanout")
+public interface FanoutConfig {
+
+    /** Most items running at once in one invocation. */
+    @WithDefault("500")
+    int maxConcurrency();
+
+    /** Optional limit on one item's running time. */
+    Optional<Duration> itemTimeout();
+
+    /**
+     * Time kept back from the invocation's deadline for fan-in and the response: the engine stops
+     * starting items and cancels running ones this long before the deadline.
+     */
+    @WithDefault("3s")
+    Duration cutoffMargin();
+
+    /** After the cut-off, how long to wait for cancelled items to stop. */
+    @WithDefault("100ms")
+    Duration cancelGrace();
+
+    /** Time kept back from the deadline for writing the response, after fan-in. */
+    @WithDefault("250ms")
+    Duration responseMargin();
+
+    /**
+     * The time an invocation gets when the runtime gives no deadline (dev and test mode's mock event
+     * server). On Lambda the deadline always comes from the invocation.
+     */
+    @WithDefault("30s")
+    Duration fallbackTimeout();
+
+    /** The item type of items that name none. */
+    Optional<String> defaultType();
+
+    Results results();
+
+    Http http();
+
+    /** Largest number of SHA-256 rounds of a {@code digest} item. */
+    @WithDefault("1000000")
+    int digestMaxRounds();
+
+    /** Longest wait of a {@code delay} item. */
+    @WithDefault("15m")
+    Duration delayMax();
+
+    interface Results {
+
+        /** The results queue (env {@code RESULTS_QUEUE_URL}); a URL ending in .fifo means a FIFO queue. */
+        Optional<String> queueUrl();
+
+        /** Another SQS endpoint, for local runs (ElasticMQ); AWS's regional endpoint when absent. */
+        Optional<URI> endpoint();
+
+        /** The region (env {@code AWS_REGION}, which Lambda sets). */
+        @WithDefault("us-east-1")
+        String region();
+
+        @WithDefault("1048576")
+        int maxMessageBytes();
+
+        @WithDefault("1048576")
+        int maxBatchBytes();
+
+        /** SendMessageBatch calls in flight at once (standard queues; FIFO sends one at a time). */
+        @WithDefault("16")
+        int sendConcurrency();
+
+        /** Attempts per result, the first one included. */
+        @WithDefault("5")
+        int maxAttempts();
+
+        @WithDefault("50ms")
+        Duration backoffBase();
+
+        @WithDefault("1s")
+        Duration backoffCap();
+
+        @WithDefault("50ms")
+        Duration minCallTime();
+    }
+
+    interface Http {
+
+        @WithDefault("2s")
+        Duration connectTimeout();
+
+        @WithDefault("10s")
+        Duration defaultTimeout();
+
+        @WithDefault("65536")
+        int maxBodyBytes();
+
+        @WithDefault("2")
+        int maxAttempts();
+
+        @WithDefault("3")
+        int maxRedirects();
+
+        @WithDefault("content-type,content-length,etag,last-modified,location,retry-after")
+        List<String> responseHeaders();
+
+        /** Host names and CIDR ranges the SSRF guard lets through (loopback for local runs). */
+        Optional<List<String>> allow();
+
+        /** The SSRF guard; on unless turned off. */
+        @WithDefault("true")
+        boolean ssrfGuard();
+    }
+}

@@ -1,0 +1,228 @@
+package dev.fanout.function;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import org.jboss.logging.Logger;
+
+import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent.SQSMessage;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.fanout.engine.Batch;
+import dev.fanout.engine.BatchResult;
+import dev.fanout.engine.Deadline;
+import dev.fanout.engine.Outcome;
+import dev.fanout.engine.RunSummary;
+import dev.fanout.engine.WorkerPool;
+import dev.fanout.fanin.Delivery;
+import dev.fanout.fanin.ResultMessage;
+import dev.fanout.fanin.ResultRecord;
+import dev.fanout.fanin.ResultsSink;
+import dev.fanout.work.ItemParser;
+import dev.fanout.work.ParsedItem;
+import dev.fanout.work.WorkHandlers;
+
+/**
+ * One SQS batch, end to end: records to items, items through the engine, results to the results
+ * queue, and the partial batch response.
+ * <p>
+ * The promise: a record is acknowledged (left out of {@code batchItemFailures}) only when its outcome is
+ * final (succeeded, failed for good, or rejected as malformed) AND its result is confirmed on the results
+ * queue. Every other record is reported, so SQS delivers it again and, in the end, dead-letters it. For a
+ * FIFO source, once a record of a group is reported, so is every later record of that group.
+ */
+public final class SqsBatchProcessor {
+
+    private static final Logger LOG = Logger.getLogger(SqsBatchProcessor.class);
+    static final String STATUS_ATTRIBUTE = "status";
+
+    /**
+     * @param responseMargin  time kept back from the deadline, after fan-in, for the response
+     * @param maxMessageBytes largest result message; a larger result becomes an error result
+     * @param fifoResults     the results queue is FIFO: messages carry a group and a deduplication id
+     */
+    public record Settings(Duration responseMargin, int maxMessageBytes, boolean fifoResults) {
+    }
+
+    /** The response and the figures of one invocation (the figures are also logged). */
+    public record Invocation(SQSBatchResponse response, ObjectNode summary) {
+    }
+
+    private final WorkerPool pool;
+    private final WorkHandlers handlers;
+    private final ItemParser parser;
+    private final ResultsSink sink;
+    private final ObjectMapper mapper;
+    private final Settings settings;
+
+    public SqsBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser, ResultsSink sink,
+            ObjectMapper mapper, Settings settings) {
+        this.pool = pool;
+        this.handlers = handlers;
+        this.parser = parser;
+        this.sink = sink;
+        this.mapper = mapper;
+        this.settings = settings;
+    }
+
+    public Invocation process(SQSEvent event, Deadline deadline) {
+        List<SQSMessage> records = event == null || event.getRecords() == null ? List.of() : event.getRecords();
+        int n = records.size();
+        ObjectNode summary = mapper.createObjectNode().put("event", "fanout.sqs").put("records", n);
+        if (n == 0) {
+            return finish(new ArrayList<>(), summary, deadline);
+        }
+        boolean fifoSource = records.stream().anyMatch(SqsBatchProcessor::isFifo);
+        List<ParsedItem> items = new ArrayList<>(n);
+        for (SQSMessage record : records) {
+            Optional<String> group = fifoSource ? Optional.ofNullable(attribute(record, "MessageGroupId")) : Optional.empty();
+            items.add(parser.parse(record.getBody(), String.valueOf(record.getMessageId()), group));
+        }
+        if (deadline.remaining().compareTo(pool.limits().cutoffMargin()) <= 0) {
+            // the function's timeout is shorter than the margin it needs: hand everything back, untouched
+            LOG.errorf("only %s left for %d records, less than the cut-off margin %s: raise the function's timeout",
+                    deadline.remaining(), n, pool.limits().cutoffMargin());
+            summary.put("skipped", "no time before the cut-off");
+            return finish(allMessageIds(records), summary, deadline);
+        }
+
+        BatchResult<JsonNode> run = pool.run(Batch.fifo(items, item -> item.group().orElse(null)),
+                handlers.dispatcher(), deadline);
+
+        // fan-in: a result for every record whose outcome is final
+        List<ResultMessage> messages = new ArrayList<>();
+        int[] messageOf = new int[n];
+        Arrays.fill(messageOf, -1);
+        int tooLarge = 0;
+        for (int i = 0; i < n; i++) {
+            Outcome<JsonNode> outcome = run.outcome(i);
+            if (!isFinal(outcome)) {
+                continue;
+            }
+            SQSMessage record = records.get(i);
+            ResultRecord result = ResultRecord.of(String.valueOf(record.getMessageId()), items.get(i), outcome,
+                    receiveCount(record));
+            ResultMessage message = message(result, items.get(i), record);
+            if (message.sizeInBytes() > settings.maxMessageBytes()) {
+                tooLarge++;
+                message = message(result.withError("OutputTooLarge", "the result is " + message.sizeInBytes()
+                        + " bytes, more than the results queue's " + settings.maxMessageBytes()
+                        + "-byte message limit; the output was dropped, not truncated"), items.get(i), record);
+            }
+            messageOf[i] = messages.size();
+            messages.add(message);
+        }
+        Delivery delivery = sink.deliver(messages, deadline.minus(settings.responseMargin()));
+
+        // acknowledgement: final and delivered; FIFO: nothing after a reported record of the same group
+        boolean[] done = new boolean[n];
+        Set<String> brokenGroups = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            done[i] = messageOf[i] >= 0 && delivery.delivered(messageOf[i]);
+            String group = items.get(i).group().orElse(null);
+            if (fifoSource && group != null) {
+                if (brokenGroups.contains(group)) {
+                    done[i] = false;
+                } else if (!done[i]) {
+                    brokenGroups.add(group);
+                }
+            }
+        }
+        List<String> failed = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (!done[i]) {
+                failed.add(String.valueOf(records.get(i).getMessageId()));
+            }
+        }
+        describe(summary, run.summary());
+        summary.put("fifo", fifoSource).put("results", messages.size()).put("outputTooLarge", tooLarge)
+                .put("delivered", delivery.deliveredCount()).put("sendRequests", delivery.requests())
+                .put("sendRetries", delivery.retries()).put("throttled", delivery.throttled());
+        logUndelivered(delivery);
+        return finish(failed, summary, deadline);
+    }
+
+    private Invocation finish(List<String> failedIds, ObjectNode summary, Deadline deadline) {
+        // a message id that repeats in the batch is reported once; one unfinished copy is enough to report it
+        List<SQSBatchResponse.BatchItemFailure> failures = new LinkedHashSet<>(failedIds).stream()
+                .map(SQSBatchResponse.BatchItemFailure::new).toList();
+        summary.put("batchItemFailures", failures.size()).put("timeLeftMs", deadline.remaining().toMillis());
+        LOG.info(summary.toString());
+        return new Invocation(new SQSBatchResponse(new ArrayList<>(failures)), summary);
+    }
+
+    /** Final outcomes are acknowledged once their result is out; the rest come back from SQS. */
+    static boolean isFinal(Outcome<?> outcome) {
+        return switch (outcome) {
+            case Outcome.Succeeded<?> s -> true;
+            case Outcome.Rejected<?> r -> true;
+            case Outcome.Failed<?> f -> !f.retryable();
+            case Outcome.TimedOut<?> t -> false;
+            case Outcome.NotStarted<?> ns -> false;
+        };
+    }
+
+    private ResultMessage message(ResultRecord result, ParsedItem item, SQSMessage record) {
+        String body;
+        try {
+            body = mapper.writeValueAsString(result);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a result record could not be written as JSON", e);
+        }
+        Optional<String> group = Optional.empty();
+        Optional<String> dedup = Optional.empty();
+        if (settings.fifoResults()) {
+            // a source without groups gets one group per record: no false ordering between unrelated results
+            group = Optional.of(item.group().orElse(result.sourceMessageId()));
+            dedup = Optional.of(result.sourceMessageId());
+        }
+        return new ResultMessage(body, Map.of(STATUS_ATTRIBUTE, result.status()), group, dedup);
+    }
+
+    private static void describe(ObjectNode summary, RunSummary run) {
+        summary.put("succeeded", run.succeeded()).put("failed", run.failed()).put("rejected", run.rejected())
+                .put("timedOut", run.timedOut()).put("notStarted", run.notStarted())
+                .put("peakConcurrency", run.peakConcurrency()).put("p50Ms", run.p50().toMillis())
+                .put("p95Ms", run.p95().toMillis()).put("maxMs", run.max().toMillis())
+                .put("engineMs", run.elapsed().toMillis()).put("abandoned", run.abandoned());
+    }
+
+    private static void logUndelivered(Delivery delivery) {
+        delivery.failures().stream().filter(f -> f != null).distinct().limit(5)
+                .forEach(reason -> LOG.warnf("result not delivered: %s", reason));
+    }
+
+    private static List<String> allMessageIds(List<SQSMessage> records) {
+        return records.stream().map(r -> String.valueOf(r.getMessageId())).toList();
+    }
+
+    static boolean isFifo(SQSMessage record) {
+        return (record.getEventSourceArn() != null && record.getEventSourceArn().endsWith(".fifo"))
+                || attribute(record, "MessageGroupId") != null;
+    }
+
+    private static String attribute(SQSMessage record, String name) {
+        return record.getAttributes() == null ? null : record.getAttributes().get(name);
+    }
+
+    private static Integer receiveCount(SQSMessage record) {
+        String count = attribute(record, "ApproximateReceiveCount");
+        try {
+            return count == null ? null : Integer.valueOf(count);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+}

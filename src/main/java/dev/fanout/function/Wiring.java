@@ -1,0 +1,130 @@
+package dev.fanout.function;
+
+import java.time.Duration;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.fanout.engine.Limits;
+import dev.fanout.engine.WorkerPool;
+import dev.fanout.fanin.ResultsSink;
+import dev.fanout.fanin.SqsResultsSink;
+import dev.fanout.work.AsyncWorkHandler;
+import dev.fanout.work.ItemParser;
+import dev.fanout.work.WorkHandler;
+import dev.fanout.work.WorkHandlers;
+import dev.fanout.work.builtin.DelayHandler;
+import dev.fanout.work.builtin.DigestHandler;
+import io.quarkus.arc.DefaultBean;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Any;
+import jakarta.enterprise.inject.Instance;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Named;
+import jakarta.inject.Singleton;
+import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/** Builds the plain engine, work and fan-in objects from the configuration. */
+@ApplicationScoped
+public class Wiring {
+
+    @Produces
+    @Singleton
+    WorkerPool workerPool(FanoutConfig config) {
+        Limits limits = Limits.of(config.maxConcurrency()).withCutoffMargin(config.cutoffMargin())
+                .withCancelGrace(config.cancelGrace());
+        return new WorkerPool(config.itemTimeout().map(limits::withItemTimeout).orElse(limits));
+    }
+
+    /** Every {@link WorkHandler} and {@link AsyncWorkHandler} bean, by its {@code @Named} item type. */
+    @Produces
+    @Singleton
+    WorkHandlers workHandlers(ObjectMapper mapper, @Any Instance<WorkHandler> blocking,
+            @Any Instance<AsyncWorkHandler> async) {
+        WorkHandlers.Builder builder = WorkHandlers.builder(mapper);
+        for (Instance.Handle<WorkHandler> handle : blocking.handles()) {
+            builder.register(typeOf(handle), handle.get());
+        }
+        for (Instance.Handle<AsyncWorkHandler> handle : async.handles()) {
+            builder.registerAsync(typeOf(handle), handle.get());
+        }
+        return builder.build();
+    }
+
+    private static String typeOf(Instance.Handle<?> handle) {
+        String name = handle.getBean().getName();
+        if (name == null) {
+            throw new IllegalStateException("handler bean " + handle.getBean().getBeanClass().getName()
+                    + " has no @Named item type");
+        }
+        return name;
+    }
+
+    @Produces
+    @Singleton
+    ItemParser itemParser(ObjectMapper mapper, FanoutConfig config) {
+        return new ItemParser(mapper, config.defaultType());
+    }
+
+    @Produces
+    @Singleton
+    @Named(DigestHandler.TYPE)
+    WorkHandler digest(FanoutConfig config) {
+        return new DigestHandler(config.digestMaxRounds());
+    }
+
+    @Produces
+    @Singleton
+    @Named(DelayHandler.TYPE)
+    WorkHandler delay(FanoutConfig config) {
+        return new DelayHandler(config.delayMax());
+    }
+
+    /**
+     * One attempt per call (the sink retries within the deadline), the URL-connection HTTP client (the
+     * cheapest at cold start), and region and credentials straight from the Lambda environment.
+     */
+    @Produces
+    @Singleton
+    @DefaultBean
+    SqsClient sqsClient(FanoutConfig config) {
+        var builder = SqsClient.builder()
+                .httpClient(UrlConnectionHttpClient.builder()
+                        .connectionTimeout(Duration.ofSeconds(2))
+                        .socketTimeout(Duration.ofSeconds(10))
+                        .build())
+                .region(Region.of(config.results().region()))
+                .credentialsProvider(EnvironmentVariableCredentialsProvider.create())
+                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()));
+        config.results().endpoint().ifPresent(builder::endpointOverride);
+        return builder.build();
+    }
+
+    @Produces
+    @Singleton
+    SqsResultsSink.Settings sinkSettings(FanoutConfig config) {
+        FanoutConfig.Results r = config.results();
+        String queueUrl = r.queueUrl().orElseThrow(() -> new IllegalStateException(
+                "no results queue: set RESULTS_QUEUE_URL (fanout.results.queue-url)"));
+        return new SqsResultsSink.Settings(queueUrl, r.maxMessageBytes(), r.maxBatchBytes(), r.sendConcurrency(),
+                r.maxAttempts(), r.backoffBase(), r.backoffCap(), r.minCallTime());
+    }
+
+    @Produces
+    @Singleton
+    @DefaultBean
+    ResultsSink resultsSink(SqsClient sqs, SqsResultsSink.Settings settings) {
+        return new SqsResultsSink(sqs, settings);
+    }
+
+    @Produces
+    @Singleton
+    SqsBatchProcessor sqsBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser, ResultsSink sink,
+            SqsResultsSink.Settings sinkSettings, ObjectMapper mapper, FanoutConfig config) {
+        return new SqsBatchProcessor(pool, handlers, parser, sink, mapper, new SqsBatchProcessor.Settings(
+                config.responseMargin(), sinkSettings.maxMessageBytes(), sinkSettings.fifo()));
+    }
+}

@@ -1,0 +1,361 @@
+package dev.fanout.function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.fanout.engine.Deadline;
+import dev.fanout.engine.Limits;
+import dev.fanout.engine.WorkerPool;
+import dev.fanout.fanin.SqsResultsSink;
+import dev.fanout.testing.ElasticMq;
+import dev.fanout.testing.FaultySqsClient;
+import dev.fanout.testing.SqsEvents;
+import dev.fanout.work.ItemParser;
+import dev.fanout.work.WorkHandlers;
+import dev.fanout.work.builtin.DelayHandler;
+import dev.fanout.work.builtin.DigestHandler;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+
+/** The SQS path in process, against a real SQS-compatible queue (embedded ElasticMQ). */
+class SqsBatchProcessorTest {
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+    static ElasticMq sqs;
+
+    @BeforeAll
+    static void startQueue() {
+        sqs = ElasticMq.start();
+    }
+
+    @AfterAll
+    static void stopQueue() {
+        sqs.close();
+    }
+
+    static WorkHandlers handlers() {
+        return WorkHandlers.builder(MAPPER)
+                .register(DigestHandler.TYPE, new DigestHandler(1_000_000))
+                .register(DelayHandler.TYPE, new DelayHandler(Duration.ofMinutes(1)))
+                // a user's handler: returns its payload's text as the output
+                .register("echo", context -> Map.of("text", context.payload().path("text").asText()))
+                .build();
+    }
+
+    static SqsBatchProcessor processor(SqsClient client, String queueUrl, Limits limits) {
+        var sinkSettings = SqsResultsSink.Settings.defaults(queueUrl);
+        return new SqsBatchProcessor(new WorkerPool(limits), handlers(), new ItemParser(MAPPER, Optional.empty()),
+                new SqsResultsSink(client, sinkSettings), MAPPER,
+                new SqsBatchProcessor.Settings(Duration.ofMillis(100), sinkSettings.maxMessageBytes(), sinkSettings.fifo()));
+    }
+
+    static SqsBatchProcessor processor(String queueUrl) {
+        return processor(sqs.client(), queueUrl, Limits.of(64).withCutoffMargin(Duration.ofSeconds(1)));
+    }
+
+    static List<String> failedIds(SQSBatchResponse response) {
+        return response.getBatchItemFailures().stream().map(SQSBatchResponse.BatchItemFailure::getItemIdentifier).toList();
+    }
+
+    static Map<String, JsonNode> resultsBySource(List<Message> messages) {
+        Map<String, JsonNode> results = new HashMap<>();
+        for (Message m : messages) {
+            JsonNode result = readTree(m.body());
+            results.put(result.get("sourceMessageId").asText(), result);
+        }
+        return results;
+    }
+
+    static JsonNode readTree(String json) {
+        try {
+            return MAPPER.readTree(json);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static List<String> ids(SQSEvent event) {
+        return event.getRecords().stream().map(SQSEvent.SQSMessage::getMessageId).toList();
+    }
+
+    @Nested
+    class RealEventFixtures {
+
+        @Test
+        void standardQueueAcknowledgesFinalOutcomesOnceTheirResultsAreOut() {
+            String queue = sqs.createQueue("results-standard");
+            SQSEvent event = SqsEvents.parse(SqsEvents.fixture("sqs-standard.json"));
+            List<String> ids = ids(event);
+
+            var invocation = processor(queue).process(event, Deadline.after(Duration.ofSeconds(30)));
+
+            // only the retryable failure comes back; malformed, unknown and permanent ones are acknowledged
+            assertThat(failedIds(invocation.response())).containsExactly(ids.get(5));
+            List<Message> messages = sqs.drain(queue);
+            Map<String, JsonNode> results = resultsBySource(messages);
+            assertThat(results.keySet()).containsExactlyInAnyOrder(ids.get(0), ids.get(1), ids.get(2), ids.get(3),
+                    ids.get(4), ids.get(6));
+            JsonNode digest = results.get(ids.get(0));
+            assertThat(digest.get("itemId").asText()).isEqualTo("order-1");
+            assertThat(digest.get("status").asText()).isEqualTo("succeeded");
+            assertThat(digest.at("/output/rounds").asInt()).isEqualTo(3);
+            assertThat(digest.at("/output/sha256").asText()).hasSize(64);
+            assertThat(digest.get("attempt").asInt()).isEqualTo(1);
+            assertThat(results.get(ids.get(1)).get("itemId").asText()).isEqualTo(ids.get(1));
+            assertThat(results.get(ids.get(2)).at("/error/message").asText())
+                    .startsWith("body is not valid JSON: Unexpected end-of-input");
+            assertThat(results.get(ids.get(3)).at("/error/message").asText())
+                    .isEqualTo("unknown item type 'teleport' (known types: delay, digest, echo)");
+            assertThat(results.get(ids.get(4)).get("status").asText()).isEqualTo("failed");
+            assertThat(results.get(ids.get(4)).at("/error/retryable").asBoolean()).isFalse();
+            assertThat(results.get(ids.get(4)).at("/error/message").asText()).isEqualTo("delay: injected permanent failure");
+            assertThat(results.get(ids.get(6)).at("/error/message").asText())
+                    .startsWith("body is not valid JSON: Unrecognized token 'Test'");
+            // the status travels as a message attribute, for consumers' filters
+            for (Message m : messages) {
+                assertThat(m.messageAttributes().get("status").stringValue())
+                        .isEqualTo(readTree(m.body()).get("status").asText());
+            }
+            assertThat(invocation.summary().get("sendRequests").asInt()).isEqualTo(1);
+        }
+
+        @Test
+        void fifoGroupStopsAtItsFailureWhileTheOtherGroupCompletes() {
+            String queue = sqs.createQueue("results.fifo");
+            SQSEvent event = SqsEvents.parse(SqsEvents.fixture("sqs-fifo.json"));
+            List<String> ids = ids(event); // a1 b1 a2 b2 a3 b3 a4 b4
+
+            var invocation = processor(queue).process(event, Deadline.after(Duration.ofSeconds(30)));
+
+            assertThat(failedIds(invocation.response())).containsExactly(ids.get(3), ids.get(5), ids.get(7));
+            List<Message> messages = sqs.drain(queue);
+            assertThat(messages).extracting(m -> readTree(m.body()).get("itemId").asText())
+                    .containsExactlyInAnyOrder("a1", "a2", "a3", "a4", "b1");
+            for (Message m : messages) {
+                JsonNode result = readTree(m.body());
+                assertThat(m.attributes().get(software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName.MESSAGE_GROUP_ID))
+                        .isEqualTo(result.get("itemId").asText().startsWith("a") ? "g-a" : "g-b");
+            }
+            // group order is kept on the FIFO results queue
+            assertThat(messages.stream().map(m -> readTree(m.body()).get("itemId").asText())
+                    .filter(id -> id.startsWith("a")).toList()).containsExactly("a1", "a2", "a3", "a4");
+        }
+
+        @Test
+        void emptyRecordsGetAnEmptyResponse() {
+            String queue = sqs.createQueue("results-empty");
+            var invocation = processor(queue).process(SqsEvents.parse(SqsEvents.fixture("sqs-empty.json")),
+                    Deadline.after(Duration.ofSeconds(5)));
+            assertThat(invocation.response().getBatchItemFailures()).isEmpty();
+            assertThat(sqs.drain(queue)).isEmpty();
+        }
+    }
+
+    @Nested
+    class Deadlines {
+
+        @Test
+        void exactlyTheUnfinishedRecordsComeBack() {
+            String queue = sqs.createQueue("results-deadline");
+            List<String> bodies = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                bodies.add(SqsEvents.item("delay", "{\"millis\":" + (i % 2 == 0 ? 10 : 10_000) + "}"));
+            }
+            SQSEvent event = SqsEvents.parse(SqsEvents.standard(bodies));
+            Deadline deadline = Deadline.after(Duration.ofSeconds(2));
+
+            var invocation = processor(sqs.client(), queue,
+                    Limits.of(32).withCutoffMargin(Duration.ofMillis(600)).withCancelGrace(Duration.ofMillis(50)))
+                    .process(event, deadline);
+
+            assertThat(deadline.isExpired()).isFalse();
+            List<String> slow = IntStream.range(0, 20).filter(i -> i % 2 == 1).mapToObj(i -> "m-" + i).toList();
+            assertThat(failedIds(invocation.response())).containsExactlyInAnyOrderElementsOf(slow);
+            assertThat(resultsBySource(sqs.drain(queue)).keySet()).containsExactlyInAnyOrderElementsOf(
+                    IntStream.range(0, 20).filter(i -> i % 2 == 0).mapToObj(i -> "m-" + i).toList());
+        }
+
+        @Test
+        void aMarginLargerThanTheTimeLeftHandsEverythingBack() {
+            String queue = sqs.createQueue("results-no-time");
+            SQSEvent event = SqsEvents.parse(SqsEvents.standard(List.of(SqsEvents.item("delay", "{}"),
+                    SqsEvents.item("delay", "{}"))));
+            var invocation = processor(sqs.client(), queue, Limits.of(8).withCutoffMargin(Duration.ofSeconds(5)))
+                    .process(event, Deadline.after(Duration.ofSeconds(1)));
+            assertThat(failedIds(invocation.response())).containsExactly("m-0", "m-1");
+            assertThat(sqs.drain(queue)).isEmpty();
+        }
+    }
+
+    @Nested
+    class EdgeCases {
+
+        @Test
+        void tenThousandRecords() {
+            String queue = sqs.createQueue("results-10k");
+            List<String> bodies = IntStream.range(0, 10_000)
+                    .mapToObj(i -> SqsEvents.item("delay", "{\"millis\":20}")).toList();
+            SQSEvent event = SqsEvents.parse(SqsEvents.standard(bodies));
+
+            var invocation = processor(sqs.client(), queue, Limits.of(500).withCutoffMargin(Duration.ofSeconds(5)))
+                    .process(event, Deadline.after(Duration.ofSeconds(60)));
+
+            assertThat(invocation.response().getBatchItemFailures()).isEmpty();
+            assertThat(invocation.summary().get("succeeded").asInt()).isEqualTo(10_000);
+            assertThat(invocation.summary().get("delivered").asInt()).isEqualTo(10_000);
+            assertThat(invocation.summary().get("sendRequests").asInt()).isEqualTo(1_000);
+            assertThat(resultsBySource(sqs.drain(queue))).hasSize(10_000);
+        }
+
+        @Test
+        void bodiesNearOneMebibyteAndUnicodeSurviveIntact() {
+            String queue = sqs.createQueue("results-large");
+            // 4-byte and 3-byte characters: the byte limits must count UTF-8 bytes, not chars
+            String text = "🚀 Grüße, 世界 ".repeat(40_000); // ~ 900 KB of UTF-8 in the output
+            String huge = "x".repeat(1_100_000);
+            SQSEvent event = SqsEvents.parse(SqsEvents.standard(List.of(
+                    SqsEvents.item("echo", MAPPER.createObjectNode().put("text", text).toString()),
+                    SqsEvents.item("echo", MAPPER.createObjectNode().put("text", huge).toString()))));
+
+            var invocation = processor(queue).process(event, Deadline.after(Duration.ofSeconds(30)));
+
+            assertThat(invocation.response().getBatchItemFailures()).isEmpty();
+            Map<String, JsonNode> results = resultsBySource(sqs.drain(queue));
+            assertThat(results.get("m-0").at("/output/text").asText()).isEqualTo(text);
+            JsonNode tooLarge = results.get("m-1");
+            assertThat(tooLarge.get("status").asText()).isEqualTo("failed");
+            assertThat(tooLarge.at("/error/type").asText()).isEqualTo("OutputTooLarge");
+            assertThat(tooLarge.at("/error/message").asText()).matches(
+                    "the result is \\d+ bytes, more than the results queue's 1048576-byte message limit; "
+                            + "the output was dropped, not truncated");
+            assertThat(invocation.summary().get("outputTooLarge").asInt()).isEqualTo(1);
+        }
+
+        @Test
+        void aRepeatedMessageIdIsReportedOnceWhenAnyCopyIsUnfinished() {
+            String queue = sqs.createQueue("results-repeat");
+            String json = SqsEvents.standard(List.of(SqsEvents.item("delay", "{}"),
+                    SqsEvents.item("delay", "{\"failRate\":1.0}"), SqsEvents.item("delay", "{}")))
+                    .replace("\"m-1\"", "\"m-0\""); // records 0 and 1 share a message id
+            var invocation = processor(queue).process(SqsEvents.parse(json), Deadline.after(Duration.ofSeconds(30)));
+
+            assertThat(failedIds(invocation.response())).containsExactly("m-0");
+            assertThat(sqs.drain(queue)).hasSize(2); // the finished copy of m-0, and m-2
+        }
+    }
+
+    /**
+     * Faults on the results queue, many rounds: whatever happens, an acknowledged record has its result on
+     * the queue. Without faults, every final record is acknowledged.
+     */
+    @Nested
+    class FaultInjection {
+
+        @ParameterizedTest
+        @ValueSource(longs = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
+                24, 25 })
+        void anAcknowledgedRecordAlwaysHasItsResultOnTheQueue(long seed) {
+            var random = new Random(seed);
+            boolean fifo = seed % 3 == 0;
+            String queue = sqs.createQueue("results-faults-" + seed + (fifo ? ".fifo" : ""));
+            var faults = new FaultySqsClient.Faults(random.nextInt(30), random.nextInt(30), random.nextInt(40),
+                    random.nextInt(50), random.nextInt(20), random.nextInt(20_000));
+            var client = new FaultySqsClient(sqs.client(), faults, seed);
+            int n = 50 + random.nextInt(250);
+            List<String> bodies = new ArrayList<>();
+            List<String> groups = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int roll = random.nextInt(10);
+                bodies.add(roll == 0 ? "{not json" : roll == 1
+                        ? SqsEvents.item("delay", "{\"failRate\":1.0}")
+                        : SqsEvents.item("digest", "{\"data\":\"" + i + "\"}"));
+                groups.add("g" + random.nextInt(4));
+            }
+            String json = fifo ? SqsEvents.fifo(bodies, groups) : SqsEvents.standard(bodies);
+            var processor = processor(client, queue, Limits.of(16).withCutoffMargin(Duration.ofSeconds(2)));
+
+            var invocation = processor.process(SqsEvents.parse(json), Deadline.after(Duration.ofSeconds(4)));
+
+            Set<String> reported = new HashSet<>(failedIds(invocation.response()));
+            Map<String, JsonNode> onQueue = resultsBySource(sqs.drain(queue));
+            int acknowledged = 0;
+            for (int i = 0; i < n; i++) {
+                String id = "m-" + i;
+                if (!reported.contains(id)) {
+                    acknowledged++;
+                    assertThat(onQueue).as("acknowledged record %s (faults %s)", id, faults).containsKey(id);
+                }
+                if (bodies.get(i).contains("failRate")) {
+                    assertThat(reported).as("retryable failure %s", id).contains(id);
+                }
+            }
+            if (fifo) {
+                // once a group has a reported record, every later record of the group is reported too
+                Set<String> broken = new HashSet<>();
+                for (int i = 0; i < n; i++) {
+                    boolean isReported = reported.contains("m-" + i);
+                    if (broken.contains(groups.get(i))) {
+                        assertThat(isReported).as("m-%d after a reported record of %s", i, groups.get(i)).isTrue();
+                    }
+                    if (isReported) {
+                        broken.add(groups.get(i));
+                    }
+                }
+            }
+            assertThat(invocation.summary().get("batchItemFailures").asInt()).isEqualTo(n - acknowledged);
+        }
+
+        @Test
+        void withoutFaultsEveryFinalRecordIsAcknowledged() {
+            String queue = sqs.createQueue("results-no-faults");
+            var client = new FaultySqsClient(sqs.client(), FaultySqsClient.Faults.none(), 1);
+            List<String> bodies = IntStream.range(0, 100).mapToObj(i -> SqsEvents.item("digest", "{\"data\":\"x\"}")).toList();
+            var invocation = processor(client, queue, Limits.of(16).withCutoffMargin(Duration.ofSeconds(2)))
+                    .process(SqsEvents.parse(SqsEvents.standard(bodies)), Deadline.after(Duration.ofSeconds(10)));
+            assertThat(invocation.response().getBatchItemFailures()).isEmpty();
+            assertThat(sqs.drain(queue)).hasSize(100);
+        }
+
+        @Test
+        void throttledAndFailedEntriesAreRetriedUntilTheyLand() {
+            String queue = sqs.createQueue("results-retried");
+            // every call has a 50% chance of a throttle, every entry 30% of an in-200 failure; no sender faults
+            var client = new FaultySqsClient(sqs.client(), new FaultySqsClient.Faults(50, 0, 30, 0, 0, 0), 7);
+            var sinkSettings = new SqsResultsSink.Settings(queue, SqsResultsSink.SQS_MAX_BYTES, SqsResultsSink.SQS_MAX_BYTES,
+                    4, 30, Duration.ofMillis(1), Duration.ofMillis(20), Duration.ofMillis(50));
+            var processor = new SqsBatchProcessor(new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(5))),
+                    handlers(), new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(client, sinkSettings), MAPPER,
+                    new SqsBatchProcessor.Settings(Duration.ofMillis(100), sinkSettings.maxMessageBytes(), false));
+            List<String> bodies = IntStream.range(0, 100).mapToObj(i -> SqsEvents.item("digest", "{\"data\":\"x\"}")).toList();
+
+            var invocation = processor.process(SqsEvents.parse(SqsEvents.standard(bodies)), Deadline.after(Duration.ofSeconds(20)));
+
+            assertThat(invocation.response().getBatchItemFailures()).isEmpty();
+            assertThat(resultsBySource(sqs.drain(queue))).hasSize(100);
+            assertThat(invocation.summary().get("sendRetries").asInt()).isPositive();
+            assertThat(invocation.summary().get("throttled").asInt()).isPositive();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.fanout.testing;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.elasticmq.rest.sqs.SQSRestServer;
+import org.elasticmq.rest.sqs.SQSRestServerBuilder;
+
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
+
+/** An embedded ElasticMQ: a real SQS-compatible server on a free loopback port. */
+public final class ElasticMq implements AutoCloseable {
+
+    public static final String REGION = "us-east-1";
+    public static final String ACCESS_KEY = "fanout-local";
+    public static final String SECRET_KEY = "fanout-local";
+
+    private final SQSRestServer server;
+    private final URI endpoint;
+    private final SqsClient client;
+
+    private ElasticMq(SQSRestServer server, int port) {
+        this.server = server;
+        this.endpoint = URI.create("http://127.0.0.1:" + port);
+        this.client = client(endpoint);
+    }
+
+    public static ElasticMq start() {
+        SQSRestServer server = SQSRestServerBuilder.withPort(0).withInterface("127.0.0.1").start();
+        int port = server.waitUntilStarted().localAddress().getPort();
+        return new ElasticMq(server, port);
+    }
+
+    /** A client like the function's: one attempt per call, URL-connection HTTP. */
+    public static SqsClient client(URI endpoint) {
+        return SqsClient.builder()
+                .endpointOverride(endpoint)
+                .region(Region.of(REGION))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+                .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(30)).build())
+                .overrideConfiguration(o -> o.retryStrategy(
+                        software.amazon.awssdk.awscore.retry.AwsRetryStrategy.doNotRetry()))
+                .build();
+    }
+
+    public URI endpoint() {
+        return endpoint;
+    }
+
+    public SqsClient client() {
+        return client;
+    }
+
+    public String createQueue(String name) {
+        Map<QueueAttributeName, String> attributes = name.endsWith(".fifo")
+                ? Map.of(QueueAttributeName.FIFO_QUEUE, "true")
+                : Map.of();
+        return client.createQueue(r -> r.queueName(name).attributes(attributes)).queueUrl();
+    }
+
+    /**
+     * Receives everything on the queue, with all attributes. Received messages stay invisible for five
+     * minutes (FIFO ones are deleted), so each is returned once; a test uses a queue of its own.
+     */
+    public List<Message> drain(String queueUrl) {
+        List<Message> all = new ArrayList<>();
+        while (true) {
+            ReceiveMessageResponse response = client.receiveMessage(r -> r.queueUrl(queueUrl).maxNumberOfMessages(10)
+                    .waitTimeSeconds(0).visibilityTimeout(300).messageAttributeNames("All")
+                    .messageSystemAttributeNamesWithStrings("All"));
+            if (!response.hasMessages() || response.messages().isEmpty()) {
+                return all;
+            }
+            all.addAll(response.messages());
+            if (queueUrl.endsWith(".fifo")) {
+                // a FIFO queue hands out no more of a group while some of it is in flight
+                client.deleteMessageBatch(r -> r.queueUrl(queueUrl).entries(response.messages().stream()
+                        .map(m -> DeleteMessageBatchRequestEntry.builder().id(m.messageId())
+                                .receiptHandle(m.receiptHandle()).build())
+                        .toList()));
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        client.close();
+        server.stopAndWait();
+    }
+}

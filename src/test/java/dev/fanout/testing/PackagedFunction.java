@@ -1,0 +1,159 @@
+package dev.fanout.testing;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+/**
+ * The packaged function ({@code target/function.zip}) running as it runs on Lambda's Java runtime: the
+ * zip unpacked as the task root, its {@code lib/} on the class path, and AWS's Runtime Interface Client
+ * polling a {@link RuntimeApiServer} and calling Quarkus's stream handler.
+ */
+public final class PackagedFunction implements AutoCloseable {
+
+    public static final String HANDLER = "io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler::handleRequest";
+    static final String RIC_MAIN = "com.amazonaws.services.lambda.runtime.api.client.AWSLambda";
+
+    private final Process process;
+    private final Path log;
+
+    private PackagedFunction(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    /** Starts the packaged function with the named entry point ({@code sqs}, {@code http}). */
+    public static PackagedFunction start(String entryPoint, RuntimeApiServer api, Map<String, String> env) {
+        return start(entryPoint, api, env, List.of());
+    }
+
+    public static PackagedFunction start(String entryPoint, RuntimeApiServer api, Map<String, String> env,
+            List<String> extraJvmOptions) {
+        Path target = Path.of("target");
+        Path taskRoot = unpack(target.resolve("function.zip"), target.resolve("packaged-function"));
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // the flags of Lambda's Java runtime: C1 only, serial GC, heap from the memory size
+        command.addAll(List.of("-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-Xshare:auto", "-Xmx" + env.getOrDefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024") + "m",
+                "--add-opens", "java.base/java.lang=ALL-UNNAMED"));
+        command.addAll(extraJvmOptions);
+        command.add("-cp");
+        command.add(String.join(File.pathSeparator, taskRoot.toString(), taskRoot.resolve("lib") + "/*",
+                target.resolve("lambda-runtime") + "/*"));
+        command.add(RIC_MAIN);
+        command.add(HANDLER);
+
+        Map<String, String> environment = new HashMap<>();
+        environment.put("AWS_LAMBDA_RUNTIME_API", api.address());
+        environment.put("QUARKUS_LAMBDA_HANDLER", entryPoint);
+        environment.put("AWS_REGION", ElasticMq.REGION);
+        environment.put("AWS_ACCESS_KEY_ID", ElasticMq.ACCESS_KEY);
+        environment.put("AWS_SECRET_ACCESS_KEY", ElasticMq.SECRET_KEY);
+        environment.put("AWS_LAMBDA_FUNCTION_NAME", "fanout");
+        environment.put("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+        environment.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024");
+        environment.put("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/fanout");
+        environment.put("AWS_LAMBDA_LOG_STREAM_NAME", "local");
+        environment.put("LAMBDA_TASK_ROOT", taskRoot.toAbsolutePath().toString());
+        environment.putAll(env);
+        try {
+            Path logs = Files.createDirectories(target.resolve("function-logs"));
+            Path log = logs.resolve(entryPoint + "-" + System.nanoTime() + ".log");
+            var builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().clear();
+            builder.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+            builder.environment().putAll(environment);
+            return new PackagedFunction(builder.start(), log);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What the function wrote to stdout and stderr so far (its CloudWatch log, on Lambda). */
+    public String log() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Path logFile() {
+        return log;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(Duration.ofSeconds(10).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Unpacks the zip once per build (again when the zip is newer). */
+    static synchronized Path unpack(Path zip, Path into) {
+        if (!Files.exists(zip)) {
+            throw new IllegalStateException(zip + " is missing: run ./mvnw package first");
+        }
+        try {
+            Path stamp = into.resolve(".unpacked-from");
+            String version = Files.getLastModifiedTime(zip).toString() + " " + Files.size(zip);
+            if (Files.exists(stamp) && Files.readString(stamp).equals(version)) {
+                return into;
+            }
+            if (Files.exists(into)) {
+                try (Stream<Path> walk = Files.walk(into)) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+            try (ZipFile file = new ZipFile(zip.toFile())) {
+                Enumeration<? extends ZipEntry> entries = file.entries();
+                while (entries.hasMoreElements()) {
+                    ZipEntry entry = entries.nextElement();
+                    Path out = into.resolve(entry.getName()).normalize();
+                    if (!out.startsWith(into)) {
+                        throw new IOException("zip entry outside the task root: " + entry.getName());
+                    }
+                    if (entry.isDirectory()) {
+                        Files.createDirectories(out);
+                    } else {
+                        Files.createDirectories(out.getParent());
+                        try (InputStream in = file.getInputStream(entry)) {
+                            Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
+                        }
+                    }
+                }
+            }
+            Files.writeString(stamp, version);
+            return into;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

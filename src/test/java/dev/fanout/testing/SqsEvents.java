@@ -1,0 +1,83 @@
+package dev.fanout.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSerializers;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * SQS events as Lambda delivers them: fixtures in AWS's documented shape, read with AWS's own event
+ * serializer (the one the Java runtime uses), and generated events of the same shape.
+ */
+public final class SqsEvents {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private SqsEvents() {
+    }
+
+    public static String fixture(String name) {
+        try (InputStream in = SqsEvents.class.getResourceAsStream("/events/" + name)) {
+            if (in == null) {
+                throw new IllegalArgumentException("no fixture /events/" + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static SQSEvent parse(String json) {
+        return LambdaEventSerializers.serializerFor(SQSEvent.class, SqsEvents.class.getClassLoader())
+                .fromJson(new java.io.ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** A standard-queue event with one record per body; message ids are "m-0", "m-1", ... */
+    public static String standard(List<String> bodies) {
+        return event(bodies, null, "arn:aws:sqs:us-east-1:123456789012:fanout-work");
+    }
+
+    /** A FIFO event: {@code groups[i]} is record i's MessageGroupId. */
+    public static String fifo(List<String> bodies, List<String> groups) {
+        return event(bodies, groups, "arn:aws:sqs:us-east-1:123456789012:fanout-work.fifo");
+    }
+
+    private static String event(List<String> bodies, List<String> groups, String arn) {
+        ObjectNode event = MAPPER.createObjectNode();
+        ArrayNode records = event.putArray("Records");
+        for (int i = 0; i < bodies.size(); i++) {
+            ObjectNode record = records.addObject();
+            record.put("messageId", "m-" + i);
+            record.put("receiptHandle", "AQEB" + UUID.nameUUIDFromBytes(("r" + i).getBytes()));
+            record.put("body", bodies.get(i));
+            ObjectNode attributes = record.putObject("attributes");
+            attributes.put("ApproximateReceiveCount", "1");
+            attributes.put("SentTimestamp", "1764360000000");
+            attributes.put("SenderId", "AIDAIENQZJOLO23YVJ4VO");
+            attributes.put("ApproximateFirstReceiveTimestamp", "1764360000001");
+            if (groups != null) {
+                attributes.put("SequenceNumber", "1884949646046769" + (6128 + i));
+                attributes.put("MessageGroupId", groups.get(i));
+                attributes.put("MessageDeduplicationId", "m-" + i);
+            }
+            record.putObject("messageAttributes");
+            record.put("md5OfBody", "e4e68fb7bd0e697a0ae8f1bb342846b3");
+            record.put("eventSource", "aws:sqs");
+            record.put("eventSourceARN", arn);
+            record.put("awsRegion", "us-east-1");
+        }
+        return event.toString();
+    }
+
+    public static String item(String type, String payloadJson) {
+        return "{\"type\":\"" + type + "\",\"payload\":" + payloadJson + "}";
+    }
+}
