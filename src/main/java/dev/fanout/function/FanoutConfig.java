@@ -50,6 +50,8 @@ public interface FanoutConfig {
 
     Results results();
 
+    HttpApi httpApi();
+
     Http http();
 
     /** Largest number of SHA-256 rounds of a {@code digest} item. */
@@ -94,6 +96,22 @@ public interface FanoutConfig {
 
         @WithDefault("50ms")
         Duration minCallTime();
+    }
+
+    /** The API Gateway entry point. */
+    interface HttpApi {
+
+        /** The API's integration timeout: HTTP APIs stop waiting after at most 30 s. */
+        @WithDefault("29s")
+        Duration timeout();
+
+        /** The cut-off margin of HTTP batches: only the response is left to do after the engine. */
+        @WithDefault("500ms")
+        Duration cutoffMargin();
+
+        /** Most items in one request. */
+        @WithDefault("1000")
+        int maxItems();
     }
 
     interface Http {

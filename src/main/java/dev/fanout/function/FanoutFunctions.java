@@ -1,26 +1,39 @@
 package dev.fanout.function;
 
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 
 import dev.fanout.engine.Deadline;
 import io.quarkus.funqy.Context;
 import io.quarkus.funqy.Funq;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
 /**
  * The bundle's functions, as Funqy functions. Funqy's own Lambda binding cannot serve them: it drops
  * the Lambda Context and with it the invocation's deadline. The quarkus-amazon-lambda handlers in this
- * package ({@link SqsFunction}) carry the Context through and call these with the deadline it gives.
+ * package ({@link SqsFunction}, {@link HttpFunction}) carry the Context through and call these with the deadline it gives.
  */
 public class FanoutFunctions {
 
+    // looked up on first use: a deployment of one entry point never builds what only the other needs
     @Inject
-    SqsBatchProcessor sqsBatches;
+    Instance<SqsBatchProcessor> sqsBatches;
+
+    @Inject
+    Instance<HttpBatchProcessor> httpBatches;
 
     /** An SQS event source mapping's batch: the partial batch response. */
     @Funq("sqs")
     public SQSBatchResponse sqs(SQSEvent event, @Context Deadline deadline) {
-        return sqsBatches.process(event, deadline).response();
+        return sqsBatches.get().process(event, deadline).response();
+    }
+
+    /** A batch in an HTTP request through API Gateway: per-item results in input order. */
+    @Funq("http")
+    public APIGatewayV2HTTPResponse http(APIGatewayV2HTTPEvent request, @Context Deadline deadline) {
+        return httpBatches.get().process(request, deadline);
     }
 }

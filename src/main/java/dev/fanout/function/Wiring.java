@@ -105,6 +105,15 @@ public class Wiring {
 
     @Produces
     @Singleton
+    HttpBatchProcessor httpBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser,
+            ObjectMapper mapper, FanoutConfig config) {
+        var httpPool = new WorkerPool(pool.limits().withCutoffMargin(config.httpApi().cutoffMargin()));
+        return new HttpBatchProcessor(httpPool, handlers, parser, mapper,
+                new HttpBatchProcessor.Settings(config.httpApi().timeout(), config.httpApi().maxItems()));
+    }
+
+    @Produces
+    @Singleton
     SqsResultsSink.Settings sinkSettings(FanoutConfig config) {
         FanoutConfig.Results r = config.results();
         String queueUrl = r.queueUrl().orElseThrow(() -> new IllegalStateException(

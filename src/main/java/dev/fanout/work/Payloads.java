@@ -28,7 +28,7 @@ final class Payloads {
         try {
             T value = reader.treeToValue(item.payload(), type);
             if (value == null) {
-                throw new RejectedItemException(prefix(item) + "is missing");
+                throw new RejectedItemException(prefix(item) + "missing");
             }
             return value;
         } catch (JsonProcessingException e) {
@@ -40,15 +40,15 @@ final class Payloads {
     }
 
     private static String prefix(WorkItem item) {
-        return "payload of '" + item.type() + "' item ";
+        return "'" + item.type() + "' payload: ";
     }
 
     private static String reason(JsonProcessingException e) {
         if (e instanceof UnrecognizedPropertyException unknown) {
-            return "has unknown field '" + unknown.getPropertyName() + "'";
+            return "unknown field '" + unknown.getPropertyName() + "'";
         }
         if (e instanceof InvalidFormatException invalid) {
-            return "field '" + path(invalid) + "' cannot be " + invalid.getValue();
+            return "field '" + path(invalid) + "' has an invalid value: " + invalid.getValue();
         }
         if (e instanceof MismatchedInputException mismatch && !mismatch.getPath().isEmpty()) {
             return "field '" + path(mismatch) + "' must be " + describe(mismatch.getTargetType());
@@ -59,7 +59,7 @@ final class Payloads {
         if (e.getCause() instanceof IllegalArgumentException invalid) {
             return invalid.getMessage();
         }
-        return "is malformed: " + e.getOriginalMessage();
+        return e.getOriginalMessage();
     }
 
     private static String path(MismatchedInputException e) {

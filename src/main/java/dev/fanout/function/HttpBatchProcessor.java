@@ -1,0 +1,150 @@
+package dev.fanout.function;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.jboss.logging.Logger;
+
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.fanout.engine.Batch;
+import dev.fanout.engine.BatchResult;
+import dev.fanout.engine.Deadline;
+import dev.fanout.engine.RunSummary;
+import dev.fanout.engine.WorkerPool;
+import dev.fanout.fanin.ResultRecord;
+import dev.fanout.work.ItemParser;
+import dev.fanout.work.ParsedItem;
+import dev.fanout.work.WorkHandlers;
+
+/**
+ * One HTTP request with a batch, through API Gateway (HTTP API, payload format 2.0):
+ *
+ * <pre>
+ * POST {"items": [{"id": "a", "type": "digest", "payload": {"data": "x"}}, ...]}
+ * 200  {"results": [{"itemId": "a", "status": "succeeded", "output": {...}, ...}, ...], "summary": {...}}
+ * </pre>
+ *
+ * Results come back in input order, one per item; a malformed item is rejected in its own result and
+ * never fails the others. A request that is not a batch at all gets a 4xx with a reason. The deadline is
+ * the earlier of the invocation's and the API's own limit counted from the request's arrival.
+ */
+public final class HttpBatchProcessor {
+
+    private static final Logger LOG = Logger.getLogger(HttpBatchProcessor.class);
+
+    /**
+     * @param apiTimeout the API's integration timeout (HTTP APIs: at most 30 s)
+     * @param maxItems   most items one request may carry
+     */
+    public record Settings(Duration apiTimeout, int maxItems) {
+    }
+
+    private final WorkerPool pool;
+    private final WorkHandlers handlers;
+    private final ItemParser parser;
+    private final ObjectMapper mapper;
+    private final Settings settings;
+
+    public HttpBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser, ObjectMapper mapper,
+            Settings settings) {
+        this.pool = pool;
+        this.handlers = handlers;
+        this.parser = parser;
+        this.mapper = mapper;
+        this.settings = settings;
+    }
+
+    public APIGatewayV2HTTPResponse process(APIGatewayV2HTTPEvent request, Deadline invocationDeadline) {
+        String method = method(request);
+        if (!"POST".equals(method)) {
+            return error(405, "use POST with a JSON body {\"items\": [...]}, not " + method, Map.of("Allow", "POST"));
+        }
+        JsonNode body;
+        try {
+            body = mapper.readTree(bodyOf(request));
+        } catch (JsonProcessingException e) {
+            return error(400, "the body is not valid JSON: " + e.getOriginalMessage(), Map.of());
+        } catch (IllegalArgumentException e) {
+            return error(400, "the body is not valid base64: " + e.getMessage(), Map.of());
+        }
+        if (body == null || body.isMissingNode() || !body.isObject()) {
+            return error(400, "the body must be a JSON object with an array 'items'", Map.of());
+        }
+        JsonNode array = body.get("items");
+        if (array == null || !array.isArray()) {
+            return error(400, "field 'items' must be an array of items", Map.of());
+        }
+        if (array.size() > settings.maxItems()) {
+            return error(413, "a request carries at most " + settings.maxItems() + " items, this one has "
+                    + array.size(), Map.of());
+        }
+        List<ParsedItem> items = new ArrayList<>(array.size());
+        for (int i = 0; i < array.size(); i++) {
+            items.add(parser.read(array.get(i), Integer.toString(i), Optional.empty()));
+        }
+        Deadline deadline = deadline(request, invocationDeadline);
+        if (deadline.remaining().compareTo(pool.limits().cutoffMargin()) <= 0) {
+            return error(503, "no time left to run the batch before the deadline; retry", Map.of("Retry-After", "1"));
+        }
+        BatchResult<JsonNode> run = pool.run(Batch.fifo(items, item -> item.group().orElse(null)),
+                handlers.dispatcher(), deadline);
+
+        ObjectNode response = mapper.createObjectNode();
+        ArrayNode results = response.putArray("results");
+        for (int i = 0; i < items.size(); i++) {
+            results.add(mapper.valueToTree(ResultRecord.of(null, items.get(i), run.outcome(i), null)));
+        }
+        RunSummary s = run.summary();
+        ObjectNode summary = response.putObject("summary");
+        summary.put("items", s.items()).put("succeeded", s.succeeded())
+                .put("failed", s.failed()).put("rejected", s.rejected()).put("timedOut", s.timedOut())
+                .put("notStarted", s.notStarted()).put("peakConcurrency", s.peakConcurrency())
+                .put("elapsedMs", s.elapsed().toMillis()).put("timeLeftMs", s.timeLeft().toMillis());
+        LOG.info(mapper.createObjectNode().put("event", "fanout.http").setAll(summary).toString());
+        return respond(200, response, Map.of());
+    }
+
+    /** The invocation's deadline, or the API's own limit counted from the request's arrival if earlier. */
+    Deadline deadline(APIGatewayV2HTTPEvent request, Deadline invocationDeadline) {
+        long arrivedAt = request.getRequestContext() == null ? 0 : request.getRequestContext().getTimeEpoch();
+        if (arrivedAt <= 0) {
+            return invocationDeadline;
+        }
+        Duration sinceArrival = Duration.ofMillis(Math.max(0, System.currentTimeMillis() - arrivedAt));
+        return invocationDeadline.atMost(settings.apiTimeout().minus(sinceArrival));
+    }
+
+    private static String method(APIGatewayV2HTTPEvent request) {
+        var context = request.getRequestContext();
+        String method = context == null || context.getHttp() == null ? null : context.getHttp().getMethod();
+        return method == null ? "an unknown method" : method;
+    }
+
+    private static String bodyOf(APIGatewayV2HTTPEvent request) {
+        String body = request.getBody() == null ? "" : request.getBody();
+        return request.getIsBase64Encoded() ? new String(Base64.getDecoder().decode(body), StandardCharsets.UTF_8) : body;
+    }
+
+    private APIGatewayV2HTTPResponse error(int status, String message, Map<String, String> headers) {
+        return respond(status, mapper.createObjectNode().put("error", message), headers);
+    }
+
+    private APIGatewayV2HTTPResponse respond(int status, JsonNode body, Map<String, String> extraHeaders) {
+        var headers = new java.util.HashMap<String, String>(extraHeaders);
+        headers.put("Content-Type", "application/json");
+        return APIGatewayV2HTTPResponse.builder().withStatusCode(status).withHeaders(headers)
+                .withBody(body.toString()).withIsBase64Encoded(false).build();
+    }
+}
