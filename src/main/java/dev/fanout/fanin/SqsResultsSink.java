@@ -15,6 +15,7 @@ import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
+import software.amazon.awssdk.services.sqs.model.EmptyBatchRequestException;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
@@ -88,6 +89,24 @@ public final class SqsResultsSink implements ResultsSink {
 
     public Settings settings() {
         return settings;
+    }
+
+    /**
+     * Builds the client's request path (class loading, signing, HTTP connection) before the first
+     * invocation needs it, with an empty SendMessageBatch that SQS refuses cheaply: a cold client can take
+     * longer than the time a batch leaves for its fan-in. Needs no permission beyond sqs:SendMessage.
+     *
+     * @return how the queue answered, for the start-up log
+     */
+    public String warmUp() {
+        try {
+            sqs.sendMessageBatch(r -> r.queueUrl(settings.queueUrl()).entries(List.of()));
+            return "accepted an empty batch";
+        } catch (EmptyBatchRequestException expected) {
+            return "reachable";
+        } catch (SdkException e) {
+            return "not reachable yet: " + describe(e);
+        }
     }
 
     @Override

@@ -1,0 +1,118 @@
+package dev.fanout.testing;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+/**
+ * What Lambda's SQS event source mapping does, on a local queue: receive up to a batch of messages,
+ * invoke the function with them, delete the ones it did not report in {@code batchItemFailures}, and
+ * leave the reported ones to come back after the visibility timeout (and, after the queue's
+ * maxReceiveCount, to its dead-letter queue).
+ */
+public final class LocalEventSource {
+
+    /** Figures of one poll-and-invoke round. */
+    public record Round(int records, int reported, boolean error, Duration elapsed, boolean beforeDeadline) {
+    }
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private final SqsClient sqs;
+    private final String queueUrl;
+    private final String queueArn;
+    private final RuntimeApiServer api;
+    private final int batchSize;
+    private final Duration functionTimeout;
+
+    public LocalEventSource(SqsClient sqs, String queueUrl, RuntimeApiServer api, int batchSize, Duration functionTimeout) {
+        this.sqs = sqs;
+        this.queueUrl = queueUrl;
+        this.api = api;
+        this.batchSize = batchSize;
+        this.functionTimeout = functionTimeout;
+        this.queueArn = sqs.getQueueAttributes(r -> r.queueUrl(queueUrl).attributeNames(QueueAttributeName.QUEUE_ARN))
+                .attributes().get(QueueAttributeName.QUEUE_ARN);
+    }
+
+    /** Messages visible or in flight on the source queue. */
+    public int outstanding() {
+        var attributes = sqs.getQueueAttributes(r -> r.queueUrl(queueUrl).attributeNames(
+                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
+                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
+        return Integer.parseInt(attributes.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
+                + Integer.parseInt(attributes.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
+    }
+
+    /** One round: poll a batch (waiting up to a second for the first message), invoke, delete. Null if nothing came. */
+    public Round pollAndInvoke() throws Exception {
+        List<Message> batch = new ArrayList<>();
+        while (batch.size() < batchSize) {
+            int want = Math.min(10, batchSize - batch.size());
+            var received = sqs.receiveMessage(r -> r.queueUrl(queueUrl).maxNumberOfMessages(want)
+                    .waitTimeSeconds(batch.isEmpty() ? 1 : 0).messageSystemAttributeNamesWithStrings("All")
+                    .messageAttributeNames("All")).messages();
+            if (received.isEmpty()) {
+                break;
+            }
+            batch.addAll(received);
+        }
+        if (batch.isEmpty()) {
+            return null;
+        }
+        var result = api.invoke(event(batch), functionTimeout);
+        Set<String> reported = new HashSet<>();
+        if (result.error()) {
+            batch.forEach(m -> reported.add(m.messageId())); // an invocation error hands the whole batch back
+        } else {
+            JsonNode response = MAPPER.readTree(result.body());
+            response.path("batchItemFailures").forEach(f -> reported.add(f.get("itemIdentifier").asText()));
+        }
+        List<DeleteMessageBatchRequestEntry> delete = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            Message m = batch.get(i);
+            if (!reported.contains(m.messageId())) {
+                delete.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(i))
+                        .receiptHandle(m.receiptHandle()).build());
+            }
+        }
+        for (int from = 0; from < delete.size(); from += 10) {
+            var chunk = delete.subList(from, Math.min(from + 10, delete.size()));
+            sqs.deleteMessageBatch(r -> r.queueUrl(queueUrl).entries(chunk));
+        }
+        return new Round(batch.size(), reported.size(), result.error(), result.elapsed(),
+                result.answeredBeforeDeadline());
+    }
+
+    /** The event Lambda builds from received messages. */
+    String event(List<Message> messages) {
+        ObjectNode event = MAPPER.createObjectNode();
+        ArrayNode records = event.putArray("Records");
+        for (Message m : messages) {
+            ObjectNode record = records.addObject();
+            record.put("messageId", m.messageId());
+            record.put("receiptHandle", m.receiptHandle());
+            record.put("body", m.body());
+            ObjectNode attributes = record.putObject("attributes");
+            m.attributesAsStrings().forEach(attributes::put);
+            record.putObject("messageAttributes");
+            record.put("md5OfBody", m.md5OfBody());
+            record.put("eventSource", "aws:sqs");
+            record.put("eventSourceARN", queueArn);
+            record.put("awsRegion", ElasticMq.REGION);
+        }
+        return event.toString();
+    }
+}
