@@ -37,7 +37,7 @@ class HttpFunctionTest {
 
     /** The AWS-documented HTTP API event, arriving now. */
     static ObjectNode event(String body) throws Exception {
-        ObjectNode event = (ObjectNode) MAPPER.readTree(SqsEvents.fixture("apigw-http-batch.json"));
+        ObjectNode event = (ObjectNode) MAPPER.readTree(SqsEvents.fixture("http-batch.json"));
         ((ObjectNode) event.get("requestContext")).put("timeEpoch", System.currentTimeMillis());
         if (body != null) {
             event.put("body", body);

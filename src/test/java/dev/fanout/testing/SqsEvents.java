@@ -1,7 +1,6 @@
 package dev.fanout.testing;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -24,12 +23,10 @@ public final class SqsEvents {
     private SqsEvents() {
     }
 
+    /** A sample event from the project's {@code events/} folder (also usable with {@code sam local invoke}). */
     public static String fixture(String name) {
-        try (InputStream in = SqsEvents.class.getResourceAsStream("/events/" + name)) {
-            if (in == null) {
-                throw new IllegalArgumentException("no fixture /events/" + name);
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("events", name));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
