@@ -1,0 +1,132 @@
+package dev.fanout.work.http;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * The settings of one {@link HttpHandler}.
+ *
+ * @param connectTimeout  time limit of a TCP connect (an attempt's own time limit caps it too)
+ * @param defaultTimeout  time limit of one attempt when the item names none ({@code timeoutMillis})
+ * @param maxBodyBytes    response body bytes kept; the rest is dropped unread and {@code truncated} is
+ *                        set. At most {@value #MAX_BODY_BYTES_LIMIT}: results travel in SQS messages of
+ *                        at most 1 MiB, and a body grows in JSON (by 4/3 as base64, by at most 3 as text)
+ * @param maxAttempts     attempts per item in all, the first included ({@code 1}: no retry in the handler)
+ * @param maxRedirects    redirect hops followed per item; {@code 0} returns the 3xx response itself
+ * @param responseHeaders the response headers copied to the output, by name (case-insensitive; the output
+ *                        uses the lower-case names)
+ * @param allow           what the SSRF guard lets through although it is not public: exact host names
+ *                        ({@code internal.example}), addresses ({@code 127.0.0.1}) and CIDR ranges
+ *                        ({@code 10.1.0.0/16}, {@code ::1/128})
+ * @param ssrfGuard       {@code false} turns the SSRF guard off; only for a trusted, local set-up
+ * @param maxConnections  pooled connections in all and per route; set it to the concurrency limit, so
+ *                        that every running item can hold one
+ */
+public record HttpSettings(
+        Duration connectTimeout,
+        Duration defaultTimeout,
+        int maxBodyBytes,
+        int maxAttempts,
+        int maxRedirects,
+        List<String> responseHeaders,
+        List<String> allow,
+        boolean ssrfGuard,
+        int maxConnections) {
+
+    public static final int MAX_BODY_BYTES_LIMIT = 262_144;
+    static final int MAX_ATTEMPTS_LIMIT = 10;
+    static final int MAX_REDIRECTS_LIMIT = 20;
+
+    public HttpSettings {
+        positive(connectTimeout, "connectTimeout");
+        positive(defaultTimeout, "defaultTimeout");
+        if (maxBodyBytes < 0 || maxBodyBytes > MAX_BODY_BYTES_LIMIT) {
+            throw new IllegalArgumentException(
+                    "maxBodyBytes must be between 0 and " + MAX_BODY_BYTES_LIMIT + ", was " + maxBodyBytes);
+        }
+        if (maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS_LIMIT) {
+            throw new IllegalArgumentException(
+                    "maxAttempts must be between 1 and " + MAX_ATTEMPTS_LIMIT + ", was " + maxAttempts);
+        }
+        if (maxRedirects < 0 || maxRedirects > MAX_REDIRECTS_LIMIT) {
+            throw new IllegalArgumentException(
+                    "maxRedirects must be between 0 and " + MAX_REDIRECTS_LIMIT + ", was " + maxRedirects);
+        }
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("maxConnections must be at least 1, was " + maxConnections);
+        }
+        responseHeaders = headerNames(responseHeaders);
+        allow = List.copyOf(Objects.requireNonNull(allow, "allow"));
+        SsrfGuard.parseAllowList(allow); // fail at start-up, not on the first item
+    }
+
+    /**
+     * Connect in 2 s, 10 s per attempt, 64 KiB of body, 2 attempts, 3 redirects, the usual response
+     * headers, the SSRF guard on with nothing allowed, 64 connections.
+     */
+    public static HttpSettings defaults() {
+        return new HttpSettings(Duration.ofSeconds(2), Duration.ofSeconds(10), 65_536, 2, 3,
+                List.of("content-type", "content-length", "etag", "last-modified", "location", "retry-after"),
+                List.of(), true, 64);
+    }
+
+    public HttpSettings withDefaultTimeout(Duration timeout) {
+        return new HttpSettings(connectTimeout, timeout, maxBodyBytes, maxAttempts, maxRedirects,
+                responseHeaders, allow, ssrfGuard, maxConnections);
+    }
+
+    public HttpSettings withMaxBodyBytes(int bytes) {
+        return new HttpSettings(connectTimeout, defaultTimeout, bytes, maxAttempts, maxRedirects,
+                responseHeaders, allow, ssrfGuard, maxConnections);
+    }
+
+    public HttpSettings withMaxAttempts(int attempts) {
+        return new HttpSettings(connectTimeout, defaultTimeout, maxBodyBytes, attempts, maxRedirects,
+                responseHeaders, allow, ssrfGuard, maxConnections);
+    }
+
+    public HttpSettings withMaxRedirects(int redirects) {
+        return new HttpSettings(connectTimeout, defaultTimeout, maxBodyBytes, maxAttempts, redirects,
+                responseHeaders, allow, ssrfGuard, maxConnections);
+    }
+
+    public HttpSettings withAllow(String... entries) {
+        return new HttpSettings(connectTimeout, defaultTimeout, maxBodyBytes, maxAttempts, maxRedirects,
+                responseHeaders, List.of(entries), ssrfGuard, maxConnections);
+    }
+
+    public HttpSettings withSsrfGuard(boolean on) {
+        return new HttpSettings(connectTimeout, defaultTimeout, maxBodyBytes, maxAttempts, maxRedirects,
+                responseHeaders, allow, on, maxConnections);
+    }
+
+    public HttpSettings withMaxConnections(int connections) {
+        return new HttpSettings(connectTimeout, defaultTimeout, maxBodyBytes, maxAttempts, maxRedirects,
+                responseHeaders, allow, ssrfGuard, connections);
+    }
+
+    private static void positive(Duration value, String name) {
+        Objects.requireNonNull(value, name);
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, was " + value);
+        }
+    }
+
+    private static List<String> headerNames(List<String> names) {
+        Objects.requireNonNull(names, "responseHeaders");
+        List<String> lower = new ArrayList<>(names.size());
+        for (String name : names) {
+            if (name == null || !HttpHandler.isToken(name)) {
+                throw new IllegalArgumentException("responseHeaders has an invalid header name: " + name);
+            }
+            String key = name.toLowerCase(Locale.ROOT);
+            if (!lower.contains(key)) {
+                lower.add(key);
+            }
+        }
+        return List.copyOf(lower);
+    }
+}
