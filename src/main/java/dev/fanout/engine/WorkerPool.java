@@ -17,6 +17,14 @@ import java.util.Objects;
  */
 public final class WorkerPool {
 
+    static {
+        // Mutiny's context-propagation hook sets itself up lazily on the first subscription, and that set-up
+        // is not thread-safe ("ContextManagerProvider already set"): do it once here, before a run subscribes
+        // to many Unis at once on many threads. Class initialisation runs exactly once.
+        io.smallrye.mutiny.Uni.createFrom().voidItem().subscribe().with(ignored -> {
+        });
+    }
+
     private final Limits limits;
     private final Ticker ticker;
 

@@ -1,6 +1,7 @@
 package dev.fanout.function;
 
 import java.time.Duration;
+import java.util.List;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -10,16 +11,19 @@ import dev.fanout.fanin.ResultsSink;
 import dev.fanout.fanin.SqsResultsSink;
 import dev.fanout.work.AsyncWorkHandler;
 import dev.fanout.work.ItemParser;
+import dev.fanout.work.ItemType;
 import dev.fanout.work.WorkHandler;
 import dev.fanout.work.WorkHandlers;
 import dev.fanout.work.builtin.DelayHandler;
 import dev.fanout.work.builtin.DigestHandler;
+import dev.fanout.work.http.HttpHandler;
+import dev.fanout.work.http.HttpSettings;
 import io.quarkus.arc.DefaultBean;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Any;
+import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
-import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -39,7 +43,7 @@ public class Wiring {
         return new WorkerPool(config.itemTimeout().map(limits::withItemTimeout).orElse(limits));
     }
 
-    /** Every {@link WorkHandler} and {@link AsyncWorkHandler} bean, by its {@code @Named} item type. */
+    /** Every {@link WorkHandler} and {@link AsyncWorkHandler} bean, by its {@link ItemType}. */
     @Produces
     @Singleton
     WorkHandlers workHandlers(ObjectMapper mapper, @Any Instance<WorkHandler> blocking,
@@ -55,12 +59,10 @@ public class Wiring {
     }
 
     private static String typeOf(Instance.Handle<?> handle) {
-        String name = handle.getBean().getName();
-        if (name == null) {
-            throw new IllegalStateException("handler bean " + handle.getBean().getBeanClass().getName()
-                    + " has no @Named item type");
-        }
-        return name;
+        return handle.getBean().getQualifiers().stream()
+                .filter(ItemType.class::isInstance).map(q -> ((ItemType) q).value()).findFirst()
+                .orElseThrow(() -> new IllegalStateException("handler bean " + handle.getBean().getBeanClass().getName()
+                        + " has no @ItemType: annotate it with the item type it serves"));
     }
 
     @Produces
@@ -71,16 +73,37 @@ public class Wiring {
 
     @Produces
     @Singleton
-    @Named(DigestHandler.TYPE)
+    @ItemType(DigestHandler.TYPE)
     WorkHandler digest(FanoutConfig config) {
         return new DigestHandler(config.digestMaxRounds());
     }
 
     @Produces
     @Singleton
-    @Named(DelayHandler.TYPE)
+    @ItemType(DelayHandler.TYPE)
     WorkHandler delay(FanoutConfig config) {
         return new DelayHandler(config.delayMax());
+    }
+
+    /** The built-in http handler: one pooled client, as many connections as items may run at once. */
+    @Produces
+    @Singleton
+    @ItemType(HttpHandler.TYPE)
+    WorkHandler http(FanoutConfig config) {
+        FanoutConfig.Http http = config.http();
+        return new HttpHandler(new HttpSettings(http.connectTimeout(), http.defaultTimeout(), http.maxBodyBytes(),
+                http.maxAttempts(), http.maxRedirects(), http.responseHeaders(),
+                http.allow().map(Wiring::trimmed).orElse(List.of()), http.ssrfGuard(), config.maxConcurrency()));
+    }
+
+    void closeHttp(@Disposes @ItemType(HttpHandler.TYPE) WorkHandler http) throws Exception {
+        if (http instanceof AutoCloseable closeable) {
+            closeable.close();
+        }
+    }
+
+    private static List<String> trimmed(List<String> values) {
+        return values.stream().map(String::trim).filter(v -> !v.isEmpty()).toList();
     }
 
     /**

@@ -5,7 +5,7 @@ import io.smallrye.mutiny.Uni;
 /**
  * What one item of a type does, asynchronously: a Mutiny {@link Uni} of the output. The item holds its
  * concurrency slot until the {@code Uni} ends; an unfinished one is cancelled at the item's deadline.
- * Registered like {@link WorkHandler}: a CDI bean {@code @Named} by its item type.
+ * Registered like {@link WorkHandler}: a CDI bean qualified {@code @ItemType("...")}.
  */
 @FunctionalInterface
 public interface AsyncWorkHandler {

@@ -4,11 +4,11 @@ package dev.fanout.work;
  * What one item of a type does, blocking: return the output (any value Jackson can write) or throw.
  * Blocking I/O is fine: each item runs on its own virtual thread.
  * <p>
- * A handler is a CDI bean named by the item type it serves:
+ * A handler is a CDI bean qualified by the item type it serves ({@link ItemType}):
  *
  * <pre>
  * &#64;ApplicationScoped
- * &#64;Named("geocode")
+ * &#64;ItemType("geocode")
  * public class GeocodeHandler implements WorkHandler {
  *     public Object handle(WorkContext context) throws Exception {
  *         Address address = context.payload(Address.class); // malformed payload: rejected

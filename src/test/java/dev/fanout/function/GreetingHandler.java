@@ -1,13 +1,14 @@
 package dev.fanout.function;
 
+import dev.fanout.work.ItemType;
 import dev.fanout.work.WorkContext;
 import dev.fanout.work.WorkHandler;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Named;
 
-/** A user's own handler, added the way the README shows: a CDI bean named by its item type. */
+
+/** A user's own handler, added the way the README shows: a CDI bean qualified by its item type. */
 @ApplicationScoped
-@Named("greet")
+@ItemType("greet")
 public class GreetingHandler implements WorkHandler {
 
     public record Input(String name) {

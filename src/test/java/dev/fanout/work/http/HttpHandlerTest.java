@@ -59,7 +59,6 @@ import dev.fanout.engine.WorkerPool;
 import dev.fanout.work.ParsedItem;
 import dev.fanout.work.WorkHandlers;
 import dev.fanout.work.WorkItem;
-import io.smallrye.mutiny.Uni;
 
 /**
  * The http handler against a real local server (the JDK's), run through the real engine and dispatcher.
@@ -78,13 +77,6 @@ class HttpHandlerTest {
 
     @BeforeAll
     static void startServer() throws IOException {
-        // SmallRye Context Propagation, which Mutiny consults on every subscribe (as the engine's does), sets
-        // its provider up lazily and not thread-safely: the first subscriptions of a JVM, if concurrent, can
-        // fail with "ContextManagerProvider already set". Outside Quarkus nothing sets it up first, so one
-        // subscription here does (a concern of the engine, reported there).
-        Uni.createFrom().item(0).subscribe().with(ignored -> {
-        });
-
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.start();
@@ -665,13 +657,13 @@ class HttpHandlerTest {
             {"url": "http://example.com/", "headers": {"X-A": "1\\r\\nInjected: 2"}} | field 'headers.X-A' must not contain control characters such as CR or LF
             {"url": "http://example.com/", "headers": {"Host": "internal"}}      | field 'headers' must not set Host: the client sets it
             {"url": "http://example.com/", "timeoutMillis": 0}  | field 'timeoutMillis' must be positive, was 0
-            {"url": "http://example.com/", "follow": true}      | has unknown field 'follow'
+            {"url": "http://example.com/", "follow": true}      | unknown field 'follow'
             """)
     void aMalformedItemIsRejectedWithItsReason(String payload, String reason) {
         Outcome<JsonNode> outcome = run(LOCAL, payload);
 
         assertThat(outcome).asInstanceOf(type(Rejected.class))
-                .satisfies(rejected -> assertThat(rejected.reason()).isEqualTo("payload of 'http' item " + reason));
+                .satisfies(rejected -> assertThat(rejected.reason()).isEqualTo("'http' payload: " + reason));
     }
 
     // ---------------------------------------------------------------- redirects
