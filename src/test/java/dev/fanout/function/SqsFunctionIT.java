@@ -50,7 +50,7 @@ class SqsFunctionIT {
 
     static Map<String, String> env(String queueUrl) {
         return Map.of("RESULTS_QUEUE_URL", queueUrl, "FANOUT_RESULTS_ENDPOINT", sqs.endpoint().toString(),
-                "FANOUT_CUTOFF_MARGIN", "500ms", "FANOUT_MAX_CONCURRENCY", "64");
+                "FANOUT_CUTOFF_MARGIN", "1s", "FANOUT_MAX_CONCURRENCY", "64");
     }
 
     @AfterAll
