@@ -54,7 +54,8 @@ public final class BenchmarkSuite {
     /** The workloads in report order. Workloads 5 (fan-in, ElasticMQ) and 6 (cold start) are appended here. */
     static List<Workload> workloads(boolean smoke) {
         return List.of(
-                new IoWorkload(smoke ? IoWorkload.Settings.SMOKE : IoWorkload.Settings.FULL));
+                new IoWorkload(smoke ? IoWorkload.Settings.SMOKE : IoWorkload.Settings.FULL),
+                new CpuWorkload(smoke ? CpuWorkload.Settings.SMOKE : CpuWorkload.Settings.FULL));
     }
 
     /** The workload with {@code id}, for a child JVM (its settings come as options from the suite). */
