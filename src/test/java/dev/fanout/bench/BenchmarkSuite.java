@@ -55,7 +55,8 @@ public final class BenchmarkSuite {
     static List<Workload> workloads(boolean smoke) {
         return List.of(
                 new IoWorkload(smoke ? IoWorkload.Settings.SMOKE : IoWorkload.Settings.FULL),
-                new CpuWorkload(smoke ? CpuWorkload.Settings.SMOKE : CpuWorkload.Settings.FULL));
+                new CpuWorkload(smoke ? CpuWorkload.Settings.SMOKE : CpuWorkload.Settings.FULL),
+                new OverheadWorkload(smoke ? OverheadWorkload.Settings.SMOKE : OverheadWorkload.Settings.FULL));
     }
 
     /** The workload with {@code id}, for a child JVM (its settings come as options from the suite). */
