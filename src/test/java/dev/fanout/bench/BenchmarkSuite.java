@@ -56,7 +56,8 @@ public final class BenchmarkSuite {
         return List.of(
                 new IoWorkload(smoke ? IoWorkload.Settings.SMOKE : IoWorkload.Settings.FULL),
                 new CpuWorkload(smoke ? CpuWorkload.Settings.SMOKE : CpuWorkload.Settings.FULL),
-                new OverheadWorkload(smoke ? OverheadWorkload.Settings.SMOKE : OverheadWorkload.Settings.FULL));
+                new OverheadWorkload(smoke ? OverheadWorkload.Settings.SMOKE : OverheadWorkload.Settings.FULL),
+                new DeadlineWorkload(smoke ? DeadlineWorkload.Settings.SMOKE : DeadlineWorkload.Settings.FULL));
     }
 
     /** The workload with {@code id}, for a child JVM (its settings come as options from the suite). */
