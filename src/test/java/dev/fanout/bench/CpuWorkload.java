@@ -35,8 +35,12 @@ public final class CpuWorkload implements Workload {
     public record Run(String strategy, int repetition, long wallNanos, int succeeded, int failed, int peakConcurrency) {
     }
 
-    /** The calibrated work: rounds per item and the median time of one item alone. */
-    public record Calibration(int rounds, long itemNanos, int cores) {
+    /**
+     * The calibrated work: rounds per item, and t, the median time of one item run alone over samples
+     * taken before each repetition (with the lowest and highest per-repetition median).
+     */
+    public record Calibration(int rounds, long itemNanos, long itemNanosMin, long itemNanosMax, int samples,
+            int cores) {
     }
 
     private final Settings settings;
@@ -81,11 +85,13 @@ public final class CpuWorkload implements Workload {
         while (System.nanoTime() - warmUntil < 0) {
             BenchDigest.digest("warm-up", 1_000);
         }
-        int samples = items < 100 ? 5 : 100;
+        int samples = items < 100 ? 5 : 20;
         int probed = calibrate(targetNanos);
         // one correction from the median of whole items, which a short probe can misjudge
-        int rounds = (int) Math.max(1, Math.round((double) probed * targetNanos / medianItemNanos(probed, samples)));
-        long itemNanos = medianItemNanos(rounds, samples);
+        int rounds = (int) Math.max(1, Math.round((double) probed * targetNanos / median(itemNanos(probed, samples))));
+        // t is sampled before every repetition, so that drift in the machine's speed affects t and the runs alike
+        List<Double> itemTimes = new ArrayList<>();
+        List<Double> repMedians = new ArrayList<>();
 
         ActiveCounter counter = new ActiveCounter();
         Task<Integer> work = counter.around(item -> BenchDigest.digest("item-" + item, rounds));
@@ -98,6 +104,9 @@ public final class CpuWorkload implements Workload {
                 strategy.run(IoWorkload.range(Math.max(items / 10, 2 * Strategies.CORES)), work);
             }
             for (int rep = 1; rep <= repetitions; rep++) {
+                List<Double> times = itemNanos(rounds, samples);
+                itemTimes.addAll(times);
+                repMedians.add(median(times));
                 for (var entry : strategies.entrySet()) {
                     System.gc();
                     counter.reset();
@@ -111,7 +120,9 @@ public final class CpuWorkload implements Workload {
         } finally {
             strategies.values().forEach(Strategy::close);
         }
-        ResultLine.emit("calibration", new Calibration(rounds, itemNanos, Strategies.CORES));
+        Stats perRep = Stats.of(repMedians);
+        ResultLine.emit("calibration", new Calibration(rounds, Math.round(median(itemTimes)), Math.round(perRep.min()),
+                Math.round(perRep.max()), itemTimes.size(), Strategies.CORES));
     }
 
     /** Rounds of SHA-256 that take about {@code targetNanos} on one core. */
@@ -126,15 +137,19 @@ public final class CpuWorkload implements Workload {
         return (int) Math.max(1, Math.round(targetNanos / perRound));
     }
 
-    /** The median time of one item run alone: t in the ideal N x t / cores. */
-    private static long medianItemNanos(int rounds, int samples) {
-        double[] times = new double[samples];
+    /** Times of {@code samples} items run alone, one after the other: samples of t in N x t / cores. */
+    private static List<Double> itemNanos(int rounds, int samples) {
+        List<Double> times = new ArrayList<>(samples);
         for (int i = 0; i < samples; i++) {
             long start = System.nanoTime();
             BenchDigest.digest("item-" + i, rounds);
-            times[i] = System.nanoTime() - start;
+            times.add((double) (System.nanoTime() - start));
         }
-        return Math.round(Stats.of(times).median());
+        return times;
+    }
+
+    private static double median(List<Double> samples) {
+        return Stats.of(samples).median();
     }
 
     private ReportSection render(Calibration calibration, Map<String, List<Run>> runs) {
@@ -170,9 +185,11 @@ public final class CpuWorkload implements Workload {
 
         String md = """
                 %s items, each SHA-256 of a short string, then of its own 32-byte result, %s rounds in all (the built-in `digest` item type, without \
-                its JSON binding), calibrated so one item takes about %s ms: measured t = %s ms (median of single \
-                items run alone). All strategies run in one child JVM, each warmed up with a tenth of the batch, \
-                repetitions interleaved. Concurrency C = %s for the strategies that take a bound.
+                its JSON binding), calibrated so one item takes about %s ms: measured t = %s ms, the median of %s \
+                items run alone, sampled before each repetition (per-repetition medians %s–%s ms). All strategies \
+                run in one child JVM, each warmed up with a tenth of the batch, repetitions interleaved. Concurrency \
+                C = %s for the strategies that take a bound. An efficiency above 100 %% means items ran faster in \
+                the batch than alone (the machine's speed varies; t is sampled next to the runs to limit that).
 
                 * **Efficiency** = ideal / wall time, ideal = N × t / cores = %s s on %d cores.
                 * Cost per million items at %s MB (%d vCPU), one invocation per batch, median wall time.
@@ -189,7 +206,8 @@ public final class CpuWorkload implements Workload {
 
                 """.formatted(Markdown.integer(n), Markdown.integer(calibration.rounds()),
                 Markdown.num(settings.targetItem().toNanos() / 1e6), Markdown.num(itemMillis),
-                Markdown.integer(settings.concurrency()), Markdown.num(idealSeconds), calibration.cores(),
+                Markdown.integer(calibration.samples()), Markdown.num(calibration.itemNanosMin() / 1e6),
+                Markdown.num(calibration.itemNanosMax() / 1e6), Markdown.integer(settings.concurrency()), Markdown.num(idealSeconds), calibration.cores(),
                 Markdown.integer(memory), calibration.cores(),
                 Markdown.table(List.of("Strategy", "Wall time, s", "vs Fanout", "Efficiency", "Peak concurrency",
                         "Failed items (max)", "$ per million items, x86", "arm64"), rows),

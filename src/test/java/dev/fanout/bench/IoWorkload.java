@@ -78,12 +78,30 @@ public final class IoWorkload implements Workload {
         }
     }
 
+    /**
+     * One row of the tables: a strategy at a concurrency setting. Besides every strategy at C, Fanout also
+     * runs at C = N, the bound that unbounded strategies effectively use, to tell the cost of the bound from
+     * the cost of the engine.
+     */
+    record Entry(String key, Spec spec, int concurrency, String label) {
+    }
+
+    List<Entry> entries() {
+        List<Entry> entries = new ArrayList<>();
+        for (Spec spec : Strategies.ALL) {
+            entries.add(new Entry(spec.id(), spec, settings.concurrency(), spec.label()));
+        }
+        entries.add(new Entry("fanout-c-n", Strategies.FANOUT, settings.items(),
+                Strategies.FANOUT.label() + ", C = N (reference)"));
+        return entries;
+    }
+
     /** How a child measures: decide from a pilot, or as decided already. */
     enum Mode {
         AUTO, FULL, REDUCED
     }
 
-    /** The figures of one child run. */
+    /** The figures of one child run; {@code strategy} is the key of its {@link Entry}. */
     public record Run(String variant, String strategy, int items, int measuredItems, long wallNanos,
             long projectedNanos, int succeeded, int failed, int peakConcurrency, long peakRssKib, boolean rssReset,
             long baselineThreads, long peakThreads, long baselineOpenFiles, long peakOpenFiles) {
@@ -119,14 +137,14 @@ public final class IoWorkload implements Workload {
         try (DelayServer server = DelayServer.start()) {
             server.warmUp(context.smoke() ? 50 : 5_000);
             for (int rep = 1; rep <= context.repetitions(); rep++) {
-                for (Spec spec : Strategies.ALL) {
+                for (Entry entry : entries()) {
                     for (List<Variant> group : groups) {
-                        for (Run run : runChild(context, server.uri(), group, spec, decided)) {
+                        for (Run run : runChild(context, server.uri(), group, entry, decided)) {
                             Variant variant = Variant.valueOf(run.variant());
-                            decided.putIfAbsent(variant + "/" + spec.id(), run.extrapolated() ? Mode.REDUCED : Mode.FULL);
-                            runs.get(variant).computeIfAbsent(spec.id(), k -> new ArrayList<>()).add(run);
+                            decided.putIfAbsent(variant + "/" + entry.key(), run.extrapolated() ? Mode.REDUCED : Mode.FULL);
+                            runs.get(variant).computeIfAbsent(entry.key(), k -> new ArrayList<>()).add(run);
                             context.log().accept(String.format(java.util.Locale.ROOT,
-                                    "io %s rep %d %-16s %8.3f s%s, peak %d, RSS %d MiB", variant, rep, spec.id(),
+                                    "io %s rep %d %-16s %8.3f s%s, peak %d, RSS %d MiB", variant, rep, entry.key(),
                                     run.projectedNanos() / 1e9,
                                     run.extrapolated() ? " (extrapolated from " + run.measuredItems() + ")" : "",
                                     run.peakConcurrency(), run.peakRssKib() / 1024));
@@ -135,31 +153,32 @@ public final class IoWorkload implements Workload {
                 }
             }
         }
-        return new IoReport(settings, runs).render();
+        return new IoReport(settings, entries(), runs).render();
     }
 
-    /** One child JVM running {@code spec} for each variant of {@code group}, in the mode decided so far. */
-    private List<Run> runChild(SuiteContext context, URI endpoint, List<Variant> group, Spec spec,
+    /** One child JVM running {@code entry} for each variant of {@code group}, in the mode decided so far. */
+    private List<Run> runChild(SuiteContext context, URI endpoint, List<Variant> group, Entry entry,
             Map<String, Mode> decided) throws Exception {
         Options.Builder options = Options.builder()
                 .put("variants", String.join(",", group.stream().map(Variant::name).toList()))
-                .put("strategy", spec.id())
+                .put("key", entry.key())
+                .put("strategy", entry.spec().id())
                 .put("items", settings.items())
                 .put("reducedItems", settings.reducedItems())
-                .put("concurrency", settings.concurrency())
+                .put("concurrency", entry.concurrency())
                 .put("latencyMillis", settings.latency().toMillis())
                 .put("budgetMillis", settings.budget().toMillis())
                 .put("warmupItems", settings.warmupItems())
                 .put("endpoint", endpoint);
         for (Variant variant : group) {
-            options.put("mode." + variant, decided.getOrDefault(variant + "/" + spec.id(), Mode.AUTO));
+            options.put("mode." + variant, decided.getOrDefault(variant + "/" + entry.key(), Mode.AUTO));
         }
         Duration timeout = settings.budget().multipliedBy(3)
                 .plus(settings.latency().multipliedBy(settings.reducedItems())).plusMinutes(2)
                 .multipliedBy(group.size());
         List<Run> runs = context.jvm().run(id(), options.build(), timeout).all("io", Run.class);
         if (runs.size() != group.size()) {
-            throw new IllegalStateException("expected " + group.size() + " results from " + spec.id() + ", got " + runs.size());
+            throw new IllegalStateException("expected " + group.size() + " results from " + entry.key() + ", got " + runs.size());
         }
         return runs;
     }
@@ -169,6 +188,7 @@ public final class IoWorkload implements Workload {
     @Override
     public void child(Options options) throws Exception {
         Spec spec = Strategies.byId(options.get("strategy"));
+        String key = options.get("key");
         int items = options.intValue("items");
         int reduced = options.intValue("reducedItems");
         Duration latency = Duration.ofMillis(options.longValue("latencyMillis"));
@@ -192,7 +212,7 @@ public final class IoWorkload implements Workload {
                         long start = System.nanoTime();
                         Tally tally = strategy.run(batch, work);
                         long wall = System.nanoTime() - start;
-                        return new Run(variant.name(), spec.id(), items, n, wall, Math.round((double) wall * items / n),
+                        return new Run(variant.name(), key, items, n, wall, Math.round((double) wall * items / n),
                                 tally.succeeded(), tally.failed(), counter.peak(), ProcStatus.peakRssKib(), rssReset,
                                 sampler.baselineThreads(), sampler.peakThreads(), sampler.baselineOpenFiles(),
                                 sampler.peakOpenFiles());
@@ -234,7 +254,7 @@ public final class IoWorkload implements Workload {
     // ---------------------------------------------------------------- report
 
     /** Renders the figures of both variants. */
-    private record IoReport(Settings settings, Map<Variant, Map<String, List<Run>>> runs) {
+    private record IoReport(Settings settings, List<Entry> entries, Map<Variant, Map<String, List<Run>>> runs) {
 
         double idealSeconds() {
             int waves = (settings.items() + settings.concurrency() - 1) / settings.concurrency();
@@ -266,12 +286,17 @@ public final class IoWorkload implements Workload {
                     %s items of %d ms each at concurrency C = %s, two ways: **(a)** the item sleeps (`Thread.sleep`), \
                     **(b)** the item makes a real HTTP call (`java.net.http.HttpClient`, HTTP/1.1, one client per JVM) \
                     to a local server (JDK `HttpServer` on 127.0.0.1, one virtual thread per exchange, in the suite's \
-                    JVM) that answers after %d ms. Every strategy runs in its own child JVM per repetition.
+                    JVM) that answers after %d ms. Every strategy runs in its own child JVM per repetition. \
+                    The last row runs Fanout at C = N, the bound an unbounded strategy effectively uses, so that \
+                    the cost of the bound can be told from the cost of the engine.
 
                     * **Efficiency** = ideal / wall time, ideal = ceil(N / C) × L = %s s: the time a perfect pool bounded \
                     at C would take. Strategies that cannot reach C (fixed pools, the common pool, sequential) are \
                     measured against the same ideal, which is the point: it is what the user asked for.
                     * **Peak concurrency** is counted inside the items; unbounded strategies do not stop at C.
+                    * In (b) the HTTP client and the server share this machine's %d cores, so the CPU cost of %s \
+                    requests adds to the %d ms delay for every strategy: compare strategies with each other there \
+                    more than with the ideal.
                     * **Extrapolated** (ᵉ): a strategy whose wall time projected from a %s-item pilot exceeded %s s \
                     was measured at %s items and its wall time scaled by N / %s. Its RSS, threads and files are \
                     those of the smaller run.
@@ -282,6 +307,7 @@ public final class IoWorkload implements Workload {
                     services) plus the connections the warm-up left in the client's pool.
 
                     """.formatted(Markdown.integer(n), l, Markdown.integer(c), l, Markdown.num(idealSeconds()),
+                    Strategies.CORES, Markdown.integer(n), l,
                     Markdown.integer(settings.reducedItems()), Markdown.num(settings.budget().toMillis() / 1000.0),
                     Markdown.integer(settings.reducedItems()), Markdown.integer(settings.reducedItems()),
                     Markdown.integer(settings.warmupItems())));
@@ -309,16 +335,16 @@ public final class IoWorkload implements Workload {
         String timeTable(Variant v) {
             Stats fanout = wall(v, Strategies.FANOUT.id());
             List<List<String>> rows = new ArrayList<>();
-            for (Spec spec : Strategies.ALL) {
-                Stats wall = wall(v, spec.id());
-                Run run = first(v, spec.id());
-                rows.add(List.of(spec.label(),
+            for (Entry entry : entries) {
+                Stats wall = wall(v, entry.key());
+                Run run = first(v, entry.key());
+                rows.add(List.of(entry.label(),
                         Markdown.integer(run.measuredItems()) + (run.extrapolated() ? " ᵉ" : ""),
                         Markdown.range(wall) + (run.extrapolated() ? " ᵉ" : ""),
                         Markdown.times(wall.median() / fanout.median()),
                         Markdown.percent(idealSeconds() / wall.median()),
-                        Markdown.integer(maxOf(v, spec.id(), Run::peakConcurrency)),
-                        Markdown.integer(maxOf(v, spec.id(), Run::failed))));
+                        Markdown.integer(maxOf(v, entry.key(), Run::peakConcurrency)),
+                        Markdown.integer(maxOf(v, entry.key(), Run::failed))));
             }
             return Markdown.table(List.of("Strategy", "Items run", "Wall time, s", "vs Fanout", "Efficiency",
                     "Peak concurrency", "Failed items (max)"), rows);
@@ -327,13 +353,14 @@ public final class IoWorkload implements Workload {
         String resourceTable(Variant v) {
             Stats fanout = rssMib(v, Strategies.FANOUT.id());
             List<List<String>> rows = new ArrayList<>();
-            for (Spec spec : Strategies.ALL) {
-                Stats rss = rssMib(v, spec.id());
-                rows.add(List.of(spec.label(), Markdown.range(rss), Markdown.times(rss.median() / fanout.median()),
-                        Markdown.integer(maxOf(v, spec.id(), Run::peakThreads)) + " ("
-                                + Markdown.integer(maxOf(v, spec.id(), Run::baselineThreads)) + ")",
-                        Markdown.integer(maxOf(v, spec.id(), Run::peakOpenFiles)) + " ("
-                                + Markdown.integer(maxOf(v, spec.id(), Run::baselineOpenFiles)) + ")"));
+            for (Entry entry : entries) {
+                String key = entry.key();
+                Stats rss = rssMib(v, key);
+                rows.add(List.of(entry.label(), Markdown.range(rss), Markdown.times(rss.median() / fanout.median()),
+                        Markdown.integer(maxOf(v, key, Run::peakThreads)) + " ("
+                                + Markdown.integer(maxOf(v, key, Run::baselineThreads)) + ")",
+                        Markdown.integer(maxOf(v, key, Run::peakOpenFiles)) + " ("
+                                + Markdown.integer(maxOf(v, key, Run::baselineOpenFiles)) + ")"));
             }
             return Markdown.table(List.of("Strategy", "Peak RSS, MiB", "vs Fanout", "Peak OS threads (before)",
                     "Peak open files (before)"), rows);
@@ -341,18 +368,22 @@ public final class IoWorkload implements Workload {
 
         String keyFigure(Variant v) {
             Stats fanout = wall(v, Strategies.FANOUT.id());
-            Spec fastestOther = Strategies.ALL.stream().filter(s -> s != Strategies.FANOUT)
-                    .min(java.util.Comparator.comparingDouble(s -> wall(v, s.id()).median())).orElseThrow();
-            Spec bounded = Strategies.byId("mutiny");
+            Entry fastestOther = entries.stream().filter(e -> e.spec() != Strategies.FANOUT)
+                    .min(java.util.Comparator.comparingDouble(e -> wall(v, e.key()).median())).orElseThrow();
+            double fastest = wall(v, fastestOther.key()).median();
+            String bound = fastestOther.spec().bounded() ? ""
+                    : String.format(java.util.Locale.ROOT, "; it does not honour C: up to %s items at once",
+                            Markdown.integer(maxOf(v, fastestOther.key(), Run::peakConcurrency)));
             return String.format(java.util.Locale.ROOT,
-                    "I/O-bound, %s: Fanout ran %s items of %d ms in %s s (%s of the ideal %s s); fastest other "
-                            + "strategy: %s, %s s (%s Fanout's time); Mutiny merge(C): %s Fanout's time; Powertools' "
-                            + "default parallel stream: %s s%s.",
+                    "I/O-bound, %s: Fanout ran %s items of %d ms at C = %s in %s s (%s of the ideal %s s), %s s at "
+                            + "C = N; fastest other strategy: %s, %s s (%s Fanout's time%s); Mutiny merge(C): %s "
+                            + "Fanout's time; Powertools' default parallel stream: %s s%s.",
                     v.label, Markdown.integer(settings.items()), settings.latency().toMillis(),
-                    Markdown.num(fanout.median()), Markdown.percent(idealSeconds() / fanout.median()),
-                    Markdown.num(idealSeconds()), fastestOther.label(), Markdown.num(wall(v, fastestOther.id()).median()),
-                    Markdown.times(wall(v, fastestOther.id()).median() / fanout.median()),
-                    Markdown.times(wall(v, bounded.id()).median() / fanout.median()),
+                    Markdown.integer(settings.concurrency()), Markdown.num(fanout.median()),
+                    Markdown.percent(idealSeconds() / fanout.median()), Markdown.num(idealSeconds()),
+                    Markdown.num(wall(v, "fanout-c-n").median()), fastestOther.label(), Markdown.num(fastest),
+                    Markdown.times(fastest / fanout.median()), bound,
+                    Markdown.times(wall(v, "mutiny").median() / fanout.median()),
                     Markdown.num(wall(v, "parallel-stream").median()),
                     first(v, "parallel-stream").extrapolated() ? " (extrapolated)" : "");
         }
@@ -360,11 +391,11 @@ public final class IoWorkload implements Workload {
         String costTable() {
             int memory = LambdaPricing.memoryMbForCores(Strategies.CORES);
             List<List<String>> rows = new ArrayList<>();
-            for (Spec spec : Strategies.ALL) {
+            for (Entry entry : entries) {
                 List<String> row = new ArrayList<>();
-                row.add(spec.label());
+                row.add(entry.label());
                 for (Variant v : runs.keySet()) {
-                    double wall = wall(v, spec.id()).median();
+                    double wall = wall(v, entry.key()).median();
                     row.add("$" + Markdown.num(LambdaPricing.perMillionItems(wall, settings.items(), memory,
                             LambdaPricing.X86_PER_GB_SECOND)));
                     row.add("$" + Markdown.num(LambdaPricing.perMillionItems(wall, settings.items(), memory,
@@ -406,16 +437,16 @@ public final class IoWorkload implements Workload {
         }
 
         java.awt.image.BufferedImage chart() {
-            List<String> labels = Strategies.ALL.stream().map(s -> s.label().replace("`", "")).toList();
+            List<String> labels = entries.stream().map(e -> e.label().replace("`", "")).toList();
             List<BarChart.Series> series = new ArrayList<>();
             Color[] colors = {new Color(0x2E6FD8), new Color(0xF28E2B)};
             int i = 0;
             for (Variant v : runs.keySet()) {
-                double[] values = Strategies.ALL.stream()
-                        .mapToDouble(s -> 100 * idealSeconds() / wall(v, s.id()).median()).toArray();
+                double[] values = entries.stream()
+                        .mapToDouble(e -> 100 * idealSeconds() / wall(v, e.key()).median()).toArray();
                 boolean[] marked = new boolean[values.length];
                 for (int k = 0; k < marked.length; k++) {
-                    marked[k] = first(v, Strategies.ALL.get(k).id()).extrapolated();
+                    marked[k] = first(v, entries.get(k).key()).extrapolated();
                 }
                 series.add(new BarChart.Series(capitalise(v.label), colors[i++ % colors.length], values, marked));
             }
