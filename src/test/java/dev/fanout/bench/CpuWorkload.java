@@ -185,7 +185,8 @@ public final class CpuWorkload implements Workload {
 
         String md = """
                 %s items, each SHA-256 of a short string, then of its own 32-byte result, %s rounds in all (the built-in `digest` item type, without \
-                its JSON binding), calibrated so one item takes about %s ms: measured t = %s ms, the median of %s \
+                its JSON binding), the rounds calibrated at the start for a target of %s ms per item. Measured \
+                t = %s ms, the median of %s \
                 items run alone, sampled before each repetition (per-repetition medians %s–%s ms). All strategies \
                 run in one child JVM, each warmed up with a tenth of the batch, repetitions interleaved. Concurrency \
                 C = %s for the strategies that take a bound. An efficiency above 100 %% means items ran faster in \

@@ -417,6 +417,9 @@ public final class IoWorkload implements Workload {
 
         String lambdaNotes() {
             int fanoutMemory = (int) Math.ceil(rssMib(Variant.HTTP, Strategies.FANOUT.id()).max());
+            Entry mostThreads = entries.stream()
+                    .max(java.util.Comparator.comparingInt(e -> maxOf(Variant.HTTP, e.key(), Run::peakThreads)))
+                    .orElseThrow();
             return """
                     **For a Lambda user.** The concurrency setting is the lever for I/O-bound items: the wall time of \
                     a bounded pool is about ceil(N / C) × L, so C = %s turns %s items of %d ms into about %s s of \
@@ -426,14 +429,18 @@ public final class IoWorkload implements Workload {
                     environment, and every in-flight HTTP/1.1 call holds a socket: Fanout's HTTP run peaked at %s \
                     open files (class-path jars included), so on Lambda pick C below about 1,024 minus what the \
                     runtime and the SDK keep open (C = %s is the benchmark's setting, not a recommendation). The \
-                    sleep variant needs no sockets. Memory: the peak RSS is the floor of the memory setting (%s MiB for Fanout's HTTP \
+                    sleep variant needs no sockets. Threads count against the other 1,024: the highest OS-thread peak \
+                    of the HTTP runs was %s (%s), as the JDK client's default executor adds platform threads under \
+                    load, and a pool of platform threads holds one per slot. Memory: the peak RSS is the floor of the memory setting (%s MiB for Fanout's HTTP \
                     run, JVM included); for I/O-bound work you may pick less memory than the CPU-matched size the \
                     cost table assumes, as long as the HTTP stack keeps up with a smaller CPU share.
 
                     """.formatted(Markdown.integer(settings.concurrency()), Markdown.integer(settings.items()),
                     settings.latency().toMillis(), Markdown.num(idealSeconds()),
                     Markdown.integer(maxOf(Variant.HTTP, Strategies.FANOUT.id(), Run::peakOpenFiles)),
-                    Markdown.integer(settings.concurrency()), Markdown.integer(fanoutMemory));
+                    Markdown.integer(settings.concurrency()),
+                    Markdown.integer(maxOf(Variant.HTTP, mostThreads.key(), Run::peakThreads)), mostThreads.label(),
+                    Markdown.integer(fanoutMemory));
         }
 
         java.awt.image.BufferedImage chart() {
@@ -457,7 +464,8 @@ public final class IoWorkload implements Workload {
             double top = series.stream().flatMapToDouble(s -> java.util.Arrays.stream(s.values())).max().orElse(100);
             return BarChart.render(title, "Efficiency, % of ceil(N/C) x L", labels, series,
                     Math.max(100, Math.ceil(top / 20) * 20),
-                    "* extrapolated from " + Markdown.integer(settings.reducedItems()) + " items. Median of "
+                    "Above 100 %: more than C items ran at once. * extrapolated from "
+                            + Markdown.integer(settings.reducedItems()) + " items. Median of "
                             + runs.values().iterator().next().values().iterator().next().size() + " runs.");
         }
 
