@@ -1,0 +1,59 @@
+package dev.fanout.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What Linux says about this process: peak and current resident memory, OS threads, open files.
+ * Figures are -1 where {@code /proc} is not available.
+ */
+public final class ProcStatus {
+
+    private static final Path STATUS = Path.of("/proc/self/status");
+
+    private ProcStatus() {
+    }
+
+    /** Peak resident set size (VmHWM) in KiB. */
+    public static long peakRssKib() {
+        return field("VmHWM:");
+    }
+
+    /** OS threads of this process: platform threads, carriers and JVM threads (virtual threads are not). */
+    public static long threads() {
+        return field("Threads:");
+    }
+
+    /** Open file descriptors (sockets included). */
+    public static long openFiles() {
+        String[] fds = new java.io.File("/proc/self/fd").list();
+        return fds == null ? -1 : fds.length;
+    }
+
+    /**
+     * Resets VmHWM to the current RSS (Linux 4.0+, {@code clear_refs} value 5), so that the peak that follows
+     * belongs to what runs next. Returns false where that is not possible.
+     */
+    public static boolean resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    private static long field(String name) {
+        try {
+            for (String line : Files.readAllLines(STATUS)) {
+                if (line.startsWith(name)) {
+                    return Long.parseLong(line.substring(name.length()).trim().split("\\s+")[0]);
+                }
+            }
+        } catch (IOException e) {
+            // not Linux
+        }
+        return -1;
+    }
+}
