@@ -83,7 +83,7 @@ class WorkerPoolTest {
         }
 
         @Test
-        void anItemPastItsOwnTimeoutIsTimedOutAndInterrupted() {
+        void anItemPastItsOwnTimeoutIsTimedOutAndInterrupted() throws InterruptedException {
             var interrupted = new CountDownLatch(1);
             // one at a time: "fast" has its outcome before "slow" starts and moves the clock
             var pool = new WorkerPool(Limits.of(1).withItemTimeout(Duration.ofSeconds(5)), ticker);
