@@ -13,13 +13,13 @@ import java.util.function.Consumer;
 /**
  * The benchmark suite: runs every workload and writes docs/benchmarks.md and docs/benchmarks.png.
  * <pre>
- * ./mvnw -B -Pbench test-compile exec:exec@bench          # the full run, into docs/
+ * ./mvnw -B -Pbench package                               # the full run, into docs/
  * java -cp ... dev.fanout.bench.BenchmarkSuite [--out DIR] [--smoke] [--only io,cpu] [--repetitions N]
  * </pre>
  */
 public final class BenchmarkSuite {
 
-    public static final String COMMAND = "./mvnw -B -Pbench test-compile exec:exec@bench";
+    public static final String COMMAND = "./mvnw -B -Pbench package";
 
     /** Flags of every measured JVM (child JVMs and JMH forks); see the report's Method section. */
     public static final List<String> CHILD_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx1g");
@@ -51,13 +51,16 @@ public final class BenchmarkSuite {
     private BenchmarkSuite() {
     }
 
-    /** The workloads in report order. Workloads 5 (fan-in, ElasticMQ) and 6 (cold start) are appended here. */
+    /** The workloads in report order. Workloads 6 and 7 need the packaged function (target/function.zip). */
     static List<Workload> workloads(boolean smoke) {
         return List.of(
                 new IoWorkload(smoke ? IoWorkload.Settings.SMOKE : IoWorkload.Settings.FULL),
                 new CpuWorkload(smoke ? CpuWorkload.Settings.SMOKE : CpuWorkload.Settings.FULL),
                 new OverheadWorkload(smoke ? OverheadWorkload.Settings.SMOKE : OverheadWorkload.Settings.FULL),
-                new DeadlineWorkload(smoke ? DeadlineWorkload.Settings.SMOKE : DeadlineWorkload.Settings.FULL));
+                new DeadlineWorkload(smoke ? DeadlineWorkload.Settings.SMOKE : DeadlineWorkload.Settings.FULL),
+                new FanInWorkload(smoke ? FanInWorkload.Settings.SMOKE : FanInWorkload.Settings.FULL),
+                new ColdStartWorkload(smoke ? ColdStartWorkload.Settings.SMOKE : ColdStartWorkload.Settings.FULL),
+                new SqsBatchWorkload(smoke ? SqsBatchWorkload.Settings.SMOKE : SqsBatchWorkload.Settings.FULL));
     }
 
     /** The workload with {@code id}, for a child JVM (its settings come as options from the suite). */

@@ -42,17 +42,28 @@ public final class PackagedFunction implements AutoCloseable {
 
     public static PackagedFunction start(String entryPoint, RuntimeApiServer api, Map<String, String> env,
             List<String> extraJvmOptions) {
+        return start(entryPoint, api, env, extraJvmOptions, false);
+    }
+
+    /**
+     * @param appAsJar put the task root's own classes on the class path as one jar instead of as a
+     *                 directory: a JDK AOT cache accepts only jars on the class path
+     */
+    public static PackagedFunction start(String entryPoint, RuntimeApiServer api, Map<String, String> env,
+            List<String> extraJvmOptions, boolean appAsJar) {
         Path target = Path.of("target");
         Path taskRoot = unpack(target.resolve("function.zip"), target.resolve("packaged-function"));
+        String app = appAsJar ? appJar(taskRoot, target.resolve("packaged-function-app.jar")).toString() : taskRoot.toString();
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // the flags of Lambda's Java runtime: C1 only, serial GC, heap from the memory size
+        // (-Xshare:auto, also Lambda's, is the default; spelled out it would clash with -XX:AOTCacheOutput)
         command.addAll(List.of("-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-Xshare:auto", "-Xmx" + env.getOrDefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024") + "m",
+                "-Xmx" + env.getOrDefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024") + "m",
                 "--add-opens", "java.base/java.lang=ALL-UNNAMED"));
         command.addAll(extraJvmOptions);
         command.add("-cp");
-        command.add(String.join(File.pathSeparator, taskRoot.toString(), taskRoot.resolve("lib") + "/*",
+        command.add(String.join(File.pathSeparator, app, taskRoot.resolve("lib") + "/*",
                 target.resolve("lambda-runtime") + "/*"));
         command.add(RIC_MAIN);
         command.add(HANDLER);
@@ -77,7 +88,11 @@ public final class PackagedFunction implements AutoCloseable {
             builder.environment().clear();
             builder.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
             builder.environment().putAll(environment);
-            return new PackagedFunction(builder.start(), log);
+            Process process = builder.start();
+            // a function that dies is an answer too: invocations waiting on it fail at once, with its log
+            process.onExit().thenRun(() -> api.functionExited("the function's process exited with "
+                    + process.exitValue() + "; its log " + log.toAbsolutePath()));
+            return new PackagedFunction(process, log);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -113,6 +128,31 @@ public final class PackagedFunction implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The task root's own entries (everything but lib/) as one jar, built once per unpacked zip. */
+    static synchronized Path appJar(Path taskRoot, Path jar) {
+        try {
+            Path stamp = taskRoot.resolve(".unpacked-from");
+            if (Files.exists(jar) && Files.getLastModifiedTime(jar).compareTo(Files.getLastModifiedTime(stamp)) > 0) {
+                return jar;
+            }
+            try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
+                    Stream<Path> files = Files.walk(taskRoot)) {
+                for (Path file : files.filter(Files::isRegularFile).toList()) {
+                    String name = taskRoot.relativize(file).toString().replace(File.separatorChar, '/');
+                    if (name.startsWith("lib/") || name.equals(".unpacked-from")) {
+                        continue;
+                    }
+                    out.putNextEntry(new java.util.jar.JarEntry(name));
+                    Files.copy(file, out);
+                    out.closeEntry();
+                }
+            }
+            return jar;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -48,6 +48,7 @@ public final class RuntimeApiServer implements AutoCloseable {
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final Map<String, Pending> inFlight = new ConcurrentHashMap<>();
     private final CompletableFuture<String> initError = new CompletableFuture<>();
+    private final CompletableFuture<String> exited = new CompletableFuture<>();
     private volatile boolean closed;
 
     private RuntimeApiServer(HttpServer server) {
@@ -73,11 +74,23 @@ public final class RuntimeApiServer implements AutoCloseable {
         var pending = new Pending(UUID.randomUUID().toString(), event, timeout, new CompletableFuture<>(), new long[2]);
         queue.add(pending);
         try {
-            // the function answers by its deadline; the slack covers a cold start, whose time Lambda bills separately
-            return pending.result().get(timeout.toMillis() + 60_000, TimeUnit.MILLISECONDS);
+            // the function answers by its deadline; the slack covers a cold start, which comes before the deadline
+            CompletableFuture.anyOf(pending.result(), initError, exited).get(timeout.toMillis() + 60_000,
+                    TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             throw new AssertionError("the function did not answer " + pending.requestId() + " at all", e);
         }
+        if (!pending.result().isDone()) {
+            queue.remove(pending);
+            throw new AssertionError("no answer to " + pending.requestId() + ": "
+                    + (initError.isDone() ? "init error " + initError.join() : exited.join()));
+        }
+        return pending.result().join();
+    }
+
+    /** Called when the function's process ends: invocations stop waiting for it. */
+    public void functionExited(String why) {
+        exited.complete(why);
     }
 
     /** Completes when the function reports an initialisation error. */
