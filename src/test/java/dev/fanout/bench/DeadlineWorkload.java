@@ -11,7 +11,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 import dev.fanout.bench.Strategies.Spec;
 import dev.fanout.bench.Strategy.Tally;
@@ -100,11 +101,13 @@ public final class DeadlineWorkload implements Workload {
     private static final class HangingBatch {
 
         private final CountDownLatch gate = new CountDownLatch(1);
-        private final AtomicInteger running = new AtomicInteger();
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition idle = lock.newCondition();
+        private int running; // guarded by lock
 
         Task<Integer> task(Duration shortItem) {
             return item -> {
-                running.incrementAndGet();
+                changeRunning(+1);
                 try {
                     switch (item % 10) {
                         case 3 -> gate.await();
@@ -113,7 +116,7 @@ public final class DeadlineWorkload implements Workload {
                     }
                     return item;
                 } finally {
-                    running.decrementAndGet();
+                    changeRunning(-1);
                 }
             };
         }
@@ -133,15 +136,32 @@ public final class DeadlineWorkload implements Workload {
             }
         }
 
+        private void changeRunning(int by) {
+            lock.lock();
+            try {
+                running += by;
+                if (running == 0) {
+                    idle.signalAll();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
         /** Lets every hung item finish and waits until none runs, so that runs do not overlap. */
         void release() throws InterruptedException {
             gate.countDown();
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (running.get() > 0) {
-                if (System.nanoTime() - until > 0) {
-                    throw new IllegalStateException(running.get() + " items still running 30 s after their release");
+            lock.lock();
+            try {
+                long left = TimeUnit.SECONDS.toNanos(30);
+                while (running > 0) {
+                    if (left <= 0) {
+                        throw new IllegalStateException(running + " items still running 30 s after their release");
+                    }
+                    left = idle.awaitNanos(left);
                 }
-                Thread.sleep(1);
+            } finally {
+                lock.unlock();
             }
         }
     }
