@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,11 +51,9 @@ final class Run<I, R> {
     private final Condition changed = lock.newCondition();
     // guarded by lock
     private final PriorityQueue<Integer> ready = new PriorityQueue<>();
-    private final PriorityQueue<Worker> timeouts = new PriorityQueue<>(
-            Comparator.comparingLong((Worker w) -> w.timeoutAt - Long.MIN_VALUE / 2));
+    // nanoTime readings compare by their difference, which stays right across a wrap of the counter
+    private final PriorityQueue<Worker> timeouts = new PriorityQueue<>((a, b) -> Long.compare(a.timeoutAt - b.timeoutAt, 0));
     private final Worker[] holding;
-    private final long[] itemStart;
-    private final long[] itemEnd;
     private int active;
     private int peak;
     private int decided;
@@ -74,8 +71,6 @@ final class Run<I, R> {
         this.outcomes = new AtomicReferenceArray<>(size);
         this.nextInGroup = new int[size];
         this.holding = new Worker[size];
-        this.itemStart = new long[size];
-        this.itemEnd = new long[size];
         this.startedNanos = ticker.nanoTime();
         this.startedAt = Instant.now();
     }
@@ -157,7 +152,6 @@ final class Run<I, R> {
         }
         Worker worker = new Worker(index, now, itemDeadline, timeoutAt);
         holding[index] = worker;
-        itemStart[index] = now;
         active++;
         peak = Math.max(peak, active);
         if (timeoutAt != Long.MAX_VALUE) {
@@ -188,17 +182,24 @@ final class Run<I, R> {
         if (uni == null) {
             throw new NullPointerException("async handler returned null instead of a Uni");
         }
+        // hold the slot before subscribing: the Uni may complete inside subscribe(), on this thread
         worker.holds.incrementAndGet();
         worker.uniPending.set(true);
-        Cancellable subscription = uni.subscribe().with(
-                value -> {
-                    finish(worker, value, null);
-                    releaseUniHold(worker);
-                },
-                failure -> {
-                    finish(worker, null, failure);
-                    releaseUniHold(worker);
-                });
+        Cancellable subscription;
+        try {
+            subscription = uni.subscribe().with(
+                    value -> {
+                        finish(worker, value, null);
+                        releaseUniHold(worker);
+                    },
+                    failure -> {
+                        finish(worker, null, failure);
+                        releaseUniHold(worker);
+                    });
+        } catch (RuntimeException | Error e) {
+            releaseUniHold(worker);
+            throw e;
+        }
         worker.cancellation.onCancel(() -> {
             subscription.cancel();
             releaseUniHold(worker);
@@ -235,14 +236,14 @@ final class Run<I, R> {
         }
         lock.lock();
         try {
-            if (decide(worker.index, outcome, now)) {
-                if (outcome.isSuccess()) {
+            if (decide(worker.index, outcome)) {
+                if (batch.haltsGroup(outcome)) {
+                    haltGroupAfter(worker.index);
+                } else {
                     int next = nextInGroup[worker.index];
                     if (next >= 0 && outcomes.get(next) == null) {
                         ready.add(next);
                     }
-                } else {
-                    haltGroupAfter(worker.index, now);
                 }
                 changed.signalAll();
             }
@@ -265,19 +266,18 @@ final class Run<I, R> {
     }
 
     /** Sets the outcome of {@code index} if it has none yet. Caller holds the lock. */
-    private boolean decide(int index, Outcome<R> outcome, long now) {
+    private boolean decide(int index, Outcome<R> outcome) {
         if (!outcomes.compareAndSet(index, null, outcome)) {
             return false;
         }
         decided++;
-        itemEnd[index] = now;
         return true;
     }
 
-    /** The later items of a group whose item did not succeed never start. Caller holds the lock. */
-    private void haltGroupAfter(int index, long now) {
+    /** The later items of a group stopped by one of its items never start. Caller holds the lock. */
+    private void haltGroupAfter(int index) {
         for (int next = nextInGroup[index]; next >= 0; next = nextInGroup[next]) {
-            decide(next, NotStarted.groupHaltedBy(index), now);
+            decide(next, NotStarted.groupHaltedBy(index));
         }
     }
 
@@ -285,8 +285,8 @@ final class Run<I, R> {
         Worker worker;
         while ((worker = nextTimeout()) != null && worker.timeoutAt - now <= 0) {
             timeouts.poll();
-            if (decide(worker.index, new TimedOut<>(Cause.ITEM_TIMEOUT, timing(worker, now)), now)) {
-                haltGroupAfter(worker.index, now);
+            if (decide(worker.index, new TimedOut<>(Cause.ITEM_TIMEOUT, timing(worker, now)))) {
+                haltGroupAfter(worker.index);
             }
             cancel(worker, Cause.ITEM_TIMEOUT);
         }
@@ -306,7 +306,7 @@ final class Run<I, R> {
         for (int i = 0; i < size; i++) {
             if (outcomes.get(i) == null) {
                 Worker worker = holding[i];
-                decide(i, worker != null ? new TimedOut<>(Cause.CUT_OFF, timing(worker, now)) : NotStarted.cutOff(), now);
+                decide(i, worker != null ? new TimedOut<>(Cause.CUT_OFF, timing(worker, now)) : NotStarted.cutOff());
             }
         }
         for (Worker worker : holding) {

@@ -113,8 +113,10 @@ public final class SqsResultsSink implements ResultsSink {
     public Delivery deliver(List<ResultMessage> messages, Deadline deadline) {
         var send = new Send(messages, deadline);
         List<List<Integer>> batches = send.pack();
-        if (settings.fifo() || batches.size() <= 1) {
-            batches.forEach(send::sendWithRetries);
+        if (settings.fifo()) {
+            send.inGroupOrder(batches);
+        } else if (batches.size() == 1) {
+            send.sendWithRetries(batches.getFirst());
         } else {
             send.inParallel(batches);
         }
@@ -166,6 +168,34 @@ public final class SqsResultsSink implements ResultsSink {
                 batches.add(current);
             }
             return batches;
+        }
+
+        /**
+         * FIFO: batches one after another, and once a group has a result SQS did not confirm, none of its later
+         * results is sent, so they cannot overtake it (its records are handed back in order anyway). A result
+         * refused inside a request can still land after a later one of its group in the same request.
+         */
+        void inGroupOrder(List<List<Integer>> batches) {
+            java.util.Set<String> unconfirmed = new java.util.HashSet<>();
+            for (List<Integer> batch : batches) {
+                List<Integer> sendable = new ArrayList<>(batch.size());
+                for (int index : batch) {
+                    String group = messages.get(index).groupId().orElse(null);
+                    if (group != null && unconfirmed.contains(group)) {
+                        failures.set(index, "held back: an earlier result of its group was not confirmed");
+                    } else {
+                        sendable.add(index);
+                    }
+                }
+                if (!sendable.isEmpty()) {
+                    sendWithRetries(sendable);
+                }
+                for (int index : batch) {
+                    if (failures.get(index) != null) {
+                        messages.get(index).groupId().ifPresent(unconfirmed::add);
+                    }
+                }
+            }
         }
 
         /** Up to sendConcurrency virtual threads take batches in turn; joined by the deadline. */
@@ -230,6 +260,13 @@ public final class SqsResultsSink implements ResultsSink {
                 } catch (SdkException e) {
                     reason = "SendMessageBatch failed: " + describe(e);
                     fail(pending, reason);
+                    if (isTooLong(e) && pending.size() > 1) {
+                        // the queue's limit is below what the batch was packed for: send each half on its own
+                        int half = pending.size() / 2;
+                        sendWithRetries(new ArrayList<>(pending.subList(0, half)));
+                        sendWithRetries(new ArrayList<>(pending.subList(half, pending.size())));
+                        return;
+                    }
                     if (e instanceof AwsServiceException service && service.isThrottlingException()) {
                         throttled.incrementAndGet();
                     }
@@ -302,6 +339,11 @@ public final class SqsResultsSink implements ResultsSink {
             return service.isThrottlingException() || status == 429 || status >= 500;
         }
         return e instanceof SdkClientException; // network errors and call timeouts
+    }
+
+    private static boolean isTooLong(SdkException e) {
+        return e instanceof AwsServiceException service && service.awsErrorDetails() != null
+                && String.valueOf(service.awsErrorDetails().errorCode()).contains("BatchRequestTooLong");
     }
 
     private static boolean isThrottle(String code) {

@@ -45,10 +45,16 @@ public final class HttpBatchProcessor {
     private static final Logger LOG = Logger.getLogger(HttpBatchProcessor.class);
 
     /**
-     * @param apiTimeout the API's integration timeout (HTTP APIs: at most 30 s)
-     * @param maxItems   most items one request may carry
+     * @param apiTimeout       the API's integration timeout (HTTP APIs: at most 30 s)
+     * @param maxItems         most items one request may carry
+     * @param maxResponseBytes room for the results in a response (Lambda's limit: 6 MB for the whole payload)
      */
-    public record Settings(Duration apiTimeout, int maxItems) {
+    public record Settings(Duration apiTimeout, int maxItems, int maxResponseBytes) {
+        /**
+         * Lambda's synchronous response limit is 6 MB. The results travel as a string inside the proxy
+         * response, where escaping can double them at worst, so they get a little under half of it.
+         */
+        public static final int LAMBDA_RESPONSE_BUDGET = 2_900_000;
     }
 
     private final WorkerPool pool;
@@ -95,25 +101,57 @@ public final class HttpBatchProcessor {
             items.add(parser.read(array.get(i), Integer.toString(i), Optional.empty()));
         }
         Deadline deadline = deadline(request, invocationDeadline);
-        if (deadline.remaining().compareTo(pool.limits().cutoffMargin()) <= 0) {
+        BatchResult<JsonNode> run;
+        try {
+            run = pool.run(Batch.fifo(items, item -> item.group().orElse(null)), handlers.dispatcher(), deadline);
+        } catch (IllegalArgumentException noTimeBeforeCutoff) {
             return error(503, "no time left to run the batch before the deadline; retry", Map.of("Retry-After", "1"));
         }
-        BatchResult<JsonNode> run = pool.run(Batch.fifo(items, item -> item.group().orElse(null)),
-                handlers.dispatcher(), deadline);
 
         ObjectNode response = mapper.createObjectNode();
         ArrayNode results = response.putArray("results");
-        for (int i = 0; i < items.size(); i++) {
-            results.add(mapper.valueToTree(ResultRecord.of(null, items.get(i), run.outcome(i), null)));
+        // Lambda refuses a response over its payload limit, and with it every result: outputs that do not fit
+        // are dropped for an error, and room is kept for the (small) error results of the items after them
+        int n = items.size();
+        JsonNode[] whole = new JsonNode[n];
+        JsonNode[] small = new JsonNode[n];
+        long[] smallSize = new long[n];
+        long reserve = 0;
+        for (int i = 0; i < n; i++) {
+            ResultRecord result = ResultRecord.of(null, items.get(i), run.outcome(i), null);
+            whole[i] = mapper.valueToTree(result);
+            small[i] = result.output() == null ? whole[i] : mapper.valueToTree(result.withError("OutputTooLarge",
+                    "the response would exceed " + settings.maxResponseBytes() + " bytes; send fewer items per request"));
+            smallSize[i] = utf8Size(small[i]);
+            reserve += smallSize[i];
+        }
+        long used = 0;
+        int tooLarge = 0;
+        for (int i = 0; i < n; i++) {
+            reserve -= smallSize[i];
+            long wholeSize = whole[i] == small[i] ? smallSize[i] : utf8Size(whole[i]);
+            boolean fits = used + wholeSize + reserve <= settings.maxResponseBytes();
+            results.add(fits ? whole[i] : small[i]);
+            used += fits ? wholeSize : smallSize[i];
+            tooLarge += fits ? 0 : 1;
         }
         RunSummary s = run.summary();
         ObjectNode summary = response.putObject("summary");
         summary.put("items", s.items()).put("succeeded", s.succeeded())
                 .put("failed", s.failed()).put("rejected", s.rejected()).put("timedOut", s.timedOut())
                 .put("notStarted", s.notStarted()).put("peakConcurrency", s.peakConcurrency())
+                .put("outputTooLarge", tooLarge)
                 .put("elapsedMs", s.elapsed().toMillis()).put("timeLeftMs", s.timeLeft().toMillis());
         LOG.info(mapper.createObjectNode().put("event", "fanout.http").setAll(summary).toString());
         return respond(200, response, Map.of());
+    }
+
+    private long utf8Size(JsonNode json) {
+        try {
+            return mapper.writeValueAsBytes(json).length;
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree could not be written", e);
+        }
     }
 
     /** The invocation's deadline, or the API's own limit counted from the request's arrival if earlier. */

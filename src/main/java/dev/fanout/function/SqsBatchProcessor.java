@@ -29,6 +29,7 @@ import dev.fanout.engine.WorkerPool;
 import dev.fanout.fanin.Delivery;
 import dev.fanout.fanin.ResultMessage;
 import dev.fanout.fanin.ResultRecord;
+import dev.fanout.fanin.ResultWriter;
 import dev.fanout.fanin.ResultsSink;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.ParsedItem;
@@ -65,6 +66,7 @@ public final class SqsBatchProcessor {
     private final ItemParser parser;
     private final ResultsSink sink;
     private final ObjectMapper mapper;
+    private final ResultWriter results;
     private final Settings settings;
 
     public SqsBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser, ResultsSink sink,
@@ -74,6 +76,7 @@ public final class SqsBatchProcessor {
         this.parser = parser;
         this.sink = sink;
         this.mapper = mapper;
+        this.results = new ResultWriter(mapper);
         this.settings = settings;
     }
 
@@ -90,16 +93,19 @@ public final class SqsBatchProcessor {
             Optional<String> group = fifoSource ? Optional.ofNullable(attribute(record, "MessageGroupId")) : Optional.empty();
             items.add(parser.parse(record.getBody(), String.valueOf(record.getMessageId()), group));
         }
-        if (deadline.remaining().compareTo(pool.limits().cutoffMargin()) <= 0) {
+        // a group goes on after a record that is acknowledged with its error result: it is never delivered again
+        Batch<ParsedItem> batch = Batch.fifo(items, item -> item.group().orElse(null))
+                .continuingAfter(SqsBatchProcessor::isFinal);
+        BatchResult<JsonNode> run;
+        try {
+            run = pool.run(batch, handlers.dispatcher(), deadline);
+        } catch (IllegalArgumentException noTimeBeforeCutoff) {
             // the function's timeout is shorter than the margin it needs: hand everything back, untouched
-            LOG.errorf("only %s left for %d records, less than the cut-off margin %s: raise the function's timeout",
-                    deadline.remaining(), n, pool.limits().cutoffMargin());
+            LOG.errorf("%s for %d records: raise the function's timeout or lower fanout.cutoff-margin",
+                    noTimeBeforeCutoff.getMessage(), n);
             summary.put("skipped", "no time before the cut-off");
             return finish(allMessageIds(records), summary, deadline);
         }
-
-        BatchResult<JsonNode> run = pool.run(Batch.fifo(items, item -> item.group().orElse(null)),
-                handlers.dispatcher(), deadline);
 
         // fan-in: a result for every record whose outcome is final
         List<ResultMessage> messages = new ArrayList<>();
@@ -177,9 +183,11 @@ public final class SqsBatchProcessor {
     private ResultMessage message(ResultRecord result, ParsedItem item, SQSMessage record) {
         String body;
         try {
-            body = mapper.writeValueAsString(result);
+            body = results.write(result);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a result record could not be written as JSON", e);
+            // one unwritable output (too deep, say) must not fail the batch: its record gets an error result
+            return message(result.withError("OutputNotWritable", "the output could not be written as JSON: "
+                    + e.getOriginalMessage()), item, record);
         }
         Optional<String> group = Optional.empty();
         Optional<String> dedup = Optional.empty();
@@ -208,9 +216,12 @@ public final class SqsBatchProcessor {
         return records.stream().map(r -> String.valueOf(r.getMessageId())).toList();
     }
 
+    /**
+     * A FIFO source, by its queue's name. Not by a MessageGroupId attribute: records of a standard queue
+     * with fair queueing carry one too, and must not be serialised per group.
+     */
     static boolean isFifo(SQSMessage record) {
-        return (record.getEventSourceArn() != null && record.getEventSourceArn().endsWith(".fifo"))
-                || attribute(record, "MessageGroupId") != null;
+        return record.getEventSourceArn() != null && record.getEventSourceArn().endsWith(".fifo");
     }
 
     private static String attribute(SQSMessage record, String name) {

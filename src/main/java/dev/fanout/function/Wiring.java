@@ -132,7 +132,8 @@ public class Wiring {
             ObjectMapper mapper, FanoutConfig config) {
         var httpPool = new WorkerPool(pool.limits().withCutoffMargin(config.httpApi().cutoffMargin()));
         return new HttpBatchProcessor(httpPool, handlers, parser, mapper,
-                new HttpBatchProcessor.Settings(config.httpApi().timeout(), config.httpApi().maxItems()));
+                new HttpBatchProcessor.Settings(config.httpApi().timeout(), config.httpApi().maxItems(),
+                        HttpBatchProcessor.Settings.LAMBDA_RESPONSE_BUDGET));
     }
 
     @Produces
@@ -156,6 +157,12 @@ public class Wiring {
     @Singleton
     SqsBatchProcessor sqsBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser, ResultsSink sink,
             SqsResultsSink.Settings sinkSettings, ObjectMapper mapper, FanoutConfig config) {
+        Duration needed = config.cancelGrace().plus(config.responseMargin()).plus(sinkSettings.minCallTime());
+        if (config.cutoffMargin().compareTo(needed) <= 0) {
+            // otherwise every invocation would cut off too late to send any result, and hand its whole batch back
+            throw new IllegalStateException("fanout.cutoff-margin " + config.cutoffMargin() + " leaves no time for"
+                    + " fan-in: it must exceed cancel-grace + response-margin + results.min-call-time (" + needed + ")");
+        }
         return new SqsBatchProcessor(pool, handlers, parser, sink, mapper, new SqsBatchProcessor.Settings(
                 config.responseMargin(), sinkSettings.maxMessageBytes(), sinkSettings.fifo()));
     }

@@ -79,8 +79,9 @@ public final class ItemParser {
         Optional<String> group = sourceGroup;
         JsonNode groupNode = node.get("group");
         if (groupNode != null && !groupNode.isNull()) {
-            if (!groupNode.isTextual() || groupNode.asText().isBlank()) {
-                return new ParsedItem.Malformed(id, sourceGroup, "field 'group' must be a non-empty string");
+            if (!groupNode.isTextual() || !isGroupId(groupNode.asText())) {
+                return new ParsedItem.Malformed(id, sourceGroup,
+                        "field 'group' must be 1 to 128 letters, digits or punctuation (an SQS MessageGroupId)");
             }
             if (sourceGroup.isEmpty()) {
                 group = Optional.of(groupNode.asText());
@@ -100,6 +101,14 @@ public final class ItemParser {
         }
         JsonNode payload = node.has("payload") ? node.get("payload") : NullNode.getInstance();
         return new ParsedItem.Valid(new WorkItem(id, type, group, payload));
+    }
+
+    /** What SQS accepts as a MessageGroupId: the group may become one on a FIFO results queue. */
+    static boolean isGroupId(String group) {
+        if (group.isEmpty() || group.length() > 128) {
+            return false;
+        }
+        return group.chars().allMatch(c -> c > 0x20 && c < 0x7F);
     }
 
     private static String kind(JsonNode node) {

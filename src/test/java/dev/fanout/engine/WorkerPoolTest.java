@@ -393,6 +393,25 @@ class WorkerPoolTest {
         }
 
         @Test
+        void aGroupCanGoOnAfterFailuresItsSourceTreatsAsFinal() {
+            var items = List.of("ok-1", "permanent", "malformed", "ok-2", "retryable", "ok-3");
+            BatchResult<String> result = new WorkerPool(Limits.of(4)).run(
+                    Batch.fifo(items, item -> "g").continuingAfter(o -> o instanceof Outcome.Rejected
+                            || o instanceof Failed<?> f && !f.retryable()),
+                    ItemHandler.blocking(ctx -> switch (ctx.item()) {
+                        case "permanent" -> throw new NonRetryableException("gone");
+                        case "malformed" -> throw new RejectedItemException("bad");
+                        case "retryable" -> throw new IllegalStateException("later");
+                        default -> ctx.item();
+                    }), Deadline.after(Duration.ofMinutes(1)));
+
+            assertThat(result.outcomes()).extracting(Outcome::status).containsExactly(Outcome.Status.SUCCEEDED,
+                    Outcome.Status.FAILED, Outcome.Status.REJECTED, Outcome.Status.SUCCEEDED, Outcome.Status.FAILED,
+                    Outcome.Status.NOT_STARTED);
+            assertThat(result.outcome(5)).isEqualTo(NotStarted.groupHaltedBy(4));
+        }
+
+        @Test
         void ungroupedItemsRunBesideGroups() {
             var items = List.of("g1", "free", "g2", "free");
             BatchResult<String> result = new WorkerPool(Limits.of(2)).run(

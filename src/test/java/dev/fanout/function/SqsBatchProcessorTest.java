@@ -164,6 +164,58 @@ class SqsBatchProcessorTest {
         }
 
         @Test
+        void aFifoGroupGoesOnAfterARecordItAcknowledgesWithAnError() {
+            String queue = sqs.createQueue("results-fifo-malformed");
+            List<String> bodies = List.of(SqsEvents.item("digest", "{\"data\":\"1\"}"), "{broken",
+                    SqsEvents.item("delay", "{\"failRate\":1,\"permanent\":true}"),
+                    SqsEvents.item("digest", "{\"data\":\"4\"}"));
+            var invocation = processor(queue).process(SqsEvents.parse(SqsEvents.fifo(bodies, List.of("g", "g", "g", "g"))),
+                    Deadline.after(Duration.ofSeconds(30)));
+
+            assertThat(invocation.response().getBatchItemFailures()).isEmpty();
+            assertThat(resultsBySource(sqs.drain(queue))).extractingFromEntries(e -> e.getValue().get("status").asText())
+                    .containsExactlyInAnyOrder("succeeded", "rejected", "failed", "succeeded");
+        }
+
+        @Test
+        void aStandardQueueWithFairQueueingIsNotSerialisedByGroup() {
+            String queue = sqs.createQueue("results-fair");
+            // standard queues with fair queueing carry a MessageGroupId; only a .fifo source orders by it
+            String json = SqsEvents.standard(List.of(SqsEvents.item("delay", "{\"failRate\":1}"),
+                    SqsEvents.item("digest", "{\"data\":\"x\"}")))
+                    .replace("\"ApproximateReceiveCount\":\"1\"", "\"ApproximateReceiveCount\":\"1\",\"MessageGroupId\":\"tenant-1\"");
+            var invocation = processor(queue).process(SqsEvents.parse(json), Deadline.after(Duration.ofSeconds(30)));
+
+            assertThat(failedIds(invocation.response())).containsExactly("m-0");
+            assertThat(invocation.summary().get("fifo").asBoolean()).isFalse();
+        }
+
+        @Test
+        void anOutputThatCannotBeWrittenAsJsonGetsAnErrorResultAndDoesNotFailTheBatch() {
+            String queue = sqs.createQueue("results-unwritable");
+            var handlers = WorkHandlers.builder(MAPPER).register("deep", context -> {
+                var root = MAPPER.createArrayNode();
+                var node = root;
+                for (int i = 0; i < 2_000; i++) {
+                    node = node.addArray(); // deeper than Jackson writes
+                }
+                return root;
+            }).register(DigestHandler.TYPE, new DigestHandler(10)).build();
+            var sinkSettings = SqsResultsSink.Settings.defaults(queue);
+            var processor = new SqsBatchProcessor(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofSeconds(1))),
+                    handlers, new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings),
+                    MAPPER, new SqsBatchProcessor.Settings(Duration.ofMillis(100), sinkSettings.maxMessageBytes(), false));
+
+            var invocation = processor.process(SqsEvents.parse(SqsEvents.standard(List.of(SqsEvents.item("deep", "{}"),
+                    SqsEvents.item("digest", "{\"data\":\"x\"}")))), Deadline.after(Duration.ofSeconds(30)));
+
+            assertThat(invocation.response().getBatchItemFailures()).isEmpty();
+            JsonNode deep = resultsBySource(sqs.drain(queue)).get("m-0");
+            assertThat(deep.at("/error/type").asText()).isEqualTo("OutputNotWritable");
+            assertThat(deep.at("/error/message").asText()).startsWith("the output could not be written as JSON: ");
+        }
+
+        @Test
         void emptyRecordsGetAnEmptyResponse() {
             String queue = sqs.createQueue("results-empty");
             var invocation = processor(queue).process(SqsEvents.parse(SqsEvents.fixture("sqs-empty.json")),

@@ -54,7 +54,8 @@ class ItemParserTest {
             "'{\"type\":\"\"}'              | field 'type' must be a non-empty string",
             "'{\"payload\":{}}'             | field 'type' is missing and no default type is configured",
             "'{\"type\":\"x\",\"id\":5}'    | field 'id' must be a non-empty string",
-            "'{\"type\":\"x\",\"group\":[]}'| field 'group' must be a non-empty string",
+            "'{\"type\":\"x\",\"group\":[]}'| field 'group' must be 1 to 128 letters, digits or punctuation (an SQS MessageGroupId)",
+            "'{\"type\":\"x\",\"group\":\"a b\"}'| field 'group' must be 1 to 128 letters, digits or punctuation (an SQS MessageGroupId)",
     })
     void malformedItemsAreRejectedWithTheirReason(String body, String reason) {
         ParsedItem parsed = parser.parse(body, "msg-3", Optional.empty());
