@@ -62,6 +62,9 @@ public final class PackagedFunction implements AutoCloseable {
                 "-Xmx" + env.getOrDefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024") + "m",
                 "--add-opens", "java.base/java.lang=ALL-UNNAMED"));
         command.addAll(extraJvmOptions);
+        // the client's own loader copies its JNI library to one fixed /tmp path on every start: two functions
+        // starting at once would load a file the other is rewriting (SIGBUS); give each the same ready copy
+        command.add("-D" + JNI_PROPERTY + "=" + nativeClientLibrary(target.resolve("lambda-runtime")).toAbsolutePath());
         command.add("-cp");
         command.add(String.join(File.pathSeparator, app, taskRoot.resolve("lib") + "/*",
                 target.resolve("lambda-runtime") + "/*"));
@@ -128,6 +131,36 @@ public final class PackagedFunction implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    static final String JNI_PROPERTY = "com.amazonaws.services.lambda.runtime.api.client.runtimeapi.NativeClient.JNI";
+
+    /** The Runtime Interface Client's JNI library for this machine, unpacked once from its jar. */
+    static synchronized Path nativeClientLibrary(Path runtimeDir) {
+        String arch = switch (System.getProperty("os.arch")) {
+            case "amd64", "x86_64" -> "x86_64";
+            case "aarch64", "arm64" -> "aarch_64";
+            default -> throw new IllegalStateException("no Runtime Interface Client library for " + System.getProperty("os.arch"));
+        };
+        Path library = runtimeDir.resolve("libaws-lambda-jni.linux-" + arch + ".so");
+        if (Files.exists(library)) {
+            return library;
+        }
+        try (Stream<Path> jars = Files.list(runtimeDir)) {
+            Path jar = jars.filter(j -> j.getFileName().toString().startsWith("aws-lambda-java-runtime-interface-client"))
+                    .findFirst().orElseThrow(() -> new IllegalStateException("no Runtime Interface Client in " + runtimeDir));
+            try (ZipFile zip = new ZipFile(jar.toFile())) {
+                ZipEntry entry = zip.getEntry("jni/" + library.getFileName());
+                Path partial = Files.createTempFile(runtimeDir, "jni", ".part");
+                try (InputStream in = zip.getInputStream(entry)) {
+                    Files.copy(in, partial, StandardCopyOption.REPLACE_EXISTING);
+                }
+                Files.move(partial, library, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return library;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
