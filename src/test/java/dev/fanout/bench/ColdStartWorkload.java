@@ -67,7 +67,7 @@ public final class ColdStartWorkload implements Workload {
                     try (var started = PackagedFunctionWorkloads.start(sqs, results, Map.of(), options, true)) {
                         answer(started.api(), event);
                         Duration first = PackagedFunctionWorkloads.elapsedSince(started.startNanos());
-                        long rss = PackagedFunctionWorkloads.peakRssKib(started.function().pid());
+                        long rss = ProcStatus.peakRssKib(started.function().pid());
                         starts.add(new Start(aot, first, rss));
                         context.log().accept(String.format(Locale.ROOT, "coldstart run %d aot=%s first answer %d ms, peak RSS %d MiB",
                                 run + 1, aot, first.toMillis(), rss / 1024));

@@ -106,9 +106,7 @@ public final class FanInWorkload implements Workload {
             long start = System.nanoTime();
             int requests = send(sqs, queue, method, messages, concurrency);
             long wall = System.nanoTime() - start;
-            int onQueue = Integer.parseInt(sqs.getQueueAttributes(r -> r.queueUrl(queue)
-                    .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES)).attributes()
-                    .get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES));
+            int onQueue = Integer.parseInt(ElasticMq.attribute(sqs, queue, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES));
             ResultLine.emit("fanin", new Run(method.name(), options.intValue("results"), measured, wall, requests, onQueue));
         }
     }

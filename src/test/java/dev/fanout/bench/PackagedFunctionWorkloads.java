@@ -49,16 +49,6 @@ final class PackagedFunctionWorkloads {
         return new Started(api, PackagedFunction.start("sqs", api, all, jvmOptions, appAsJar), start);
     }
 
-    /** Peak resident memory of a process (VmHWM), in KiB. */
-    static long peakRssKib(long pid) throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-            if (line.startsWith("VmHWM:")) {
-                return Long.parseLong(line.substring("VmHWM:".length()).trim().split("\\s+")[0]);
-            }
-        }
-        throw new IllegalStateException("no VmHWM for process " + pid);
-    }
-
     /** The function's summary line of its latest invocation ({@code "event":"fanout.sqs"}). */
     static JsonNode lastSummary(PackagedFunction function) throws Exception {
         List<String> lines = function.log().lines().filter(l -> l.contains("\"event\":\"fanout.sqs\"")).toList();
@@ -69,11 +59,6 @@ final class PackagedFunctionWorkloads {
         return MAPPER.readTree(line.substring(line.indexOf('{')));
     }
 
-    static int queueDepth(ElasticMq sqs, String queue) {
-        return Integer.parseInt(sqs.client().getQueueAttributes(r -> r.queueUrl(queue).attributeNames(
-                software.amazon.awssdk.services.sqs.model.QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
-                .attributes().get(software.amazon.awssdk.services.sqs.model.QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES));
-    }
 
     static Duration elapsedSince(long startNanos) {
         return Duration.ofNanos(System.nanoTime() - startNanos);

@@ -20,6 +20,11 @@ public final class ProcStatus {
         return field("VmHWM:");
     }
 
+    /** Peak resident set size (VmHWM) of another process, in KiB. */
+    public static long peakRssKib(long pid) {
+        return field(Path.of("/proc", Long.toString(pid), "status"), "VmHWM:");
+    }
+
     /** OS threads of this process: platform threads, carriers and JVM threads (virtual threads are not). */
     public static long threads() {
         return field("Threads:");
@@ -45,8 +50,12 @@ public final class ProcStatus {
     }
 
     private static long field(String name) {
+        return field(STATUS, name);
+    }
+
+    private static long field(Path status, String name) {
         try {
-            for (String line : Files.readAllLines(STATUS)) {
+            for (String line : Files.readAllLines(status)) {
                 if (line.startsWith(name)) {
                     return Long.parseLong(line.substring(name.length()).trim().split("\\s+")[0]);
                 }

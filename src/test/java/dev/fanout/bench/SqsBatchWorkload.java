@@ -60,7 +60,7 @@ public final class SqsBatchWorkload implements Workload {
                         throw new IllegalStateException("invocation failed or answered late: " + answer.body());
                     }
                     JsonNode summary = PackagedFunctionWorkloads.lastSummary(started.function());
-                    int onQueue = PackagedFunctionWorkloads.queueDepth(sqs, results);
+                    int onQueue = sqs.depth(results);
                     sqs.client().purgeQueue(r -> r.queueUrl(results));
                     var invocation = new Invocation(answer.elapsed(), summary.get("engineMs").asLong(),
                             summary.get("results").asInt(), summary.get("delivered").asInt(),

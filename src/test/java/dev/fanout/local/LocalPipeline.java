@@ -60,8 +60,7 @@ public final class LocalPipeline {
         long started = System.nanoTime();
         try (var sqs = ElasticMq.start(); var target = TargetService.start(); var api = RuntimeApiServer.start()) {
             String dlq = sqs.createQueue("fanout-work-dlq");
-            String dlqArn = sqs.client().getQueueAttributes(r -> r.queueUrl(dlq).attributeNames(QueueAttributeName.QUEUE_ARN))
-                    .attributes().get(QueueAttributeName.QUEUE_ARN);
+            String dlqArn = ElasticMq.attribute(sqs.client(), dlq, QueueAttributeName.QUEUE_ARN);
             String work = sqs.client().createQueue(r -> r.queueName("fanout-work").attributes(Map.of(
                     QueueAttributeName.VISIBILITY_TIMEOUT, "2",
                     QueueAttributeName.REDRIVE_POLICY, "{\"maxReceiveCount\":\"3\",\"deadLetterTargetArn\":\"" + dlqArn + "\"}")))

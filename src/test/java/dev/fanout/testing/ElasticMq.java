@@ -69,6 +69,16 @@ public final class ElasticMq implements AutoCloseable {
         return client.createQueue(r -> r.queueName(name).attributes(attributes)).queueUrl();
     }
 
+    /** One attribute of a queue, as SQS reports it. */
+    public static String attribute(SqsClient client, String queueUrl, QueueAttributeName name) {
+        return client.getQueueAttributes(r -> r.queueUrl(queueUrl).attributeNames(name)).attributes().get(name);
+    }
+
+    /** Messages visible on the queue (ElasticMQ's count is exact). */
+    public int depth(String queueUrl) {
+        return Integer.parseInt(attribute(client, queueUrl, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES));
+    }
+
     /**
      * Receives everything on the queue, with all attributes. Received messages stay invisible for five
      * minutes (FIFO ones are deleted), so each is returned once; a test uses a queue of its own.

@@ -43,17 +43,13 @@ public final class LocalEventSource {
         this.api = api;
         this.batchSize = batchSize;
         this.functionTimeout = functionTimeout;
-        this.queueArn = sqs.getQueueAttributes(r -> r.queueUrl(queueUrl).attributeNames(QueueAttributeName.QUEUE_ARN))
-                .attributes().get(QueueAttributeName.QUEUE_ARN);
+        this.queueArn = ElasticMq.attribute(sqs, queueUrl, QueueAttributeName.QUEUE_ARN);
     }
 
     /** Messages visible or in flight on the source queue. */
     public int outstanding() {
-        var attributes = sqs.getQueueAttributes(r -> r.queueUrl(queueUrl).attributeNames(
-                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
-                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
-        return Integer.parseInt(attributes.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
-                + Integer.parseInt(attributes.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
+        return Integer.parseInt(ElasticMq.attribute(sqs, queueUrl, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
+                + Integer.parseInt(ElasticMq.attribute(sqs, queueUrl, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
     }
 
     /** One round: poll a batch (waiting up to a second for the first message), invoke, delete. Null if nothing came. */
@@ -101,17 +97,8 @@ public final class LocalEventSource {
         ObjectNode event = MAPPER.createObjectNode();
         ArrayNode records = event.putArray("Records");
         for (Message m : messages) {
-            ObjectNode record = records.addObject();
-            record.put("messageId", m.messageId());
-            record.put("receiptHandle", m.receiptHandle());
-            record.put("body", m.body());
-            ObjectNode attributes = record.putObject("attributes");
-            m.attributesAsStrings().forEach(attributes::put);
-            record.putObject("messageAttributes");
-            record.put("md5OfBody", m.md5OfBody());
-            record.put("eventSource", "aws:sqs");
-            record.put("eventSourceARN", queueArn);
-            record.put("awsRegion", ElasticMq.REGION);
+            SqsEvents.addRecord(records, m.messageId(), m.receiptHandle(), m.body(), m.attributesAsStrings(),
+                    m.md5OfBody(), queueArn);
         }
         return event.toString();
     }

@@ -51,11 +51,7 @@ public final class SqsEvents {
         ObjectNode event = MAPPER.createObjectNode();
         ArrayNode records = event.putArray("Records");
         for (int i = 0; i < bodies.size(); i++) {
-            ObjectNode record = records.addObject();
-            record.put("messageId", "m-" + i);
-            record.put("receiptHandle", "AQEB" + UUID.nameUUIDFromBytes(("r" + i).getBytes()));
-            record.put("body", bodies.get(i));
-            ObjectNode attributes = record.putObject("attributes");
+            var attributes = new java.util.LinkedHashMap<String, String>();
             attributes.put("ApproximateReceiveCount", "1");
             attributes.put("SentTimestamp", "1764360000000");
             attributes.put("SenderId", "AIDAIENQZJOLO23YVJ4VO");
@@ -65,13 +61,26 @@ public final class SqsEvents {
                 attributes.put("MessageGroupId", groups.get(i));
                 attributes.put("MessageDeduplicationId", "m-" + i);
             }
-            record.putObject("messageAttributes");
-            record.put("md5OfBody", "e4e68fb7bd0e697a0ae8f1bb342846b3");
-            record.put("eventSource", "aws:sqs");
-            record.put("eventSourceARN", arn);
-            record.put("awsRegion", "us-east-1");
+            addRecord(records, "m-" + i, "AQEB" + UUID.nameUUIDFromBytes(("r" + i).getBytes()), bodies.get(i),
+                    attributes, "e4e68fb7bd0e697a0ae8f1bb342846b3", arn);
         }
         return event.toString();
+    }
+
+    /** Appends one record in the shape Lambda's event source mapping delivers. */
+    public static void addRecord(ArrayNode records, String messageId, String receiptHandle, String body,
+            java.util.Map<String, String> attributes, String md5OfBody, String queueArn) {
+        ObjectNode record = records.addObject();
+        record.put("messageId", messageId);
+        record.put("receiptHandle", receiptHandle);
+        record.put("body", body);
+        ObjectNode attributeNode = record.putObject("attributes");
+        attributes.forEach(attributeNode::put);
+        record.putObject("messageAttributes");
+        record.put("md5OfBody", md5OfBody);
+        record.put("eventSource", "aws:sqs");
+        record.put("eventSourceARN", queueArn);
+        record.put("awsRegion", ElasticMq.REGION);
     }
 
     public static String item(String type, String payloadJson) {
