@@ -221,6 +221,10 @@ final class Run<I, R> {
         try {
             active--;
             holding[worker.index] = null;
+            int next = worker.handOver ? nextInGroup[worker.index] : -1;
+            if (next >= 0 && outcomes.get(next) == null) {
+                ready.add(next);
+            }
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -240,10 +244,9 @@ final class Run<I, R> {
                 if (batch.haltsGroup(outcome)) {
                     haltGroupAfter(worker.index);
                 } else {
-                    int next = nextInGroup[worker.index];
-                    if (next >= 0 && outcomes.get(next) == null) {
-                        ready.add(next);
-                    }
+                    // the group's next item starts when this one's slot is free, not while its thread is still
+                    // on the way out: two items of a group never hold slots at once, and peakConcurrency is true
+                    worker.handOver = true;
                 }
                 changed.signalAll();
             }
@@ -427,6 +430,8 @@ final class Run<I, R> {
         final AtomicInteger holds = new AtomicInteger(1);
         final AtomicBoolean uniPending = new AtomicBoolean();
         volatile Thread thread;
+        // guarded by lock: set when the item's own outcome lets its group go on
+        boolean handOver;
 
         Worker(int index, long startNanos, Deadline deadline, long timeoutAt) {
             this.index = index;

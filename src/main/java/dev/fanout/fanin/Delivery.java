@@ -10,8 +10,11 @@ import java.util.List;
  * @param requests    SendMessageBatch calls made
  * @param retries     calls that resent entries after a failure or a throttle
  * @param throttled   calls or entries refused for throttling
+ * @param refused     results SQS refused as the sender's fault, replaced by a minimal error result
+ * @param unreachable the queue could not be reached and the delivery stopped early
  */
-public record Delivery(List<String> failures, int requests, int retries, int throttled) {
+public record Delivery(List<String> failures, int requests, int retries, int throttled, int refused,
+        boolean unreachable) {
 
     public Delivery {
         failures = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(failures));

@@ -321,6 +321,34 @@ class WorkerPoolTest {
 
         final List<String> keys = List.of("A", "B", "C");
 
+        @Test
+        void aGroupHandsOverOnlyWhenItsItemHasLeftItsSlotSoPeakConcurrencyCountsOne() {
+            // item 0 completes inside subscribe() on its own thread, then lingers there: before the fix its group's
+            // next item started in that window and the peak read 2 for a group that never runs two items at once
+            var nextStarted = new CountDownLatch(1);
+            var startedWhileLingering = new AtomicInteger(-1);
+            BatchResult<Integer> result = new WorkerPool(Limits.of(8)).run(
+                    Batch.fifo(range(3), i -> "one-group"),
+                    ItemHandler.async(ctx -> {
+                        if (ctx.index() > 0) {
+                            nextStarted.countDown();
+                            return Uni.createFrom().item(ctx.index());
+                        }
+                        return Uni.createFrom().<Integer> emitter(emitter -> {
+                            emitter.complete(0);
+                            try {
+                                startedWhileLingering.set(nextStarted.await(1, TimeUnit.SECONDS) ? 1 : 0);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        });
+                    }), Deadline.after(Duration.ofMinutes(1)));
+
+            assertThat(result.summary().succeeded()).isEqualTo(3);
+            assertThat(startedWhileLingering).hasValue(0);
+            assertThat(result.summary().peakConcurrency()).isEqualTo(1);
+        }
+
         List<String[]> interleaved(int perGroup) {
             List<String[]> items = new ArrayList<>();
             for (int i = 0; i < perGroup; i++) {
