@@ -342,7 +342,7 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
             throw new HttpCallException(0, null, "no time left to send " + hop.describe() + " ("
                     + Math.max(0, left.toMillis()) + " ms before the item's deadline)", null);
         }
-        var pin = new Pin(SsrfGuard.normalize(hop.uri().getHost()), vet(hop));
+        var pin = new Pin(SsrfGuard.normalize(hop.uri().getHost()), vetWithin(hop, limit));
         HttpUriRequestBase request = hop.toRequest(limit);
         var timedOut = new AtomicBoolean();
         ScheduledFuture<?> alarm = timer.schedule(() -> {
@@ -363,6 +363,39 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
         } finally {
             alarm.cancel(false);
             inFlight.compareAndSet(request, null);
+        }
+    }
+
+    /**
+     * {@link #vet} within the attempt's time limit. A name lookup cannot be aborted (the JDK's resolver
+     * blocks in native code and ignores interrupts), so it runs on a thread of its own and the item waits
+     * for it no longer than the attempt may take, and not at all once it is cancelled: a hung resolver
+     * costs the lookup thread, never the item's deadline.
+     */
+    private List<InetAddress> vetWithin(Hop hop, Duration limit) throws IOException {
+        var lookup = new java.util.concurrent.CompletableFuture<List<InetAddress>>();
+        Thread.ofVirtual().name("fanout-resolve").start(() -> {
+            try {
+                lookup.complete(vet(hop));
+            } catch (Throwable failure) {
+                lookup.completeExceptionally(failure);
+            }
+        });
+        try {
+            return lookup.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new HttpCallException(0, null, "resolving " + hop.uri().getHost() + " for " + hop.describe()
+                    + " timed out after " + limit.toMillis() + " ms", null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("cancelled while resolving " + hop.uri().getHost());
+        } catch (java.util.concurrent.ExecutionException e) {
+            switch (e.getCause()) {
+                case IOException io -> throw io;
+                case RuntimeException runtime -> throw runtime;
+                case Error error -> throw error;
+                default -> throw new IOException(e.getCause());
+            }
         }
     }
 
