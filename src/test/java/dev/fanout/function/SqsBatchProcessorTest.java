@@ -384,7 +384,7 @@ class SqsBatchProcessorTest {
             boolean fifo = seed % 3 == 0;
             String queue = sqs.createQueue("results-faults-" + seed + (fifo ? ".fifo" : ""));
             var faults = new FaultySqsClient.Faults(random.nextInt(30), random.nextInt(30), random.nextInt(40),
-                    random.nextInt(50), random.nextInt(20), random.nextInt(20_000));
+                    random.nextInt(50), random.nextInt(20), random.nextInt(20_000), random.nextInt(15));
             var client = new FaultySqsClient(sqs.client(), faults, seed);
             int n = 50 + random.nextInt(250);
             List<String> bodies = new ArrayList<>();

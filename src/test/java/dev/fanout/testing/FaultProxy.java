@@ -80,7 +80,7 @@ public final class FaultProxy implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         byte[] body = exchange.getRequestBody().readAllBytes();
         String action = String.valueOf(exchange.getRequestHeaders().getFirst("X-Amz-Target"));
-        if (!action.endsWith(".SendMessageBatch")) {
+        if (!action.endsWith(".SendMessageBatch") || !MAPPER.readTree(body).path("Entries").elements().hasNext()) {
             forward(exchange, body);
             return;
         }
