@@ -47,12 +47,14 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 public final class ChaosRun {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    /** Receives before the dead-letter queue: a kill uses one up, as a timeout does on Lambda. */
-    static final int MAX_RECEIVES = 5;
 
-    /** One run's size and pace. */
+    /**
+     * One run's size and pace.
+     *
+     * @param maxReceives receives before the dead-letter queue: a kill uses one up, as a timeout does on Lambda
+     */
     public record Plan(String name, boolean fifo, int messages, int groups, int batchSize, Duration functionTimeout,
-            Duration visibilityTimeout, Duration killEvery, int maxKills, FaultProxy.Faults faults) {
+            Duration visibilityTimeout, int maxReceives, Duration killEvery, int maxKills, FaultProxy.Faults faults) {
     }
 
     /** What one run found. */
@@ -91,13 +93,13 @@ public final class ChaosRun {
     }
 
     public static Plan standardPlan(int messages) {
-        return new Plan("standard", false, messages, 0, 500, Duration.ofSeconds(6), Duration.ofSeconds(10),
+        return new Plan("standard", false, messages, 0, 500, Duration.ofSeconds(6), Duration.ofSeconds(10), 5,
                 Duration.ofSeconds(20), Integer.MAX_VALUE, new FaultProxy.Faults(5, 5, 5, 3, 10, 300));
     }
 
     public static Plan fifoPlan(int messages) {
         // Lambda's FIFO batches hold at most 10 records
-        return new Plan("fifo", true, messages, 200, 10, Duration.ofSeconds(6), Duration.ofSeconds(10),
+        return new Plan("fifo", true, messages, 200, 10, Duration.ofSeconds(6), Duration.ofSeconds(10), 5,
                 Duration.ofSeconds(20), Integer.MAX_VALUE, new FaultProxy.Faults(5, 5, 5, 3, 10, 300));
     }
 
@@ -109,7 +111,7 @@ public final class ChaosRun {
             String dlqArn = ElasticMq.attribute(sqs.client(), dlq, QueueAttributeName.QUEUE_ARN);
             Map<QueueAttributeName, String> attributes = new HashMap<>(Map.of(
                     QueueAttributeName.VISIBILITY_TIMEOUT, Long.toString(plan.visibilityTimeout().toSeconds()),
-                    QueueAttributeName.REDRIVE_POLICY, "{\"maxReceiveCount\":\"" + MAX_RECEIVES + "\",\"deadLetterTargetArn\":\"" + dlqArn + "\"}"));
+                    QueueAttributeName.REDRIVE_POLICY, "{\"maxReceiveCount\":\"" + plan.maxReceives() + "\",\"deadLetterTargetArn\":\"" + dlqArn + "\"}"));
             if (plan.fifo()) {
                 attributes.put(QueueAttributeName.FIFO_QUEUE, "true");
             }
