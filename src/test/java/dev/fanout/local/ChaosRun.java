@@ -122,7 +122,6 @@ public final class ChaosRun {
 
             Map<String, String> env = Map.of("RESULTS_QUEUE_URL", results,
                     "FANOUT_RESULTS_ENDPOINT", proxy.endpoint().toString(),
-                    "FANOUT_CUTOFF_MARGIN", "2s",
                     "FANOUT_MAX_CONCURRENCY", "200");
             var invocations = new AtomicInteger();
             var late = new AtomicInteger();

@@ -47,7 +47,11 @@ public final class DelayHandler implements WorkHandler {
         if (Boolean.TRUE.equals(input.ignoreCancellation())) {
             long until = System.nanoTime() + millis * 1_000_000;
             for (long left; (left = until - System.nanoTime()) > 0;) {
-                java.util.concurrent.locks.LockSupport.parkNanos(left); // an interrupt ends a park early: park again
+                try {
+                    Thread.sleep(Duration.ofNanos(left));
+                } catch (InterruptedException swallowed) {
+                    // what a careless handler does: sleeps on. (Parking with the flag left set would spin instead.)
+                }
             }
         } else {
             Thread.sleep(millis);
