@@ -164,6 +164,28 @@ class WorkHandlersTest {
         }
 
         @Test
+        void aDelayThatIgnoresCancellationIsAbandonedAtTheCutOffAndSleepsOnWithoutSpinning() throws Exception {
+            var itemThread = new java.util.concurrent.atomic.AtomicReference<Thread>();
+            var delay = new DelayHandler(Duration.ofSeconds(60));
+            var probed = WorkHandlers.builder(MAPPER).register(DelayHandler.TYPE, context -> {
+                itemThread.set(Thread.currentThread());
+                return delay.handle(context);
+            }).build();
+            // cut-off after 300 ms, 100 ms of grace; the item sleeps 3 s whatever happens
+            var result = run(probed, Limits.of(1).withCutoffMargin(Duration.ofMillis(1200)).withCancelGrace(Duration.ofMillis(100)),
+                    Duration.ofMillis(1500), "{\"type\":\"delay\",\"payload\":{\"millis\":3000,\"ignoreCancellation\":true}}");
+
+            assertThat(result.outcome(0).status()).isEqualTo(Outcome.Status.TIMED_OUT);
+            assertThat(result.summary().abandoned()).isEqualTo(1);
+            // interrupted, yet asleep: a handler that parked again with the flag still set would spin (RUNNABLE)
+            Thread item = itemThread.get();
+            assertThat(item.isAlive()).isTrue();
+            assertThat(item.getState()).isEqualTo(Thread.State.TIMED_WAITING);
+            item.join(Duration.ofSeconds(10));
+            assertThat(item.isAlive()).isFalse();
+        }
+
+        @Test
         void delayWaitsAndFailsOnDemand() {
             var result = run(handlers, "{\"type\":\"delay\",\"payload\":{\"millis\":3}}",
                     "{\"type\":\"delay\",\"payload\":{\"failRate\":1}}",
