@@ -148,10 +148,14 @@ public final class InvocationMetrics {
         }
     }
 
-    /** The metrics logger: its own console handler, message only, not passed on to the root's JSON handler. */
+    /**
+     * The metrics logger: its own console handler, message only, not passed on to the root's JSON handler;
+     * at INFO whatever the root's level, so that quieter logs keep their metrics.
+     */
     private static Logger rawLogger() {
         var logger = org.jboss.logmanager.Logger.getLogger(LOGGER);
         logger.setUseParentHandlers(false);
+        logger.setLevel(java.util.logging.Level.INFO);
         var handler = new ConsoleHandler(ConsoleHandler.Target.SYSTEM_OUT, new PatternFormatter("%s%n"));
         handler.setAutoFlush(true);
         logger.addHandler(handler);

@@ -78,6 +78,12 @@ public final class LoggingColdStart {
         Stats a = Stats.of(measured.stream().filter(s -> s.variant().equals("after")).map(s -> (double) s.firstAnswerMillis()).toList());
         System.out.printf(Locale.ROOT, "first answer, median of %d starts each: before %.0f ms (%s), after %.0f ms (%s): x%.2f%n",
                 starts, b.median(), Markdown.range(b), a.median(), Markdown.range(a), a.median() / b.median());
+        // each "after" start against the "before" start just ahead of it: the load of that moment hits both
+        List<Double> paired = IntStream.range(0, measured.size() / 2).mapToObj(i -> (double) measured.get(2 * i + 1)
+                .firstAnswerMillis() / measured.get(2 * i).firstAnswerMillis()).toList();
+        Stats ratios = Stats.of(paired);
+        System.out.printf(Locale.ROOT, "after/before, start by start: median x%.2f (x%.2f to x%.2f)%n", ratios.median(),
+                ratios.min(), ratios.max());
         for (String variant : List.of("before", "after")) {
             System.out.printf(Locale.ROOT, "log bytes per 100-record invocation, %s: %s%n", variant, measured.stream()
                     .filter(s -> s.variant().equals(variant)).map(s -> Long.toString(s.logBytesFor100())).distinct().toList());

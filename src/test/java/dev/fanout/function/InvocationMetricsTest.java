@@ -91,6 +91,41 @@ class InvocationMetricsTest {
         assertThat(EmfSpecification.violations(emf.toString())).isEmpty();
     }
 
+    @Test
+    void theEventIsLoggedAloneAtInfoEvenWhenTheRootLogsOnlyWarnings() throws Exception {
+        var root = java.util.logging.Logger.getLogger("");
+        var metricsLogger = java.util.logging.Logger.getLogger(InvocationMetrics.LOGGER);
+        var level = root.getLevel();
+        List<String> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                messages.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        root.setLevel(java.util.logging.Level.WARNING);
+        try {
+            InvocationMetrics.log(MAPPER.createObjectNode().put("records", 1), "sqs");
+            metricsLogger.addHandler(capture);
+            InvocationMetrics.log(MAPPER.createObjectNode().put("records", 2), "sqs");
+        } finally {
+            metricsLogger.removeHandler(capture);
+            root.setLevel(level);
+        }
+        assertThat(messages).hasSize(1);
+        assertThat(EmfSpecification.violations(messages.get(0))).isEmpty();
+        assertThat(EmfSpecification.parse(messages.get(0)).get("records").asInt()).isEqualTo(2);
+        assertThat(metricsLogger.getUseParentHandlers()).as("the root's (JSON) handler never sees the event").isFalse();
+    }
+
     static ParsedItem valid(String type) {
         return new ParsedItem.Valid(new WorkItem("id-" + type, type, Optional.empty(), MAPPER.createObjectNode()));
     }
