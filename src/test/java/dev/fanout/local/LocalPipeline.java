@@ -86,8 +86,10 @@ public final class LocalPipeline {
                 int invocations = 0;
                 int late = 0;
                 int recordsInvoked = 0;
-                for (int outstanding = source.outstanding(); outstanding > 0; outstanding = source.outstanding()) {
+                int outstanding = source.outstanding();
+                while (outstanding > 0) {
                     var round = source.pollAndInvoke();
+                    outstanding = source.outstanding();
                     if (round == null) {
                         continue; // the rest is in flight: reported records come back after the visibility timeout
                     }
@@ -95,7 +97,7 @@ public final class LocalPipeline {
                     recordsInvoked += round.records();
                     late += round.beforeDeadline() ? 0 : 1;
                     out.printf("invocation %3d: %3d records, %3d handed back%s, answered in %5d ms of %d"
-                            + " | %d of %d messages still on the queue, %.0f s%n", invocations,
+                            + " | %d of %d messages left, %.0f s%n", invocations,
                             round.records(), round.reported(), round.error() ? " (invocation error)" : "",
                             round.elapsed().toMillis(), functionTimeout.toMillis(), outstanding, messages,
                             (System.nanoTime() - started) / 1e9);

@@ -30,6 +30,7 @@ class LocalPipelineIT {
         assertThat(report.metrics().get("records").sum()).isEqualTo(report.recordsInvoked());
         assertThat(report.metrics().get("delivered").sum()).isEqualTo(report.acknowledgedResults());
         assertThat(report.metrics().get("records").samples()).isEqualTo(report.invocations());
-        assertThat(output).contains("the function's metrics", "timedOut", "timeLeftMs", "min ");
+        assertThat(report.metrics().get("peakConcurrency").max()).isBetween(1.0, 200.0); // FANOUT_MAX_CONCURRENCY
+        assertThat(output).contains("the function's metrics", "timedOut", "timeLeftMs", "min ", "peakConcurrency      max ");
     }
 }

@@ -15,19 +15,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 public final class EmfLog {
 
     /** One metric over many events. */
-    public record Total(String unit, long samples, double sum, double min, double max) {
+    public record Total(String unit, boolean peak, long samples, double sum, double min, double max) {
         Total with(double value) {
-            return new Total(unit, samples + 1, sum + value, Math.min(min, value), Math.max(max, value));
+            return new Total(unit, peak, samples + 1, sum + value, Math.min(min, value), Math.max(max, value));
         }
 
         public double mean() {
             return samples == 0 ? 0 : sum / samples;
         }
 
+        /** Counts as their sum (a peak as its maximum), times as minimum, mean and maximum. */
         @Override
         public String toString() {
-            return "Count".equals(unit) ? Long.toString((long) sum)
-                    : "min %.0f, mean %.0f, max %.0f %s".formatted(min, mean(), max, unit.toLowerCase(java.util.Locale.ROOT));
+            if (!"Count".equals(unit)) {
+                return "min %.0f, mean %.0f, max %.0f %s".formatted(min, mean(), max, unit.toLowerCase(java.util.Locale.ROOT));
+            }
+            return peak ? "max %d".formatted((long) max) : Long.toString((long) sum);
         }
     }
 
@@ -62,7 +65,7 @@ public final class EmfLog {
                     String name = metric.get("Name").asText();
                     String unit = metric.path("Unit").asText("None");
                     double value = event.get(name).asDouble();
-                    totals.merge(name, new Total(unit, 1, value, value, value),
+                    totals.merge(name, new Total(unit, name.startsWith("peak"), 1, value, value, value),
                             (old, one) -> old.with(value));
                 }
             }
