@@ -106,12 +106,11 @@ public final class HttpBatchProcessor {
             items.add(parser.read(array.get(i), Integer.toString(i), Optional.empty()));
         }
         Deadline deadline = deadline(request, invocationDeadline);
-        BatchResult<JsonNode> run;
-        try {
-            run = pool.run(Batch.fifo(items, item -> item.group().orElse(null)), handlers.dispatcher(), deadline);
-        } catch (IllegalArgumentException noTimeBeforeCutoff) {
+        if (!pool.hasTimeBeforeCutoff(deadline)) {
             return error(503, "no time left to run the batch before the deadline; retry", Map.of("Retry-After", "1"));
         }
+        BatchResult<JsonNode> run = pool.run(Batch.fifo(items, item -> item.group().orElse(null)),
+                handlers.dispatcher(), deadline);
 
         ObjectNode response = mapper.createObjectNode();
         ArrayNode results = response.putArray("results");

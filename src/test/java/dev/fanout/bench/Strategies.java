@@ -15,7 +15,6 @@ import java.util.function.IntFunction;
 
 import dev.fanout.engine.Batch;
 import dev.fanout.engine.Deadline;
-import dev.fanout.engine.ItemHandler;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.RunSummary;
 import dev.fanout.engine.WorkerPool;
@@ -47,7 +46,7 @@ public final class Strategies {
     public static final int CORES = Runtime.getRuntime().availableProcessors();
 
     public static final Spec FANOUT = new Spec("fanout", "Fanout `WorkerPool`",
-            "`new WorkerPool(Limits.of(C)).run(Batch.of(items), ItemHandler.blocking(...), deadline)`: one virtual "
+            "`new WorkerPool(Limits.of(C)).run(Batch.of(items), ctx -> task(ctx.item()), deadline)`: one virtual "
                     + "thread per started item, at most C at once", true, Fanout::new);
 
     public static final List<Spec> ALL = List.of(
@@ -94,7 +93,7 @@ public final class Strategies {
 
         @Override
         public <T> Tally run(List<T> items, Task<T> task) {
-            RunSummary summary = pool.run(Batch.of(items), ItemHandler.<T, Object>blocking(ctx -> task.run(ctx.item())),
+            RunSummary summary = pool.run(Batch.of(items), ctx -> task.run(ctx.item()),
                     Deadline.after(NO_DEADLINE)).summary();
             return new Tally(summary.succeeded(), summary.items() - summary.succeeded());
         }
