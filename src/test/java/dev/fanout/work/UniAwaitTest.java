@@ -153,7 +153,7 @@ class UniAwaitTest {
     }
 
     @Test
-    void aBlockingWorkHandlerRunsOnTheItemThreadWithoutMutinyAndAnAsyncOneThroughIt() {
+    void aBlockingWorkHandlerRunsOnTheItemThreadWithoutMutinyAndAnAsyncOneThroughIt() throws Exception {
         Set<String> blockingFrames = ConcurrentHashMap.newKeySet();
         Set<String> asyncFrames = ConcurrentHashMap.newKeySet();
         var handlers = WorkHandlers.builder(new ObjectMapper())
@@ -176,6 +176,10 @@ class UniAwaitTest {
         assertThat(((Succeeded<JsonNode>) result.outcome(0)).value().asText()).isEqualTo("plain");
         assertThat(((Succeeded<JsonNode>) result.outcome(1)).value().asText()).isEqualTo("uni");
         assertThat(blockingFrames).isNotEmpty().noneMatch(name -> name.startsWith("io.smallrye.mutiny"));
+        // called directly, the engine handler hands back the blocking handler's JSON itself, not a Uni of it
+        Object direct = handlers.dispatcher().handle(new ItemContext<>(items.get(0), 0,
+                Deadline.after(Duration.ofMinutes(1)), new dev.fanout.engine.Cancellation()));
+        assertThat(direct).isInstanceOf(JsonNode.class).hasToString("\"plain\"");
         // the probe sees Mutiny where it is: the async handler's item is produced inside a subscription
         assertThat(asyncFrames).anyMatch(name -> name.startsWith("io.smallrye.mutiny"));
     }
