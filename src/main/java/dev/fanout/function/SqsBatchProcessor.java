@@ -118,8 +118,8 @@ public final class SqsBatchProcessor {
                 continue;
             }
             SQSMessage record = records.get(i);
-            ResultRecord result = ResultRecord.of(String.valueOf(record.getMessageId()), items.get(i), outcome,
-                    receiveCount(record));
+            ResultRecord result = QueuedBatch.tag(ResultRecord.of(String.valueOf(record.getMessageId()), items.get(i),
+                    outcome, receiveCount(record)), record);
             ResultMessage message = message(result, items.get(i), record);
             if (message.sizeInBytes() > settings.maxMessageBytes()) {
                 tooLarge++;
@@ -196,7 +196,8 @@ public final class SqsBatchProcessor {
             group = Optional.of(item.group().orElse(result.sourceMessageId()));
             dedup = Optional.of(result.sourceMessageId());
         }
-        return new ResultMessage(body, Map.of(STATUS_ATTRIBUTE, result.status()), group, dedup);
+        return new ResultMessage(body, QueuedBatch.attributes(result, Map.of(STATUS_ATTRIBUTE, result.status())),
+                group, dedup);
     }
 
     private static void describe(ObjectNode summary, RunSummary run) {
