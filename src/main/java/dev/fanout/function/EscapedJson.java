@@ -1,6 +1,6 @@
 package dev.fanout.function;
 
-import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 
@@ -21,65 +21,73 @@ final class EscapedJson {
 
     /** {@code text} escaped as the content of a JSON string, in UTF-8 (a lone surrogate as {@code \\uXXXX}). */
     static byte[] escape(CharSequence text) {
-        var out = new ByteArrayOutputStream(text.length() + 16);
-        for (int i = 0; i < text.length(); i++) {
+        int length = text.length();
+        // most text needs no escape and no more than a byte a character: one pass, one array
+        byte[] out = new byte[length + (length >> 3) + 16];
+        int at = 0;
+        for (int i = 0; i < length; i++) {
+            if (out.length - at < 12) {
+                out = Arrays.copyOf(out, out.length + (out.length >> 1) + 16);
+            }
             char c = text.charAt(i);
+            if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                out[at++] = (byte) c;
+                continue;
+            }
             switch (c) {
                 case '"' -> {
-                    out.write('\\');
-                    out.write('"');
+                    out[at++] = '\\';
+                    out[at++] = '"';
                 }
                 case '\\' -> {
-                    out.write('\\');
-                    out.write('\\');
+                    out[at++] = '\\';
+                    out[at++] = '\\';
                 }
                 case '\n' -> {
-                    out.write('\\');
-                    out.write('n');
+                    out[at++] = '\\';
+                    out[at++] = 'n';
                 }
                 case '\r' -> {
-                    out.write('\\');
-                    out.write('r');
+                    out[at++] = '\\';
+                    out[at++] = 'r';
                 }
                 case '\t' -> {
-                    out.write('\\');
-                    out.write('t');
+                    out[at++] = '\\';
+                    out[at++] = 't';
                 }
                 default -> {
                     if (c < 0x20) {
-                        unicodeEscape(out, c);
-                    } else if (c < 0x80) {
-                        out.write(c);
+                        at = unicodeEscape(out, at, c);
                     } else if (c < 0x800) {
-                        out.write(0xc0 | c >> 6);
-                        out.write(0x80 | c & 0x3f);
-                    } else if (Character.isHighSurrogate(c) && i + 1 < text.length()
-                            && Character.isLowSurrogate(text.charAt(i + 1))) {
+                        out[at++] = (byte) (0xc0 | c >> 6);
+                        out[at++] = (byte) (0x80 | c & 0x3f);
+                    } else if (Character.isHighSurrogate(c) && i + 1 < length && Character.isLowSurrogate(text.charAt(i + 1))) {
                         int cp = Character.toCodePoint(c, text.charAt(++i));
-                        out.write(0xf0 | cp >> 18);
-                        out.write(0x80 | cp >> 12 & 0x3f);
-                        out.write(0x80 | cp >> 6 & 0x3f);
-                        out.write(0x80 | cp & 0x3f);
+                        out[at++] = (byte) (0xf0 | cp >> 18);
+                        out[at++] = (byte) (0x80 | cp >> 12 & 0x3f);
+                        out[at++] = (byte) (0x80 | cp >> 6 & 0x3f);
+                        out[at++] = (byte) (0x80 | cp & 0x3f);
                     } else if (Character.isSurrogate(c)) {
-                        unicodeEscape(out, c); // UTF-8 has no form for it; JSON's escape keeps it
+                        at = unicodeEscape(out, at, c); // UTF-8 has no form for it; JSON's escape keeps it
                     } else {
-                        out.write(0xe0 | c >> 12);
-                        out.write(0x80 | c >> 6 & 0x3f);
-                        out.write(0x80 | c & 0x3f);
+                        out[at++] = (byte) (0xe0 | c >> 12);
+                        out[at++] = (byte) (0x80 | c >> 6 & 0x3f);
+                        out[at++] = (byte) (0x80 | c & 0x3f);
                     }
                 }
             }
         }
-        return out.toByteArray();
+        return at == out.length ? out : Arrays.copyOf(out, at);
     }
 
-    private static void unicodeEscape(ByteArrayOutputStream out, char c) {
-        out.write('\\');
-        out.write('u');
-        out.write(HEX[c >> 12 & 0xf]);
-        out.write(HEX[c >> 8 & 0xf]);
-        out.write(HEX[c >> 4 & 0xf]);
-        out.write(HEX[c & 0xf]);
+    private static int unicodeEscape(byte[] out, int at, char c) {
+        out[at++] = '\\';
+        out[at++] = 'u';
+        out[at++] = HEX[c >> 12 & 0xf];
+        out[at++] = HEX[c >> 8 & 0xf];
+        out[at++] = HEX[c >> 4 & 0xf];
+        out[at++] = HEX[c & 0xf];
+        return at;
     }
 
     /** {@code text} as a JSON string literal, quotes included (the inner JSON, before {@link #escape}). */

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,10 +90,5 @@ public final class HttpAnswer {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
-    }
-
-    /** A copy of a body's pieces, joined: for building an answer out of parts. */
-    static List<byte[]> pieces(byte[]... parts) {
-        return new ArrayList<>(List.of(parts));
     }
 }

@@ -104,6 +104,8 @@ public final class HttpBatchProcessor {
     private static final byte[] SUMMARY_OPEN = EscapedJson.escape("],\"summary\":");
     private static final byte[] CLOSE = EscapedJson.escape("}");
     private static final byte[] OUTPUT_FIELD = EscapedJson.escape(",\"output\":");
+    private static final int SUCCEEDED_BYTES = "succeeded".length();
+    private static final int FAILED_BYTES = "failed".length();
     /**
      * The most a result takes in the answer without its id and output: the longest status, error type,
      * message and timing. Checked up front, so that every item's result fits even with its output dropped.
@@ -118,6 +120,7 @@ public final class HttpBatchProcessor {
     private final ObjectMapper mapper;
     private final Settings settings;
     private final Optional<QueuedBatch> workQueue;
+    private final int droppedErrorBound;
 
     public HttpBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser, ObjectMapper mapper,
             Settings settings, Optional<QueuedBatch> workQueue) {
@@ -127,6 +130,7 @@ public final class HttpBatchProcessor {
         this.mapper = mapper;
         this.settings = settings;
         this.workQueue = workQueue;
+        this.droppedErrorBound = droppedErrorBound();
     }
 
     public Settings settings() {
@@ -368,8 +372,19 @@ public final class HttpBatchProcessor {
             throw Problem.noTimeLeft("no time left to run the batch before the deadline ("
                     + Math.max(0, deadline.remaining().toMillis()) + " ms left); retry");
         }
+        return assemble(items, run, log);
+    }
+
+    /**
+     * The answer to a run: results in input order within the response limit, and the summary. After the
+     * engine, so its time comes out of the cut-off margin; {@link #measureAnswer()} times it.
+     */
+    HttpAnswer assemble(List<ParsedItem> items, BatchResult<PreparedOutput> run, ObjectNode log) {
+        long built = System.nanoTime();
+        long gcBefore = gcMillis();
         int n = items.size();
         byte[][] minimal = new byte[n][];
+        long[] minimalSize = new long[n];
         byte[][] head = new byte[n][];
         byte[][] tail = new byte[n][];
         long[] full = new long[n];
@@ -381,15 +396,14 @@ public final class HttpBatchProcessor {
                 head[i] = EscapedJson.escape(resultHead(result, "succeeded"));
                 tail[i] = EscapedJson.escape(resultTail(result, false));
                 full[i] = head[i].length + OUTPUT_FIELD.length + succeeded.value().escaped().length + tail[i].length;
-                // the longer of the two error forms, so that the room kept for it always suffices
-                byte[] dropped = EscapedJson.escape(withoutOutput(result, false, full[i]));
-                byte[] tooLarge = EscapedJson.escape(withoutOutput(result, true, full[i]));
-                minimal[i] = dropped.length >= tooLarge.length ? dropped : tooLarge;
+                // the result with its output dropped: written only if it comes to that, its size bounded now
+                minimalSize[i] = head[i].length - SUCCEEDED_BYTES + FAILED_BYTES + droppedErrorBound + tail[i].length;
             } else {
                 minimal[i] = EscapedJson.escape(resultHead(result, result.status()) + resultTail(result, true));
+                minimalSize[i] = minimal[i].length;
                 full[i] = minimal[i].length;
             }
-            minimalTotal += minimal[i].length + (i > 0 ? COMMA.length : 0);
+            minimalTotal += minimalSize[i] + (i > 0 ? COMMA.length : 0);
         }
         long budget = settings.maxResponseBytes() - fixedAnswerBytes(200, JSON);
         if (minimalTotal > budget) {
@@ -404,7 +418,7 @@ public final class HttpBatchProcessor {
         int tooLarge = 0;
         for (int i = 0; i < n; i++) {
             byte[] separator = i > 0 ? COMMA : new byte[0];
-            reserve -= minimal[i].length + separator.length;
+            reserve -= minimalSize[i] + separator.length;
             body.add(separator);
             if (!(run.outcome(i) instanceof Outcome.Succeeded<PreparedOutput> succeeded)) {
                 body.add(minimal[i]);
@@ -438,8 +452,52 @@ public final class HttpBatchProcessor {
         body.add(SUMMARY_OPEN);
         body.add(EscapedJson.escape(summary.toString()));
         body.add(CLOSE);
+        HttpAnswer answer = HttpAnswer.of(mapper, 200, JSON, body);
         log.setAll(summary);
-        return HttpAnswer.of(mapper, 200, JSON, body);
+        // after the engine: building the answer, and the garbage collection in that time
+        log.put("answerMs", Duration.ofNanos(System.nanoTime() - built).toMillis()).put("gcMs", gcMillis() - gcBefore);
+        return answer;
+    }
+
+    /**
+     * How long assembling and writing the largest answer takes here: 1,000 results whose outputs add up to
+     * twice the limit (so that half are kept and half dropped), the slowest of three runs, the first one
+     * cold as the first invocation is. The HTTP cut-off margin is derived from it ({@link AnswerTiming}).
+     */
+    Duration measureAnswer() {
+        int n = settings.maxItems();
+        List<ParsedItem> items = new ArrayList<>(n);
+        List<Outcome<PreparedOutput>> outcomes = new ArrayList<>(n);
+        var timing = new Outcome.Timing(java.time.Instant.now(), Duration.ofMillis(1));
+        String output = "{\"body\":\"" + "x".repeat(Math.max(1, 2 * settings.maxResponseBytes() / n - 12)) + "\"}";
+        for (int i = 0; i < n; i++) {
+            items.add(new ParsedItem.Valid(new WorkItem(Integer.toString(i), "http", Optional.empty(), NullNode.getInstance())));
+            outcomes.add(new Outcome.Succeeded<>(new PreparedOutput(EscapedJson.escape(output)), timing));
+        }
+        var summary = new RunSummary(n, n, 0, 0, 0, 0, n, Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ZERO,
+                Duration.ZERO, 0);
+        var run = new BatchResult<>(outcomes, summary);
+        long slowest = 0;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            long start = System.nanoTime();
+            HttpAnswer answer = assemble(items, run, mapper.createObjectNode());
+            var out = new java.io.ByteArrayOutputStream(settings.maxResponseBytes());
+            try {
+                answer.writeTo(out);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            slowest = Math.max(slowest, System.nanoTime() - start);
+        }
+        return Duration.ofNanos(slowest);
+    }
+
+    private static long gcMillis() {
+        long total = 0;
+        for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            total += Math.max(0, gc.getCollectionTime());
+        }
+        return total;
     }
 
     /** The outcome's status, error and timing, without its value (results are written from a ResultRecord). */
@@ -464,10 +522,7 @@ public final class HttpBatchProcessor {
     private static String resultTail(ResultRecord result, boolean withError) {
         var text = new StringBuilder();
         if (withError && result.error() != null) {
-            ResultRecord.Error error = result.error();
-            text.append(",\"error\":{\"type\":").append(EscapedJson.quote(EscapedJson.cap(error.type(), MAX_TYPE_BYTES)))
-                    .append(",\"message\":").append(EscapedJson.quote(EscapedJson.cap(error.message(), MAX_MESSAGE_BYTES)))
-                    .append(",\"retryable\":").append(error.retryable()).append('}');
+            text.append(errorPart(result.error()));
         }
         if (result.startedAt() != null) {
             text.append(",\"startedAt\":").append(EscapedJson.quote(result.startedAt()));
@@ -478,21 +533,36 @@ public final class HttpBatchProcessor {
         return text.append('}').toString();
     }
 
+    private static String errorPart(ResultRecord.Error error) {
+        return ",\"error\":{\"type\":" + EscapedJson.quote(EscapedJson.cap(error.type(), MAX_TYPE_BYTES))
+                + ",\"message\":" + EscapedJson.quote(EscapedJson.cap(error.message(), MAX_MESSAGE_BYTES))
+                + ",\"retryable\":" + error.retryable() + '}';
+    }
+
     /**
-     * A succeeded item's result with its output dropped: {@code OutputDropped} (retryable: it fits in a
+     * The error of a succeeded item whose output is dropped: {@code OutputDropped} (retryable: it fits in a
      * smaller answer) or {@code OutputTooLarge} (it cannot fit in any).
      */
+    private ResultRecord.Error droppedError(boolean neverFits, long outputBytes) {
+        return neverFits
+                ? new ResultRecord.Error("OutputTooLarge", "the item succeeded, but its result takes " + outputBytes
+                        + " bytes, more than a response can carry (" + settings.maxResponseBytes() + " bytes in all)", false)
+                : new ResultRecord.Error("OutputDropped", "the item succeeded, but its result (" + outputBytes
+                        + " bytes) did not fit in this response with the others (" + settings.maxResponseBytes()
+                        + " bytes in all); resubmit it in a smaller request, or with 'Prefer: respond-async' to get its"
+                        + " result on the results queue", true);
+    }
+
+    /** The most either dropped error takes in the answer, whatever the output's size. */
+    private int droppedErrorBound() {
+        return Math.max(EscapedJson.escape(errorPart(droppedError(false, Long.MAX_VALUE))).length,
+                EscapedJson.escape(errorPart(droppedError(true, Long.MAX_VALUE))).length);
+    }
+
+    /** A succeeded item's result with its output dropped. */
     private String withoutOutput(ResultRecord result, boolean neverFits, long outputBytes) {
-        ResultRecord failed = neverFits
-                ? result.withError("OutputTooLarge", "the item succeeded, but its result takes " + outputBytes
-                        + " bytes, more than a response can carry (" + settings.maxResponseBytes() + " bytes in all)")
-                : new ResultRecord(null, result.itemId(), result.type(), ResultRecord.status(Outcome.Status.FAILED),
-                        null, new ResultRecord.Error("OutputDropped", "the item succeeded, but its result ("
-                                + outputBytes + " bytes) did not fit in this response with the others ("
-                                + settings.maxResponseBytes() + " bytes in all); resubmit it in a smaller request,"
-                                + " or with 'Prefer: respond-async' to get its result on the results queue", true),
-                        null, result.startedAt(), result.durationMs());
-        return resultHead(failed, failed.status()) + resultTail(failed, true);
+        return resultHead(result, ResultRecord.status(Outcome.Status.FAILED)) + errorPart(droppedError(neverFits, outputBytes))
+                + resultTail(result, false);
     }
 
     // ------------------------------------------------------------------ queued mode

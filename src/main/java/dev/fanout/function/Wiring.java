@@ -136,20 +136,21 @@ public class Wiring {
     HttpBatchProcessor httpBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser,
             ObjectMapper mapper, FanoutConfig config, Instance<SqsClient> sqs) {
         FanoutConfig.HttpApi api = config.httpApi();
-        Duration margin = api.cutoffMargin().orElseGet(
-                () -> AnswerTiming.margin(mapper, config.cancelGrace(), HttpAnswer.LAMBDA_RESPONSE_LIMIT));
+        var settings = new HttpBatchProcessor.Settings(api.timeout(), api.maxItems(), HttpAnswer.LAMBDA_RESPONSE_LIMIT,
+                api.maxQueuedItems());
+        Duration margin = api.cutoffMargin().orElseGet(() -> AnswerTiming.margin(config.cancelGrace(),
+                new HttpBatchProcessor(pool, handlers, parser, mapper, settings, Optional.empty()).measureAnswer()));
         LOG.infof("HTTP cut-off margin %d ms%s", margin.toMillis(), api.cutoffMargin().isPresent() ? " (configured)"
-                : " (derived from a " + HttpAnswer.LAMBDA_RESPONSE_LIMIT + "-byte answer)");
+                : " (derived from assembling and writing a " + HttpAnswer.LAMBDA_RESPONSE_LIMIT + "-byte answer)");
         var httpPool = new WorkerPool(pool.limits().withCutoffMargin(margin));
         // queued mode: the items go to the work queue through a sink of their own, with the results' limits
         Optional<QueuedBatch> workQueue = api.workQueueUrl().filter(url -> !url.isBlank()).map(url -> {
             FanoutConfig.Results r = config.results();
-            var settings = new SqsResultsSink.Settings(url, SqsResultsSink.SQS_MAX_BYTES, SqsResultsSink.SQS_MAX_BYTES,
+            var queue = new SqsResultsSink.Settings(url, SqsResultsSink.SQS_MAX_BYTES, SqsResultsSink.SQS_MAX_BYTES,
                     r.sendConcurrency(), r.maxAttempts(), r.backoffBase(), r.backoffCap(), r.minCallTime());
-            return new QueuedBatch(new SqsResultsSink(sqs.get(), settings), settings.fifo());
+            return new QueuedBatch(new SqsResultsSink(sqs.get(), queue), queue.fifo());
         });
-        return new HttpBatchProcessor(httpPool, handlers, parser, mapper, new HttpBatchProcessor.Settings(
-                api.timeout(), api.maxItems(), HttpAnswer.LAMBDA_RESPONSE_LIMIT, api.maxQueuedItems()), workQueue);
+        return new HttpBatchProcessor(httpPool, handlers, parser, mapper, settings, workQueue);
     }
 
     @Produces
