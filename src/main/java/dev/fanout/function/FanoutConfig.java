@@ -107,8 +107,9 @@ public interface FanoutConfig {
 
         /**
          * The cut-off margin of HTTP batches: only the response is left to do after the engine. Unset, it is
-         * derived from the size of the largest answer: cancel grace + 4 x the time this function takes to
-         * write a response of Lambda's limit (measured at start-up) + 50 ms for handing it to the runtime.
+         * derived from the size of the largest answer: cancel grace + 3 x the time this function takes to
+         * assemble, write and hand over (through a loopback socket) an answer of Lambda's limit, measured at
+         * start-up.
          */
         Optional<Duration> cutoffMargin();
 

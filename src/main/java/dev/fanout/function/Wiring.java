@@ -141,7 +141,7 @@ public class Wiring {
         Duration margin = api.cutoffMargin().orElseGet(() -> AnswerTiming.margin(config.cancelGrace(),
                 new HttpBatchProcessor(pool, handlers, parser, mapper, settings, Optional.empty()).measureAnswer()));
         LOG.infof("HTTP cut-off margin %d ms%s", margin.toMillis(), api.cutoffMargin().isPresent() ? " (configured)"
-                : " (derived from assembling and writing a " + HttpAnswer.LAMBDA_RESPONSE_LIMIT + "-byte answer)");
+                : " (derived from assembling, writing and handing over a " + HttpAnswer.LAMBDA_RESPONSE_LIMIT + "-byte answer)");
         var httpPool = new WorkerPool(pool.limits().withCutoffMargin(margin));
         // queued mode: the items go to the work queue through a sink of their own, with the results' limits
         Optional<QueuedBatch> workQueue = api.workQueueUrl().filter(url -> !url.isBlank()).map(url -> {
