@@ -149,7 +149,7 @@ public final class HttpBatchProcessor {
         HttpAnswer answer;
         try {
             ApiGatewayRequest request = ApiGatewayRequest.read(readEvent(event));
-            log.put("format", request.format()).put("requestId", request.requestId());
+            log.put("format", request.format()).put("apiRequestId", request.requestId());
             answer = handle(request, invocationDeadline, log);
         } catch (Problem problem) {
             answer = problem(problem, log);
@@ -158,9 +158,9 @@ public final class HttpBatchProcessor {
             answer = problem(Problem.internal("the function failed (" + e.getClass().getSimpleName()
                     + "); the request may be retried"), log);
         }
-        log.put("status", answer.status()).put("bytes", answer.size())
-                .put("elapsedMs", Duration.ofNanos(System.nanoTime() - start).toMillis());
-        LOG.info(log.toString());
+        log.put("bytes", answer.size()).put("elapsedMs", Duration.ofNanos(System.nanoTime() - start).toMillis());
+        // one summary per answer, whatever its status: an EMF event (answers2xx/4xx/5xx come from the status)
+        InvocationMetrics.log(log.put(InvocationMetrics.STATUS, answer.status()), "http");
         return answer;
     }
 
@@ -454,6 +454,7 @@ public final class HttpBatchProcessor {
         body.add(CLOSE);
         HttpAnswer answer = HttpAnswer.of(mapper, 200, JSON, body);
         log.setAll(summary);
+        InvocationMetrics.countByType(log, items, run::outcome, handlers.types());
         // after the engine: building the answer, and the garbage collection in that time
         log.put("answerMs", Duration.ofNanos(System.nanoTime() - built).toMillis()).put("gcMs", gcMillis() - gcBefore);
         return answer;

@@ -27,6 +27,8 @@ public class HttpFunction implements RequestStreamHandler {
 
     @Override
     public void handleRequest(InputStream event, OutputStream response, Context context) throws IOException {
-        functions.http(event.readAllBytes(), InvocationDeadline.of(context, config.fallbackTimeout())).writeTo(response);
+        try (InvocationLog log = InvocationLog.open(context)) {
+            functions.http(event.readAllBytes(), InvocationDeadline.of(context, config.fallbackTimeout())).writeTo(response);
+        }
     }
 }
