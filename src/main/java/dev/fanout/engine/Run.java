@@ -131,17 +131,19 @@ final class Run<I, R> {
         startFirst();
         boolean interrupted;
         int abandoned;
+        int peakSeen;
         lock.lock();
         try {
             interrupted = awaitOutcomesLocked();
             abandoned = cancelledButRunningLocked();
+            peakSeen = peak;
         } finally {
             lock.unlock();
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        return result(abandoned);
+        return result(abandoned, peakSeen);
     }
 
     /** Fills the slots; from then on, each ending item starts the next. */
@@ -393,7 +395,7 @@ final class Run<I, R> {
         return new Timing(startedAt.plusNanos(worker.startNanos - startedNanos), Duration.ofNanos(now - worker.startNanos));
     }
 
-    private BatchResult<R> result(int abandoned) {
+    private BatchResult<R> result(int abandoned, int peak) {
         long now = ticker.nanoTime();
         List<Outcome<R>> list = new ArrayList<>(size);
         int[] counts = new int[Outcome.Status.values().length];
