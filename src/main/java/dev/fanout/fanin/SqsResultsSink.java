@@ -124,10 +124,12 @@ public final class SqsResultsSink implements ResultsSink {
             send.inParallel(send.pack(sendable));
         }
         List<String> failures = new ArrayList<>(messages.size());
+        List<String> messageIds = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
             failures.add(send.failures.get(i));
+            messageIds.add(send.failures.get(i) == null ? send.messageIds.get(i) : null);
         }
-        return new Delivery(failures, send.requests.get(), send.retries.get(), send.throttled.get(),
+        return new Delivery(failures, send.requests.get(), send.retries.get(), send.throttled.get(), messageIds,
                 send.refused.get(), send.unreachable != null);
     }
 
@@ -138,6 +140,7 @@ public final class SqsResultsSink implements ResultsSink {
         final List<ResultMessage> original;
         final Deadline deadline;
         final AtomicReferenceArray<String> failures;
+        final AtomicReferenceArray<String> messageIds;
         final AtomicInteger requests = new AtomicInteger();
         final AtomicInteger retries = new AtomicInteger();
         final AtomicInteger throttled = new AtomicInteger();
@@ -150,6 +153,7 @@ public final class SqsResultsSink implements ResultsSink {
             this.messages = new AtomicReferenceArray<>(messages.toArray(ResultMessage[]::new));
             this.deadline = deadline;
             this.failures = new AtomicReferenceArray<>(messages.size());
+            this.messageIds = new AtomicReferenceArray<>(messages.size());
             for (int i = 0; i < messages.size(); i++) {
                 failures.set(i, "not sent before the deadline");
             }
@@ -274,6 +278,7 @@ public final class SqsResultsSink implements ResultsSink {
                             .overrideConfiguration(o -> o.apiCallTimeout(left)));
                     connectFailuresInARow.set(0);
                     for (SendMessageBatchResultEntry ok : response.successful()) {
+                        messageIds.set(Integer.parseInt(ok.id()), ok.messageId());
                         failures.set(Integer.parseInt(ok.id()), null);
                     }
                     List<Integer> again = new ArrayList<>();

@@ -1,7 +1,7 @@
 package dev.fanout.function;
 
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import java.util.Optional;
+
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 
@@ -28,12 +28,20 @@ public class FanoutFunctions {
     /** An SQS event source mapping's batch: the partial batch response. */
     @Funq("sqs")
     public SQSBatchResponse sqs(SQSEvent event, @Context Deadline deadline) {
-        return sqsBatches.get().process(event, deadline).response();
+        return sqs(event, deadline, Optional.empty());
     }
 
-    /** A batch in an HTTP request through API Gateway: per-item results in input order. */
+    /** The same, with the invocation's X-Ray trace id for the results. */
+    public SQSBatchResponse sqs(SQSEvent event, Deadline deadline, Optional<String> traceId) {
+        return sqsBatches.get().process(event, deadline, traceId).response();
+    }
+
+    /**
+     * A batch in an HTTP request through API Gateway (the proxy event's bytes, payload format 1.0 or 2.0):
+     * per-item results in input order, or the batch queued, or a problem.
+     */
     @Funq("http")
-    public APIGatewayV2HTTPResponse http(APIGatewayV2HTTPEvent request, @Context Deadline deadline) {
-        return httpBatches.get().process(request, deadline);
+    public HttpAnswer http(byte[] event, @Context Deadline deadline) {
+        return httpBatches.get().process(event, deadline);
     }
 }

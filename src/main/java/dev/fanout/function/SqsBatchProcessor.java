@@ -48,6 +48,8 @@ public final class SqsBatchProcessor {
 
     private static final Logger LOG = Logger.getLogger(SqsBatchProcessor.class);
     static final String STATUS_ATTRIBUTE = "status";
+    /** The invocation's X-Ray trace id on each result: one record can be followed from its event to its result. */
+    static final String TRACE_ATTRIBUTE = "traceId";
 
     /**
      * @param responseMargin  time kept back from the deadline, after fan-in, for the response
@@ -81,6 +83,11 @@ public final class SqsBatchProcessor {
     }
 
     public Invocation process(SQSEvent event, Deadline deadline) {
+        return process(event, deadline, Optional.empty());
+    }
+
+    /** @param traceId the invocation's X-Ray trace id, written on each result message */
+    public Invocation process(SQSEvent event, Deadline deadline, Optional<String> traceId) {
         List<SQSMessage> records = event == null || event.getRecords() == null ? List.of() : event.getRecords();
         int n = records.size();
         ObjectNode summary = mapper.createObjectNode().put("event", "fanout.sqs").put("records", n);
@@ -98,16 +105,15 @@ public final class SqsBatchProcessor {
         // a group goes on after a record that is acknowledged with its error result: it is never delivered again
         Batch<ParsedItem> batch = Batch.fifo(items, item -> item.group().orElse(null))
                 .continuingAfter(SqsBatchProcessor::isFinal);
-        BatchResult<JsonNode> run;
-        try {
-            run = pool.run(batch, handlers.dispatcher(), deadline);
-        } catch (IllegalArgumentException noTimeBeforeCutoff) {
+        if (!pool.hasTimeBeforeCutoff(deadline)) {
             // the function's timeout is shorter than the margin it needs: hand everything back, untouched
-            LOG.errorf("%s for %d records: raise the function's timeout or lower fanout.cutoff-margin",
-                    noTimeBeforeCutoff.getMessage(), n);
+            LOG.errorf("cut-off margin %s leaves no time before the deadline (%s left) for %d records: raise the "
+                    + "function's timeout or lower fanout.cutoff-margin", pool.limits().cutoffMargin(),
+                    deadline.remaining(), n);
             summary.put("skipped", "no time before the cut-off");
             return finish(allMessageIds(records), summary, deadline);
         }
+        BatchResult<JsonNode> run = pool.run(batch, handlers.dispatcher(), deadline);
 
         // fan-in: a result for every record whose outcome is final
         List<ResultMessage> messages = new ArrayList<>();
@@ -120,18 +126,21 @@ public final class SqsBatchProcessor {
                 continue;
             }
             SQSMessage record = records.get(i);
-            ResultRecord result = ResultRecord.of(record.getMessageId(), items.get(i), outcome, receiveCount(record));
-            ResultMessage message = message(result, items.get(i), record);
+            ResultRecord result = QueuedBatch.tag(ResultRecord.of(record.getMessageId(), items.get(i), outcome,
+                    receiveCount(record)), record);
+            ResultMessage message = message(result, items.get(i), record, traceId);
             if (message.sizeInBytes() > settings.maxMessageBytes()) {
                 tooLarge++;
                 message = message(result.withError("OutputTooLarge", "the result is " + message.sizeInBytes()
                         + " bytes, more than the results queue's " + settings.maxMessageBytes()
-                        + "-byte message limit; the output was dropped, not truncated"), items.get(i), record);
+                        + "-byte message limit; the output was dropped, not truncated"), items.get(i), record, traceId);
             }
             messageOf[i] = messages.size();
             messages.add(message);
         }
+        long fanInStarted = System.nanoTime();
         Delivery delivery = sink.deliver(messages, deadline.minus(settings.responseMargin()));
+        long fanInMillis = (System.nanoTime() - fanInStarted) / 1_000_000;
 
         // acknowledgement: final and delivered; FIFO: nothing after a reported record of the same group
         boolean[] done = new boolean[n];
@@ -157,7 +166,9 @@ public final class SqsBatchProcessor {
         summary.put("fifo", fifoSource).put("results", messages.size()).put("outputTooLarge", tooLarge)
                 .put("delivered", delivery.deliveredCount()).put("sendRequests", delivery.requests())
                 .put("sendRetries", delivery.retries()).put("throttled", delivery.throttled())
-                .put("refusedResults", delivery.refused()).put("queueUnreachable", delivery.unreachable());
+                .put("refusedResults", delivery.refused()).put("queueUnreachable", delivery.unreachable())
+                .put("fanInMs", fanInMillis);
+        InvocationMetrics.countByType(summary, items, run::outcome, handlers.types());
         logUndelivered(delivery);
         return finish(failed, summary, deadline);
     }
@@ -170,7 +181,7 @@ public final class SqsBatchProcessor {
             summary.put("wholeBatchHandedBack", "a record without a messageId could not be acknowledged");
         }
         summary.put("batchItemFailures", failures.size()).put("timeLeftMs", deadline.remaining().toMillis());
-        LOG.info(summary.toString());
+        InvocationMetrics.log(summary, "sqs");
         return new Invocation(new SQSBatchResponse(new ArrayList<>(failures)), summary);
     }
 
@@ -185,14 +196,14 @@ public final class SqsBatchProcessor {
         };
     }
 
-    private ResultMessage message(ResultRecord result, ParsedItem item, SQSMessage record) {
+    private ResultMessage message(ResultRecord result, ParsedItem item, SQSMessage record, Optional<String> traceId) {
         String body;
         try {
             body = results.write(result);
         } catch (JsonProcessingException e) {
             // one unwritable output (too deep, say) must not fail the batch: its record gets an error result
             return message(result.withError("OutputNotWritable", "the output could not be written as JSON: "
-                    + e.getOriginalMessage()), item, record);
+                    + e.getOriginalMessage()), item, record, traceId);
         }
         Optional<String> group = Optional.empty();
         Optional<String> dedup = Optional.empty();
@@ -204,7 +215,9 @@ public final class SqsBatchProcessor {
             group = Optional.of(item.group().orElse(id));
             dedup = Optional.of(id);
         }
-        return new ResultMessage(body, Map.of(STATUS_ATTRIBUTE, result.status()), group, dedup, recordId);
+        Map<String, String> attributes = traceId.map(id -> Map.of(STATUS_ATTRIBUTE, result.status(), TRACE_ATTRIBUTE, id))
+                .orElseGet(() -> Map.of(STATUS_ATTRIBUTE, result.status()));
+        return new ResultMessage(body, QueuedBatch.attributes(result, attributes), group, dedup, recordId);
     }
 
     private static void describe(ObjectNode summary, RunSummary run) {

@@ -40,7 +40,7 @@ public class Warmup {
                     LOG.infof("results queue %s: %s", sqs.settings().queueUrl(), sqs.warmUp());
                 }
             }
-            case "http" -> httpBatches.get();
+            case "http" -> httpBatches.get().warmUp().ifPresent(state -> LOG.infof("work queue: %s", state));
             default -> LOG.warnf("unknown entry point '%s': nothing to warm up", entryPoint);
         }
     }
