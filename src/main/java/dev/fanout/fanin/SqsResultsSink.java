@@ -164,9 +164,10 @@ public final class SqsResultsSink implements ResultsSink {
             List<Integer> sendable = new ArrayList<>(messages.length());
             for (int i = 0; i < messages.length(); i++) {
                 int size = messages.get(i).sizeInBytes();
-                if (size > settings.maxMessageBytes()) {
-                    refuse(i, "the result is " + size + " bytes, more than the " + settings.maxMessageBytes()
-                            + "-byte message limit");
+                if (size > settings.maxMessageBytes() && !refuse(i, "the result is " + size + " bytes, more than the "
+                        + settings.maxMessageBytes() + "-byte message limit")) {
+                    failures.set(i, "message of " + size + " bytes exceeds the " + settings.maxMessageBytes() + "-byte limit");
+                    continue;
                 }
                 sendable.add(i);
             }
@@ -360,12 +361,16 @@ public final class SqsResultsSink implements ResultsSink {
         }
 
         /**
-         * Replaces a result SQS refused as the sender's fault with its minimal error result, once.
+         * Replaces a result SQS refused as the sender's fault with its minimal error result, once. Only a
+         * message that names its record ({@link ResultMessage#recordId()}) is a result to replace.
          *
          * @return whether the replacement is to be sent; false if the refused one was the replacement already
          */
         private boolean refuse(int index, String why) {
             ResultMessage message = messages.get(index);
+            if (message.recordId().isEmpty()) {
+                return false; // not a record's result (a queued work item, say): an error result has no place there
+            }
             if (message != original.get(index)) {
                 failures.set(index, "SQS refused even the minimal error result: " + why);
                 return false;

@@ -234,10 +234,32 @@ class SqsResultsSinkTest {
             });
 
             Delivery delivery = new SqsResultsSink(client, settings(queue, 5)).deliver(
-                    List.of(message("x", null)), Deadline.after(Duration.ofSeconds(10)));
+                    List.of(new ResultMessage("x", Map.of("status", "succeeded"), Optional.empty(), Optional.empty(),
+                            Optional.of("m-0"))), Deadline.after(Duration.ofSeconds(10)));
 
             assertThat(delivery.failures().getFirst()).isEqualTo("SQS refused even the minimal error result: InvalidParameterValue no");
             assertThat(requests).hasValue(2);
+        }
+
+        @Test
+        void aRefusedMessageThatIsNoRecordsResultIsReportedNotReplaced() {
+            String queue = sqs.createQueue("sink-refused-work-item");
+            var requests = new AtomicInteger();
+            Interceptor refuse = refusingEntries("poison", true, "InvalidParameterValue");
+            SqsClient client = intercepted((request, real) -> {
+                requests.incrementAndGet();
+                return refuse.send(request, real);
+            });
+
+            // a work item on its way to the work queue (queued mode) names no record: no error result replaces it
+            Delivery delivery = new SqsResultsSink(client, settings(queue, 5)).deliver(
+                    List.of(message("poison item", null), message("fine item", null)), Deadline.after(Duration.ofSeconds(10)));
+
+            assertThat(delivery.failures().getFirst()).isEqualTo("SQS refused the entry: InvalidParameterValue injected");
+            assertThat(delivery.delivered(1)).isTrue();
+            assertThat(delivery.refused()).isZero();
+            assertThat(requests).hasValue(1);
+            assertThat(sqs.drain(queue)).extracting(m -> m.body()).containsExactly("fine item");
         }
 
         @Test
