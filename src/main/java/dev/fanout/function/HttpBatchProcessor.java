@@ -23,6 +23,7 @@ import dev.fanout.engine.BatchResult;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.RunSummary;
 import dev.fanout.engine.WorkerPool;
+import dev.fanout.fanin.FallbackResult;
 import dev.fanout.fanin.ResultRecord;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.ParsedItem;
@@ -73,6 +74,24 @@ public final class HttpBatchProcessor {
     }
 
     public APIGatewayV2HTTPResponse process(APIGatewayV2HTTPEvent request, Deadline invocationDeadline) {
+        try {
+            return answer(request, invocationDeadline);
+        } catch (RuntimeException e) {
+            // a clean problem answer, not a Lambda error that API Gateway turns into a bare 502
+            LOG.error("the batch's response could not be built", e);
+            return problem(500, "the response could not be built (" + e.getClass().getSimpleName()
+                    + "); the function's log has the cause");
+        }
+    }
+
+    /** A 5xx problem whose body is written by hand: it cannot fail as the mapper just did. */
+    static APIGatewayV2HTTPResponse problem(int status, String message) {
+        return APIGatewayV2HTTPResponse.builder().withStatusCode(status)
+                .withHeaders(Map.of("Content-Type", "application/json"))
+                .withBody("{\"error\":" + FallbackResult.quote(message) + "}").withIsBase64Encoded(false).build();
+    }
+
+    private APIGatewayV2HTTPResponse answer(APIGatewayV2HTTPEvent request, Deadline invocationDeadline) {
         String method = method(request);
         if (!"POST".equals(method)) {
             return error(405, "use POST with a JSON body {\"items\": [...]}, not " + method, Map.of("Allow", "POST"));
@@ -119,8 +138,8 @@ public final class HttpBatchProcessor {
         long reserve = 0;
         for (int i = 0; i < n; i++) {
             ResultRecord result = ResultRecord.of(null, items.get(i), run.outcome(i), null);
-            whole[i] = mapper.valueToTree(result);
-            small[i] = result.output() == null ? whole[i] : mapper.valueToTree(result.withError("OutputTooLarge",
+            whole[i] = tree(result);
+            small[i] = result.output() == null ? whole[i] : tree(result.withError("OutputTooLarge",
                     "the response would exceed " + settings.maxResponseBytes() + " bytes; send fewer items per request"));
             smallSize[i] = utf8Size(small[i]);
             reserve += smallSize[i];
@@ -144,6 +163,20 @@ public final class HttpBatchProcessor {
                 .put("elapsedMs", s.elapsed().toMillis()).put("timeLeftMs", s.timeLeft().toMillis());
         LOG.info(mapper.createObjectNode().put("event", "fanout.http").setAll(summary).toString());
         return respond(200, response, Map.of());
+    }
+
+    /** The result as JSON; a result Jackson cannot write becomes an error result written by hand. */
+    private JsonNode tree(ResultRecord result) {
+        try {
+            return mapper.valueToTree(result);
+        } catch (RuntimeException e) {
+            String fallback = FallbackResult.of(result, "OutputNotWritable", "the result could not be written as JSON: " + e);
+            try {
+                return mapper.readTree(fallback);
+            } catch (JsonProcessingException impossible) {
+                throw new IllegalStateException("FallbackResult wrote invalid JSON: " + fallback, impossible);
+            }
+        }
     }
 
     private long utf8Size(JsonNode json) {

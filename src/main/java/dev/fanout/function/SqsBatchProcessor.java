@@ -27,6 +27,7 @@ import dev.fanout.engine.Outcome;
 import dev.fanout.engine.RunSummary;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.fanin.Delivery;
+import dev.fanout.fanin.FallbackResult;
 import dev.fanout.fanin.ResultMessage;
 import dev.fanout.fanin.ResultRecord;
 import dev.fanout.fanin.ResultWriter;
@@ -182,12 +183,15 @@ public final class SqsBatchProcessor {
 
     private ResultMessage message(ResultRecord result, ParsedItem item, SQSMessage record) {
         String body;
+        String status = result.status();
         try {
             body = results.write(result);
-        } catch (JsonProcessingException e) {
-            // one unwritable output (too deep, say) must not fail the batch: its record gets an error result
-            return message(result.withError("OutputNotWritable", "the output could not be written as JSON: "
-                    + e.getOriginalMessage()), item, record);
+        } catch (JsonProcessingException | RuntimeException e) {
+            // one unwritable result (an output too deep, a type without reflection data in a native image) must not
+            // fail the batch: its record gets an error result written by hand, which cannot fail in turn
+            status = ResultRecord.status(Outcome.Status.FAILED);
+            body = FallbackResult.of(result, "OutputNotWritable", "the result could not be written as JSON: "
+                    + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.toString()));
         }
         Optional<String> group = Optional.empty();
         Optional<String> dedup = Optional.empty();
@@ -196,7 +200,7 @@ public final class SqsBatchProcessor {
             group = Optional.of(item.group().orElse(result.sourceMessageId()));
             dedup = Optional.of(result.sourceMessageId());
         }
-        return new ResultMessage(body, Map.of(STATUS_ATTRIBUTE, result.status()), group, dedup);
+        return new ResultMessage(body, Map.of(STATUS_ATTRIBUTE, status), group, dedup);
     }
 
     private static void describe(ObjectNode summary, RunSummary run) {

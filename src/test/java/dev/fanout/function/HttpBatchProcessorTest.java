@@ -63,4 +63,48 @@ class HttpBatchProcessorTest {
         assertThat(bytes).isLessThanOrEqualTo(1_500);
         assertThat(body.at("/summary/outputTooLarge").asInt()).isEqualTo(5 - whole);
     }
+
+    static HttpBatchProcessor processor(ObjectMapper mapper) {
+        var handlers = WorkHandlers.builder(mapper).register("echo", ctx -> Map.of("text", "x")).build();
+        return new HttpBatchProcessor(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofMillis(100))),
+                handlers, new ItemParser(mapper, Optional.empty()), mapper,
+                new HttpBatchProcessor.Settings(Duration.ofSeconds(29), 100, 100_000));
+    }
+
+    @Test
+    void unwritableResultsBecomeHandWrittenErrorResultsAndTheOtherItemsGoOn() throws Exception {
+        var response = processor(SqsBatchProcessorTest.mapperThatCannotWriteResults()).process(
+                post("{\"items\":[{\"id\":\"a\",\"type\":\"echo\"},{\"id\":\"b\",\"type\":\"nope\"}]}"),
+                Deadline.after(Duration.ofSeconds(10)));
+
+        assertThat(response.getStatusCode()).isEqualTo(200);
+        JsonNode results = MAPPER.readTree(response.getBody()).get("results");
+        assertThat(results).hasSize(2);
+        assertThat(results.get(0).get("itemId").asText()).isEqualTo("a");
+        assertThat(results.get(1).get("itemId").asText()).isEqualTo("b");
+        for (JsonNode result : results) {
+            assertThat(result.get("status").asText()).isEqualTo("failed");
+            assertThat(result.at("/error/type").asText()).isEqualTo("OutputNotWritable");
+            assertThat(result.at("/error/message").asText()).startsWith("the result could not be written as JSON: ")
+                    .contains("no serializer for dev.fanout.fanin.ResultRecord");
+        }
+    }
+
+    @Test
+    void aResponseThatCannotBeBuiltIsACleanProblemAnswer() throws Exception {
+        ObjectMapper cannotWriteBytes = new ObjectMapper() {
+            @Override
+            public byte[] writeValueAsBytes(Object value) throws com.fasterxml.jackson.core.JsonProcessingException {
+                throw new com.fasterxml.jackson.databind.JsonMappingException(null, "broken writer");
+            }
+        };
+
+        var response = processor(cannotWriteBytes).process(post("{\"items\":[{\"type\":\"echo\"}]}"),
+                Deadline.after(Duration.ofSeconds(10)));
+
+        assertThat(response.getStatusCode()).isEqualTo(500);
+        assertThat(response.getHeaders()).containsEntry("Content-Type", "application/json");
+        assertThat(MAPPER.readTree(response.getBody()).get("error").asText()).isEqualTo(
+                "the response could not be built (IllegalStateException); the function's log has the cause");
+    }
 }
