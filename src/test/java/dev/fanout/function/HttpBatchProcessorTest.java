@@ -21,7 +21,7 @@ import dev.fanout.work.WorkHandlers;
 /** The HTTP batch logic in process: the response stays within what Lambda can return. */
 class HttpBatchProcessorTest {
 
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    static final ObjectMapper MAPPER = dev.fanout.testing.JacksonBindings.recording(new ObjectMapper());
 
     static APIGatewayV2HTTPEvent post(String body) {
         return APIGatewayV2HTTPEvent.builder().withBody(body).withIsBase64Encoded(false)

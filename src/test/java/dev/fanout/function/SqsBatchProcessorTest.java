@@ -42,7 +42,7 @@ import software.amazon.awssdk.services.sqs.model.Message;
 /** The SQS path in process, against a real SQS-compatible queue (embedded ElasticMQ). */
 class SqsBatchProcessorTest {
 
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    static final ObjectMapper MAPPER = dev.fanout.testing.JacksonBindings.recording(new ObjectMapper());
     static ElasticMq sqs;
 
     @BeforeAll
@@ -212,7 +212,7 @@ class SqsBatchProcessorTest {
             assertThat(invocation.response().getBatchItemFailures()).isEmpty();
             JsonNode deep = resultsBySource(sqs.drain(queue)).get("m-0");
             assertThat(deep.at("/error/type").asText()).isEqualTo("OutputNotWritable");
-            assertThat(deep.at("/error/message").asText()).startsWith("the output could not be written as JSON: ");
+            assertThat(deep.at("/error/message").asText()).startsWith("the result could not be written as JSON: ");
         }
 
         @Test
@@ -429,7 +429,7 @@ class SqsBatchProcessorTest {
 
         @Test
         void becomeHandWrittenErrorResultsAndTheBatchGoesOn() {
-            String queue = sqs.createQueue("results-unwritable");
+            String queue = sqs.createQueue("results-unserializable");
             ObjectMapper broken = mapperThatCannotWriteResults();
             var sinkSettings = SqsResultsSink.Settings.defaults(queue);
             var processor = new SqsBatchProcessor(new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(1))),

@@ -28,7 +28,7 @@ import io.smallrye.mutiny.Uni;
 
 class WorkHandlersTest {
 
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    static final ObjectMapper MAPPER = dev.fanout.testing.JacksonBindings.recording(new ObjectMapper());
     final ItemParser parser = new ItemParser(MAPPER, Optional.empty());
 
     BatchResult<JsonNode> run(WorkHandlers handlers, Limits limits, Duration deadline, String... bodies) {

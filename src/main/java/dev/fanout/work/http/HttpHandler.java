@@ -60,6 +60,8 @@ import dev.fanout.engine.NonRetryableException;
 import dev.fanout.work.WorkContext;
 import dev.fanout.work.WorkHandler;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * The built-in {@code http} type: one HTTP request per item.
  *
@@ -200,6 +202,7 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
      *                      if none); sent as {@code text/plain; charset=UTF-8} without that header
      * @param timeoutMillis time limit of one attempt, capped by the time left before the item's deadline
      */
+    @RegisterForReflection // Jackson binds it: a native image needs its reflection data
     public record Input(String method, String url, Map<String, String> headers, String body, Long timeoutMillis) {
         public Input {
             String given = method;
@@ -242,6 +245,7 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
      * @param truncated  whether the body was longer than {@link HttpSettings#maxBodyBytes()} and cut there
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @RegisterForReflection
     public record Output(int status, Map<String, String> headers, String body, String bodyBase64, boolean truncated) {
     }
 
