@@ -25,7 +25,7 @@ import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
-import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -108,21 +108,27 @@ public class Wiring {
 
     /**
      * One attempt per call (the sink retries within the deadline), the URL-connection HTTP client (the
-     * cheapest at cold start), and region and credentials straight from the Lambda environment.
+     * cheapest at cold start), the region from the Lambda environment, and credentials from the SDK's
+     * default chain: environment variables on an on-demand start, the container credentials endpoint under
+     * SnapStart. Rebuilt after a SnapStart restore ({@link SnapStartHooks}).
      */
     @Produces
     @Singleton
     @DefaultBean
     SqsClient sqsClient(FanoutConfig config) {
+        return new RestorableSqsClient(() -> buildSqsClient(config.results().region(), config.results().endpoint()));
+    }
+
+    static SqsClient buildSqsClient(String region, java.util.Optional<java.net.URI> endpoint) {
         var builder = SqsClient.builder()
                 .httpClient(UrlConnectionHttpClient.builder()
                         .connectionTimeout(Duration.ofSeconds(2))
                         .socketTimeout(Duration.ofSeconds(10))
                         .build())
-                .region(Region.of(config.results().region()))
-                .credentialsProvider(EnvironmentVariableCredentialsProvider.create())
+                .region(Region.of(region))
+                .credentialsProvider(DefaultCredentialsProvider.builder().build())
                 .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()));
-        config.results().endpoint().ifPresent(builder::endpointOverride);
+        endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
     }
 

@@ -44,6 +44,7 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpResponse;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.Header;
@@ -157,6 +158,8 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
     private final CloseableHttpClient client;
     private final ScheduledThreadPoolExecutor timer;
 
+    private final PoolingHttpClientConnectionManager connections;
+
     public HttpHandler(HttpSettings settings) {
         this(settings, SsrfGuard.Resolver.SYSTEM);
     }
@@ -169,7 +172,7 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
                 Thread.ofPlatform().name("fanout-http-timeouts").daemon().factory());
         timer.setRemoveOnCancelPolicy(true);
         this.client = HttpClients.custom()
-                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                .setConnectionManager(connections = PoolingHttpClientConnectionManagerBuilder.create()
                         .setDnsResolver(new PinnedDnsResolver())
                         // bounded response heads: chosen headers go into the result, which must fit in SQS
                         .setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
@@ -650,6 +653,17 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
 
     private static int port(URI uri) {
         return uri.getPort() >= 0 ? uri.getPort() : uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+    }
+
+    /** Closes the pool's idle connections: after a SnapStart restore they lead to sockets that are gone. */
+    public void closeIdleConnections() {
+        connections.closeIdle(TimeValue.ZERO_MILLISECONDS);
+    }
+
+    /** Connections the pool holds now, leased or idle. */
+    public int pooledConnections() {
+        var stats = connections.getTotalStats();
+        return stats.getLeased() + stats.getAvailable();
     }
 
     @Override
