@@ -17,11 +17,16 @@ if [ "$container_build" != true ] && command -v native-image > /dev/null 2>&1; t
   echo "native build: local native-image on PATH"
   exit 0
 fi
+not_answering=""
 if [ "$container_build" != false ]; then
   for runtime in docker podman; do
     if command -v "$runtime" > /dev/null 2>&1; then
-      echo "native build: no local GraalVM; Quarkus builds in a container with $runtime"
-      exit 0
+      # a client without a running engine is no container runtime: Quarkus would fail late
+      if timeout 20 "$runtime" info > /dev/null 2>&1; then
+        echo "native build: no local GraalVM; Quarkus builds in a container with $runtime"
+        exit 0
+      fi
+      not_answering="$not_answering $runtime"
     fi
   done
 fi
@@ -31,8 +36,12 @@ fi
   if [ "$container_build" != true ]; then
     echo "  - no native-image in \$GRAALVM_HOME/bin (${GRAALVM_HOME:-unset}), \$JAVA_HOME/bin (${JAVA_HOME:-unset}) or on PATH"
   fi
-  if [ "$container_build" != false ]; then
+  if [ "$container_build" != false ] && [ -z "$not_answering" ]; then
     echo "  - no docker or podman on PATH"
+  elif [ "$container_build" != false ]; then
+    for runtime in $not_answering; do
+      echo "  - $runtime is on PATH, but '$runtime info' fails: its engine is not running"
+    done
   fi
   echo "Get one of them:"
   echo "  - Mandrel for JDK 25 (https://github.com/graalvm/mandrel/releases), unpacked, then"

@@ -24,7 +24,7 @@ import java.util.zip.ZipFile;
  */
 public final class PackagedFunction implements AutoCloseable {
 
-    public static final String HANDLER = "io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler::handleRequest";
+    public static final String HANDLER = "dev.fanout.function.FanoutStreamHandler::handleRequest";
     static final String RIC_MAIN = "com.amazonaws.services.lambda.runtime.api.client.AWSLambda";
 
     private final Process process;
