@@ -43,17 +43,21 @@ public class Wiring {
         return new WorkerPool(config.itemTimeout().map(limits::withItemTimeout).orElse(limits));
     }
 
-    /** Every {@link WorkHandler} and {@link AsyncWorkHandler} bean, by its {@link ItemType}. */
+    /**
+     * Every {@link WorkHandler} and {@link AsyncWorkHandler} bean, by its {@link ItemType}. Each bean is
+     * built when its first item comes (or when SnapStart primes it), not at start: a function whose items
+     * never name {@code http} never loads HttpClient 5.
+     */
     @Produces
     @Singleton
     WorkHandlers workHandlers(ObjectMapper mapper, @Any Instance<WorkHandler> blocking,
             @Any Instance<AsyncWorkHandler> async) {
         WorkHandlers.Builder builder = WorkHandlers.builder(mapper);
         for (Instance.Handle<WorkHandler> handle : blocking.handles()) {
-            builder.register(typeOf(handle), handle.get());
+            builder.register(typeOf(handle), context -> handle.get().handle(context));
         }
         for (Instance.Handle<AsyncWorkHandler> handle : async.handles()) {
-            builder.registerAsync(typeOf(handle), handle.get());
+            builder.registerAsync(typeOf(handle), context -> handle.get().handle(context));
         }
         return builder.build();
     }
