@@ -17,12 +17,20 @@ if [ "$container_build" != true ] && command -v native-image > /dev/null 2>&1; t
   echo "native build: local native-image on PATH"
   exit 0
 fi
+# `<runtime> info` talks to the engine; bounded where coreutils' timeout exists
+answers() {
+  if command -v timeout > /dev/null 2>&1; then
+    timeout 20 "$1" info > /dev/null 2>&1
+  else
+    "$1" info > /dev/null 2>&1
+  fi
+}
 not_answering=""
 if [ "$container_build" != false ]; then
   for runtime in docker podman; do
     if command -v "$runtime" > /dev/null 2>&1; then
       # a client without a running engine is no container runtime: Quarkus would fail late
-      if timeout 20 "$runtime" info > /dev/null 2>&1; then
+      if answers "$runtime"; then
         echo "native build: no local GraalVM; Quarkus builds in a container with $runtime"
         exit 0
       fi
