@@ -254,4 +254,103 @@ class NativeBuildStepsIT {
             return jars.filter(j -> j.toString().endsWith(".jar")).toList();
         }
     }
+
+    /** Static state that must not be frozen into an image at build time: a seed, or an address resolved then. */
+    static final Set<String> RUN_TIME_STATE = Set.of("Ljava/util/Random;", "Ljava/security/SecureRandom;",
+            "Ljava/util/SplittableRandom;", "Ljava/net/InetAddress;", "Ljava/net/Inet4Address;",
+            "Ljava/net/Inet6Address;", "Ljava/net/InetSocketAddress;");
+
+    /** A class that holds randomness in its static state, as a library might: the negative control. */
+    static final class HoldsRandomness {
+        static final java.security.SecureRandom SEEDED = new java.security.SecureRandom();
+    }
+
+    /** Classes (by name) with a static field of a {@link #RUN_TIME_STATE} type, from class files. */
+    static Set<String> classesHoldingRunTimeState(Map<String, byte[]> classFiles) {
+        Set<String> found = new TreeSet<>();
+        classFiles.forEach((name, bytes) -> {
+            var model = java.lang.classfile.ClassFile.of().parse(bytes);
+            for (var field : model.fields()) {
+                if (field.flags().has(java.lang.reflect.AccessFlag.STATIC)
+                        && RUN_TIME_STATE.contains(field.fieldType().stringValue())) {
+                    found.add(model.thisClass().asInternalName().replace('/', '.'));
+                }
+            }
+        });
+        return found;
+    }
+
+    /**
+     * The classes native-image initialises at run time: Quarkus's generated feature names them (and
+     * initialises everything else at build time), and --initialize-at-run-time arguments add to them.
+     */
+    static Set<String> initialisedAtRunTime() throws IOException {
+        Set<String> names = new TreeSet<>();
+        Path sourceJar;
+        try (Stream<Path> files = Files.walk(STEPS)) {
+            sourceJar = files.filter(p -> p.getParent().getFileName().toString().endsWith("-native-image-source-jar")
+                    && p.toString().endsWith("-runner.jar")).findFirst().orElseThrow();
+        }
+        try (ZipFile zip = new ZipFile(sourceJar.toFile())) {
+            byte[] feature = zip.getInputStream(zip.getEntry("io/quarkus/runner/Feature.class")).readAllBytes();
+            var model = java.lang.classfile.ClassFile.of().parse(feature);
+            for (var entry : model.constantPool()) {
+                if (entry instanceof java.lang.classfile.constantpool.StringEntry string) {
+                    names.add(string.stringValue());
+                }
+            }
+        }
+        for (String arg : metadata.args()) {
+            if (arg.startsWith("--initialize-at-run-time=")) {
+                names.addAll(List.of(arg.substring("--initialize-at-run-time=".length()).split(",")));
+            }
+        }
+        return names;
+    }
+
+    static List<String> notInitialisedAtRunTime(Set<String> holding, Set<String> runTime) {
+        return holding.stream().filter(c -> runTime.stream().noneMatch(r -> !r.isEmpty()
+                && (c.equals(r) || c.startsWith(r.endsWith(".") ? r : r + ".") || c.startsWith(r + "$")))).toList();
+    }
+
+    static Map<String, byte[]> classFilesOf(Path jar) throws IOException {
+        Map<String, byte[]> classes = new TreeMap<>();
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            for (ZipEntry entry : zip.stream().toList()) {
+                if (entry.getName().endsWith(".class") && !entry.getName().startsWith("META-INF/")) {
+                    classes.put(entry.getName(), zip.getInputStream(entry).readAllBytes());
+                }
+            }
+        }
+        return classes;
+    }
+
+    @Test
+    void classesHoldingRandomnessOrAddressesInStaticStateAreInitialisedAtRunTime() throws IOException {
+        Map<String, byte[]> classes = new TreeMap<>();
+        try (Stream<Path> own = Files.walk(Path.of("target/classes"))) {
+            for (Path file : own.filter(p -> p.toString().endsWith(".class")).toList()) {
+                classes.put(file.toString(), Files.readAllBytes(file));
+            }
+        }
+        for (Path jar : runtimeJars()) {
+            if (LIBRARIES_WITHOUT_EXTENSION.stream().anyMatch(jar.getFileName().toString()::startsWith)) {
+                classes.putAll(classFilesOf(jar));
+            }
+        }
+        Set<String> runTime = initialisedAtRunTime();
+        Set<String> holding = classesHoldingRunTimeState(classes);
+
+        // what the scan finds today: HttpClient 5's NTLM engine, with a static SecureRandom
+        assertThat(holding).contains("org.apache.hc.client5.http.impl.auth.NTLMEngineImpl");
+        assertThat(notInitialisedAtRunTime(holding, runTime))
+                .as("classes whose static state a native image would freeze at build time: add them to"
+                        + " --initialize-at-run-time (quarkus.native.additional-build-args)")
+                .isEmpty();
+        // and the check can fail: a class that holds a seeded generator and is not listed is named
+        String control = HoldsRandomness.class.getName();
+        Path controlFile = Path.of("target/test-classes", control.replace('.', '/') + ".class");
+        Set<String> withControl = classesHoldingRunTimeState(Map.of(control, Files.readAllBytes(controlFile)));
+        assertThat(notInitialisedAtRunTime(withControl, runTime)).containsExactly(control);
+    }
 }
