@@ -1,5 +1,7 @@
 package dev.fanout.function;
 
+import java.util.Optional;
+
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
@@ -28,7 +30,12 @@ public class FanoutFunctions {
     /** An SQS event source mapping's batch: the partial batch response. */
     @Funq("sqs")
     public SQSBatchResponse sqs(SQSEvent event, @Context Deadline deadline) {
-        return sqsBatches.get().process(event, deadline).response();
+        return sqs(event, deadline, Optional.empty());
+    }
+
+    /** The same, with the invocation's X-Ray trace id for the results. */
+    public SQSBatchResponse sqs(SQSEvent event, Deadline deadline, Optional<String> traceId) {
+        return sqsBatches.get().process(event, deadline, traceId).response();
     }
 
     /** A batch in an HTTP request through API Gateway: per-item results in input order. */

@@ -8,8 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import org.jboss.logging.Logger;
-
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -43,8 +41,6 @@ import dev.fanout.work.WorkHandlers;
  */
 public final class HttpBatchProcessor {
 
-    private static final Logger LOG = Logger.getLogger(HttpBatchProcessor.class);
-
     /**
      * @param apiTimeout       the API's integration timeout (HTTP APIs: at most 30 s)
      * @param maxItems         most items one request may carry
@@ -73,15 +69,20 @@ public final class HttpBatchProcessor {
         this.settings = settings;
     }
 
+    /** Answers the request and logs one summary (an EMF event) per answer, whatever its status. */
     public APIGatewayV2HTTPResponse process(APIGatewayV2HTTPEvent request, Deadline invocationDeadline) {
+        ObjectNode summary = mapper.createObjectNode().put("event", "fanout.http");
+        APIGatewayV2HTTPResponse response;
         try {
-            return answer(request, invocationDeadline);
+            response = answer(request, invocationDeadline, summary);
         } catch (RuntimeException e) {
             // a clean problem answer, not a Lambda error that API Gateway turns into a bare 502
             LOG.error("the batch's response could not be built", e);
-            return problem(500, "the response could not be built (" + e.getClass().getSimpleName()
+            response = problem(500, "the response could not be built (" + e.getClass().getSimpleName()
                     + "); the function's log has the cause");
         }
+        InvocationMetrics.log(summary.put(InvocationMetrics.STATUS, response.getStatusCode()), "http");
+        return response;
     }
 
     /** A 5xx problem whose body is written by hand: it cannot fail as the mapper just did. */
@@ -91,7 +92,8 @@ public final class HttpBatchProcessor {
                 .withBody("{\"error\":" + FallbackResult.quote(message) + "}").withIsBase64Encoded(false).build();
     }
 
-    private APIGatewayV2HTTPResponse answer(APIGatewayV2HTTPEvent request, Deadline invocationDeadline) {
+    private APIGatewayV2HTTPResponse answer(APIGatewayV2HTTPEvent request, Deadline invocationDeadline,
+            ObjectNode summaryLog) {
         String method = method(request);
         if (!"POST".equals(method)) {
             return error(405, "use POST with a JSON body {\"items\": [...]}, not " + method, Map.of("Allow", "POST"));
@@ -161,7 +163,7 @@ public final class HttpBatchProcessor {
                 .put("notStarted", s.notStarted()).put("peakConcurrency", s.peakConcurrency())
                 .put("outputTooLarge", tooLarge)
                 .put("elapsedMs", s.elapsed().toMillis()).put("timeLeftMs", s.timeLeft().toMillis());
-        LOG.info(mapper.createObjectNode().put("event", "fanout.http").setAll(summary).toString());
+        InvocationMetrics.countByType(summaryLog.setAll(summary), items, run::outcome, handlers.types());
         return respond(200, response, Map.of());
     }
 

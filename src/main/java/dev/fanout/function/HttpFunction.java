@@ -23,6 +23,8 @@ public class HttpFunction implements RequestHandler<APIGatewayV2HTTPEvent, APIGa
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent request, Context context) {
-        return functions.http(request, InvocationDeadline.of(context, config.fallbackTimeout()));
+        try (InvocationLog log = InvocationLog.open(context)) {
+            return functions.http(request, InvocationDeadline.of(context, config.fallbackTimeout()));
+        }
     }
 }

@@ -49,6 +49,8 @@ public final class SqsBatchProcessor {
 
     private static final Logger LOG = Logger.getLogger(SqsBatchProcessor.class);
     static final String STATUS_ATTRIBUTE = "status";
+    /** The invocation's X-Ray trace id on each result: one record can be followed from its event to its result. */
+    static final String TRACE_ATTRIBUTE = "traceId";
 
     /**
      * @param responseMargin  time kept back from the deadline, after fan-in, for the response
@@ -82,6 +84,11 @@ public final class SqsBatchProcessor {
     }
 
     public Invocation process(SQSEvent event, Deadline deadline) {
+        return process(event, deadline, Optional.empty());
+    }
+
+    /** @param traceId the invocation's X-Ray trace id, written on each result message */
+    public Invocation process(SQSEvent event, Deadline deadline, Optional<String> traceId) {
         List<SQSMessage> records = event == null || event.getRecords() == null ? List.of() : event.getRecords();
         int n = records.size();
         ObjectNode summary = mapper.createObjectNode().put("event", "fanout.sqs").put("records", n);
@@ -121,17 +128,19 @@ public final class SqsBatchProcessor {
             SQSMessage record = records.get(i);
             ResultRecord result = ResultRecord.of(String.valueOf(record.getMessageId()), items.get(i), outcome,
                     receiveCount(record));
-            ResultMessage message = message(result, items.get(i), record);
+            ResultMessage message = message(result, items.get(i), record, traceId);
             if (message.sizeInBytes() > settings.maxMessageBytes()) {
                 tooLarge++;
                 message = message(result.withError("OutputTooLarge", "the result is " + message.sizeInBytes()
                         + " bytes, more than the results queue's " + settings.maxMessageBytes()
-                        + "-byte message limit; the output was dropped, not truncated"), items.get(i), record);
+                        + "-byte message limit; the output was dropped, not truncated"), items.get(i), record, traceId);
             }
             messageOf[i] = messages.size();
             messages.add(message);
         }
+        long fanInStarted = System.nanoTime();
         Delivery delivery = sink.deliver(messages, deadline.minus(settings.responseMargin()));
+        long fanInMillis = (System.nanoTime() - fanInStarted) / 1_000_000;
 
         // acknowledgement: final and delivered; FIFO: nothing after a reported record of the same group
         boolean[] done = new boolean[n];
@@ -156,7 +165,9 @@ public final class SqsBatchProcessor {
         describe(summary, run.summary());
         summary.put("fifo", fifoSource).put("results", messages.size()).put("outputTooLarge", tooLarge)
                 .put("delivered", delivery.deliveredCount()).put("sendRequests", delivery.requests())
-                .put("sendRetries", delivery.retries()).put("throttled", delivery.throttled());
+                .put("sendRetries", delivery.retries()).put("throttled", delivery.throttled())
+                .put("fanInMs", fanInMillis);
+        InvocationMetrics.countByType(summary, items, run::outcome, handlers.types());
         logUndelivered(delivery);
         return finish(failed, summary, deadline);
     }
@@ -166,7 +177,7 @@ public final class SqsBatchProcessor {
         List<SQSBatchResponse.BatchItemFailure> failures = new LinkedHashSet<>(failedIds).stream()
                 .map(SQSBatchResponse.BatchItemFailure::new).toList();
         summary.put("batchItemFailures", failures.size()).put("timeLeftMs", deadline.remaining().toMillis());
-        LOG.info(summary.toString());
+        InvocationMetrics.log(summary, "sqs");
         return new Invocation(new SQSBatchResponse(new ArrayList<>(failures)), summary);
     }
 
@@ -181,7 +192,7 @@ public final class SqsBatchProcessor {
         };
     }
 
-    private ResultMessage message(ResultRecord result, ParsedItem item, SQSMessage record) {
+    private ResultMessage message(ResultRecord result, ParsedItem item, SQSMessage record, Optional<String> traceId) {
         String body;
         String status = result.status();
         try {
@@ -200,7 +211,9 @@ public final class SqsBatchProcessor {
             group = Optional.of(item.group().orElse(result.sourceMessageId()));
             dedup = Optional.of(result.sourceMessageId());
         }
-        return new ResultMessage(body, Map.of(STATUS_ATTRIBUTE, status), group, dedup);
+        Map<String, String> attributes = traceId.map(id -> Map.of(STATUS_ATTRIBUTE, status, TRACE_ATTRIBUTE, id))
+                .orElseGet(() -> Map.of(STATUS_ATTRIBUTE, status));
+        return new ResultMessage(body, attributes, group, dedup);
     }
 
     private static void describe(ObjectNode summary, RunSummary run) {

@@ -24,6 +24,8 @@ public class SqsFunction implements RequestHandler<SQSEvent, SQSBatchResponse> {
 
     @Override
     public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
-        return functions.sqs(event, InvocationDeadline.of(context, config.fallbackTimeout()));
+        try (InvocationLog log = InvocationLog.open(context)) {
+            return functions.sqs(event, InvocationDeadline.of(context, config.fallbackTimeout()), log.traceId());
+        }
     }
 }

@@ -329,4 +329,67 @@ class DeploymentDescriptorsTest {
             }
         }
     }
+
+    @Test
+    void theFunctionsAreTracedAndTheirLogsAreJson() {
+        assertThat(TEMPLATE.at("/Globals/Function/Tracing").asText()).isEqualTo("Active");
+        assertThat(TEMPLATE.at("/Globals/Function/LoggingConfig/LogFormat").asText()).isEqualTo("JSON");
+    }
+
+    @Test
+    void theAlarmsWatchMetricsTheFunctionWrites() {
+        Set<String> alarmed = new HashSet<>();
+        for (var resources = TEMPLATE.get("Resources").properties().iterator(); resources.hasNext();) {
+            var resource = resources.next();
+            JsonNode properties = resource.getValue().get("Properties");
+            if (!resource.getValue().get("Type").asText().equals("AWS::CloudWatch::Alarm")
+                    || !InvocationMetrics.NAMESPACE.equals(properties.path("Namespace").asText())) {
+                continue;
+            }
+            String metric = properties.get("MetricName").asText();
+            assertThat(InvocationMetrics.unit(metric)).as("%s: %s is a metric InvocationMetrics declares", resource.getKey(), metric)
+                    .isNotNull();
+            assertThat(properties.get("Dimensions")).extracting(d -> d.get("Name").asText())
+                    .containsExactly(InvocationMetrics.FUNCTION_NAME, InvocationMetrics.ENTRY_POINT);
+            assertThat(properties.at("/Dimensions/1/Value").asText()).isEqualTo(SqsFunction.class.getAnnotation(Named.class).value());
+            alarmed.add(metric);
+        }
+        assertThat(alarmed).containsExactlyInAnyOrder("timedOut", "timeLeftMs", "batchItemFailures");
+    }
+
+    @Test
+    void theDashboardShowsMetricsTheFunctionWrites() throws Exception {
+        JsonNode dashboard = TEMPLATE.at("/Resources/FanoutDashboard/Properties");
+        String body = dashboard.at("/DashboardBody/0").asText();
+        JsonNode widgets = new ObjectMapper().readTree(body.replaceAll("\\$\\{[A-Za-z:]+}", "x")).get("widgets");
+        Set<String> shown = new HashSet<>();
+        for (JsonNode widget : widgets) {
+            String namespace = null;
+            for (JsonNode line : widget.at("/properties/metrics")) {
+                if (line.get(0).isObject()) {
+                    assertThat(line.get(0).get("expression").asText()).contains("{Fanout,", InvocationMetrics.TYPE_FAILURES.replace(".", ""));
+                    continue;
+                }
+                namespace = line.get(0).asText().equals(".") ? namespace : line.get(0).asText();
+                assertThat(namespace).isEqualTo(InvocationMetrics.NAMESPACE);
+                assertThat(InvocationMetrics.unit(line.get(1).asText())).as(line.get(1).asText()).isNotNull();
+                shown.add(line.get(1).asText());
+            }
+        }
+        assertThat(shown).contains("succeeded", "failed", "rejected", "timedOut", "notStarted", "batchItemFailures",
+                "delivered", "sendRequests", "sendRetries", "throttled", "engineMs", "fanInMs", "timeLeftMs",
+                "peakConcurrency", "answers2xx", "answers4xx", "answers5xx");
+    }
+
+    @Test
+    void cfnLintFindsNothing() throws Exception {
+        Process lint;
+        try {
+            lint = new ProcessBuilder("cfn-lint", "template.yaml").redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            throw new AssertionError("cfn-lint is not installed (pip install cfn-lint): infra/lint.sh needs it too", e);
+        }
+        String output = new String(lint.getInputStream().readAllBytes());
+        assertThat(lint.waitFor()).as(output).isZero();
+    }
 }

@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 
 import dev.fanout.testing.ElasticMq;
+import dev.fanout.testing.EmfLog;
 import dev.fanout.testing.LocalEventSource;
 import dev.fanout.testing.PackagedFunction;
 import dev.fanout.testing.RuntimeApiServer;
@@ -41,9 +42,15 @@ public final class LocalPipeline {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    /** What the run found; {@link #promiseKept()} is the check. */
+    /**
+     * What the run found; {@link #promiseKept()} is the check.
+     *
+     * @param recordsInvoked records handed to the function, over all invocations (redeliveries too)
+     * @param metrics        the function's EMF metrics over all its invocations, as CloudWatch would add them up
+     */
     public record Report(int seeded, int invocations, int acknowledgedResults, int distinctResults, int deadLettered,
-            int lost, int overlap, int lateAnswers, Map<String, Integer> byStatus, Duration elapsed) {
+            int lost, int overlap, int lateAnswers, Map<String, Integer> byStatus, Duration elapsed,
+            int recordsInvoked, Map<String, EmfLog.Total> metrics) {
 
         public boolean promiseKept() {
             return lost == 0 && overlap == 0 && lateAnswers == 0;
@@ -78,19 +85,27 @@ public final class LocalPipeline {
                 var source = new LocalEventSource(sqs.client(), work, api, batchSize, functionTimeout);
                 int invocations = 0;
                 int late = 0;
-                while (source.outstanding() > 0) {
+                int recordsInvoked = 0;
+                int outstanding = source.outstanding();
+                while (outstanding > 0) {
                     var round = source.pollAndInvoke();
+                    outstanding = source.outstanding();
                     if (round == null) {
                         continue; // the rest is in flight: reported records come back after the visibility timeout
                     }
                     invocations++;
+                    recordsInvoked += round.records();
                     late += round.beforeDeadline() ? 0 : 1;
-                    out.printf("invocation %3d: %3d records, %3d handed back%s, answered in %5d ms of %d%n", invocations,
+                    out.printf("invocation %3d: %3d records, %3d handed back%s, answered in %5d ms of %d"
+                            + " | %d of %d messages left, %.0f s%n", invocations,
                             round.records(), round.reported(), round.error() ? " (invocation error)" : "",
-                            round.elapsed().toMillis(), functionTimeout.toMillis());
+                            round.elapsed().toMillis(), functionTimeout.toMillis(), outstanding, messages,
+                            (System.nanoTime() - started) / 1e9);
                 }
                 out.println("function log: " + function.logFile().toAbsolutePath());
-                return report(sqs, results, dlq, kinds, invocations, late, System.nanoTime() - started, out);
+                var metrics = EmfLog.totals(EmfLog.events(function.log()));
+                return report(sqs, results, dlq, kinds, invocations, late, System.nanoTime() - started, out,
+                        recordsInvoked, metrics);
             }
         }
     }
@@ -143,7 +158,8 @@ public final class LocalPipeline {
     }
 
     static Report report(ElasticMq sqs, String results, String dlq, Map<String, String> kinds, int invocations,
-            int late, long elapsedNanos, PrintStream out) throws Exception {
+            int late, long elapsedNanos, PrintStream out, int recordsInvoked, Map<String, EmfLog.Total> metrics)
+            throws Exception {
         List<Message> onResults = sqs.drain(results);
         List<Message> deadLettered = sqs.drain(dlq);
         Map<String, Integer> resultsPerSource = new HashMap<>();
@@ -170,12 +186,14 @@ public final class LocalPipeline {
         Map<String, Integer> deadByKind = new TreeMap<>();
         deadLettered.forEach(m -> deadByKind.merge(kinds.getOrDefault(m.messageId(), "?"), 1, Integer::sum));
         var report = new Report(kinds.size(), invocations, onResults.size(), resultsPerSource.size(), deadLettered.size(),
-                lost, overlap, late, byStatus, Duration.ofNanos(elapsedNanos));
+                lost, overlap, late, byStatus, Duration.ofNanos(elapsedNanos), recordsInvoked, metrics);
         out.println();
         out.printf("results queue: %d results for %d messages %s%n", onResults.size(), resultsPerSource.size(), byStatus);
         statusByKind.forEach((kind, statuses) -> out.printf("  %-13s %s%n", kind, statuses));
         out.printf("dead-letter queue: %d messages %s%n", deadLettered.size(), deadByKind);
         out.printf("invocations: %d, answered after their deadline: %d%n", invocations, late);
+        out.println("the function's metrics (its EMF log events, added up as CloudWatch would):");
+        metrics.forEach((name, total) -> out.printf("  %-20s %s%n", name, total));
         out.printf("every message has exactly one outcome: %s (lost %d, both a result and dead-lettered %d)%n",
                 report.promiseKept() ? "YES" : "NO", lost, overlap);
         out.printf("took %.1f s%n", report.elapsed().toMillis() / 1000.0);

@@ -26,5 +26,11 @@ class LocalPipelineIT {
         assertThat(report.deadLettered()).isGreaterThanOrEqualTo(2);
         assertThat(report.byStatus()).containsKeys("succeeded", "rejected", "failed");
         assertThat(output).contains("every message has exactly one outcome: YES");
+        // the metrics it prints are the function's own EMF events, and they agree with what the queues hold
+        assertThat(report.metrics().get("records").sum()).isEqualTo(report.recordsInvoked());
+        assertThat(report.metrics().get("delivered").sum()).isEqualTo(report.acknowledgedResults());
+        assertThat(report.metrics().get("records").samples()).isEqualTo(report.invocations());
+        assertThat(report.metrics().get("peakConcurrency").max()).isBetween(1.0, 200.0); // FANOUT_MAX_CONCURRENCY
+        assertThat(output).contains("the function's metrics", "timedOut", "timeLeftMs", "min ", "peakConcurrency      max ");
     }
 }

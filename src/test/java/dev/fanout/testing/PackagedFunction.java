@@ -70,7 +70,9 @@ public final class PackagedFunction implements AutoCloseable {
         // (-Xshare:auto, also Lambda's, is the default; spelled out it would clash with -XX:AOTCacheOutput)
         command.addAll(List.of("-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-Xmx" + env.getOrDefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024") + "m",
-                "--add-opens", "java.base/java.lang=ALL-UNNAMED"));
+                "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                // the Runtime Interface Client loads its JNI library: without this, JDK 25 warns in plain text
+                "--enable-native-access=ALL-UNNAMED"));
         command.addAll(extraJvmOptions);
         // the client's own loader copies its JNI library to one fixed /tmp path on every start: two functions
         // starting at once would load a file the other is rewriting (SIGBUS); give each the same ready copy
@@ -93,6 +95,8 @@ public final class PackagedFunction implements AutoCloseable {
         environment.put("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/fanout");
         environment.put("AWS_LAMBDA_LOG_STREAM_NAME", "local");
         environment.put("LAMBDA_TASK_ROOT", taskRoot.toAbsolutePath().toString());
+        // as Lambda sets it for LoggingConfig LogFormat JSON (template.yaml): the client's own reports are JSON too
+        environment.put("AWS_LAMBDA_LOG_FORMAT", "JSON");
         environment.putAll(env);
         try {
             Path logs = Files.createDirectories(target.resolve("function-logs"));

@@ -22,7 +22,8 @@ import com.sun.net.httpserver.HttpServer;
 /**
  * A Lambda Runtime API server (version 2018-06-01), as the Lambda service runs it next to a function:
  * the runtime long-polls {@code /invocation/next}, gets an event with its request id and
- * {@code Lambda-Runtime-Deadline-Ms}, and posts a response or an error. Drives a packaged function
+ * {@code Lambda-Runtime-Deadline-Ms} and its own X-Ray trace header {@code Lambda-Runtime-Trace-Id}, and
+ * posts a response or an error. Drives a packaged function
  * through AWS's Runtime Interface Client, exactly as Lambda's Java runtime does.
  */
 public final class RuntimeApiServer implements AutoCloseable {
@@ -30,8 +31,12 @@ public final class RuntimeApiServer implements AutoCloseable {
     private static final String PREFIX = "/2018-06-01/runtime/";
     public static final String FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:fanout";
 
-    /** What the function answered for one invocation. */
-    public record Result(String requestId, String body, boolean error, long deadlineEpochMillis,
+    /**
+     * What the function answered for one invocation.
+     *
+     * @param traceId the X-Ray trace id the invocation was given (the {@code Root} of its trace header)
+     */
+    public record Result(String requestId, String traceId, String body, boolean error, long deadlineEpochMillis,
             long answeredEpochMillis, Duration elapsed) {
 
         /** Lambda would have stopped the function at the deadline: an answer after it is a timeout. */
@@ -40,8 +45,19 @@ public final class RuntimeApiServer implements AutoCloseable {
         }
     }
 
-    private record Pending(String requestId, String event, Duration timeout, CompletableFuture<Result> result,
-            long[] deadlineAndStart) {
+    private record Pending(String requestId, String traceId, String event, Duration timeout,
+            CompletableFuture<Result> result, long[] deadlineAndStart) {
+
+        /** An X-Ray trace header as Lambda sends it: Root=1-{epoch seconds, hex}-{96 random bits, hex}. */
+        static String newTraceId() {
+            var random = java.util.concurrent.ThreadLocalRandom.current();
+            return "1-%08x-%016x%08x".formatted(System.currentTimeMillis() / 1000, random.nextLong(), random.nextInt());
+        }
+
+        String traceHeader() {
+            var random = java.util.concurrent.ThreadLocalRandom.current();
+            return "Root=%s;Parent=%016x;Sampled=1".formatted(traceId, random.nextLong());
+        }
     }
 
     private final HttpServer server;
@@ -71,7 +87,8 @@ public final class RuntimeApiServer implements AutoCloseable {
 
     /** Invokes the function with a deadline of {@code timeout} and waits for its answer. */
     public Result invoke(String event, Duration timeout) throws Exception {
-        var pending = new Pending(UUID.randomUUID().toString(), event, timeout, new CompletableFuture<>(), new long[2]);
+        var pending = new Pending(UUID.randomUUID().toString(), Pending.newTraceId(), event, timeout,
+                new CompletableFuture<>(), new long[2]);
         queue.add(pending);
         try {
             // the function answers by its deadline; the slack covers a cold start, which comes before the deadline
@@ -141,7 +158,7 @@ public final class RuntimeApiServer implements AutoCloseable {
         headers.set("Lambda-Runtime-Aws-Request-Id", pending.requestId());
         headers.set("Lambda-Runtime-Deadline-Ms", Long.toString(deadline));
         headers.set("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN);
-        headers.set("Lambda-Runtime-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1");
+        headers.set("Lambda-Runtime-Trace-Id", pending.traceHeader());
         exchange.sendResponseHeaders(200, event.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(event);
@@ -158,7 +175,8 @@ public final class RuntimeApiServer implements AutoCloseable {
         }
         exchange.sendResponseHeaders(202, -1);
         Duration elapsed = Duration.ofNanos(System.nanoTime() - pending.deadlineAndStart()[1]);
-        pending.result().complete(new Result(requestId, body, error, pending.deadlineAndStart()[0], answered, elapsed));
+        pending.result().complete(new Result(requestId, pending.traceId(), body, error, pending.deadlineAndStart()[0],
+                answered, elapsed));
     }
 
     private static String read(InputStream in) throws IOException {

@@ -1,0 +1,169 @@
+package dev.fanout.function;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.IntFunction;
+
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
+import org.jboss.logmanager.formatters.PatternFormatter;
+import org.jboss.logmanager.handlers.ConsoleHandler;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.fanout.engine.Outcome;
+import dev.fanout.work.ParsedItem;
+import dev.fanout.work.WorkItem;
+
+/**
+ * One invocation's summary as a CloudWatch Embedded Metric Format (EMF) event: the summary's members at
+ * the root, the dimensions {@value #FUNCTION_NAME} and {@value #ENTRY_POINT} as root strings, and an
+ * {@code _aws} block that declares which members are metrics in namespace {@value #NAMESPACE}. CloudWatch
+ * Logs extracts the metrics from the log event itself: nothing is sent over the network.
+ * <p>
+ * EMF needs the log event to be one JSON object with nothing before or after it, which the JSON formatter
+ * (it wraps the message in its own object) cannot give, and Quarkus gives every console handler, named ones
+ * too, the JSON formatter once it is on. So the event goes to its own logger, {@value #LOGGER}, with its own
+ * console handler that writes the message alone, to the same standard output. Members that are not
+ * declared metrics (the {@code event} name, {@code fifo}, the request and trace ids) stay in the event for
+ * Logs Insights.
+ * <p>
+ * Entry points build their summary as a JSON object with the metric names below as keys and call
+ * {@link #log(ObjectNode, String)} once per invocation.
+ */
+public final class InvocationMetrics {
+
+    public static final String NAMESPACE = "Fanout";
+    public static final String LOGGER = "fanout.metrics";
+    public static final String FUNCTION_NAME = "FunctionName";
+    public static final String ENTRY_POINT = "EntryPoint";
+    /** The specification's limit of metrics per directive. */
+    public static final int MAX_METRICS = 100;
+    /** Per-type metrics: {@code items.<type>} and {@code failures.<type>} (failed, rejected or timed out). */
+    public static final String TYPE_ITEMS = "items.";
+    public static final String TYPE_FAILURES = "failures.";
+    /** An HTTP answer's status code; it becomes a count of answers of its class. */
+    public static final String STATUS = "status";
+
+    static final String COUNT = "Count";
+    static final String MILLISECONDS = "Milliseconds";
+
+    /** The summary members that are metrics, with their EMF units. */
+    static final Map<String, String> UNITS = units();
+
+    private static final Logger LOG = rawLogger();
+    private static final String DEFAULT_FUNCTION_NAME = functionName();
+
+    private InvocationMetrics() {
+    }
+
+    private static Map<String, String> units() {
+        Map<String, String> units = new LinkedHashMap<>();
+        for (String count : List.of("records", "items", "succeeded", "failed", "rejected", "timedOut", "notStarted",
+                "abandoned", "batchItemFailures", "results", "delivered", "outputTooLarge", "sendRequests",
+                "sendRetries", "throttled", "peakConcurrency", "answers2xx", "answers4xx", "answers5xx")) {
+            units.put(count, COUNT);
+        }
+        for (String millis : List.of("engineMs", "elapsedMs", "fanInMs", "timeLeftMs", "p50Ms", "p95Ms", "maxMs")) {
+            units.put(millis, MILLISECONDS);
+        }
+        return Map.copyOf(units);
+    }
+
+    /** Writes the summary as an EMF event: one JSON object on one line of the function's log. */
+    public static void log(ObjectNode summary, String entryPoint) {
+        ObjectNode event = emf(summary, DEFAULT_FUNCTION_NAME, entryPoint, System.currentTimeMillis());
+        putIfPresent(event, InvocationLog.REQUEST_ID, MDC.get(InvocationLog.REQUEST_ID));
+        putIfPresent(event, InvocationLog.TRACE_ID, MDC.get(InvocationLog.TRACE_ID));
+        LOG.info(event.toString());
+    }
+
+    /**
+     * The EMF event of a summary. Numbers under a known metric name (or a per-type name) become metrics;
+     * an HTTP {@value #STATUS} adds a count of 1 to its class; anything else stays a plain member.
+     */
+    public static ObjectNode emf(ObjectNode summary, String functionName, String entryPoint, long timestampMillis) {
+        ObjectNode event = JsonNodeFactory.instance.objectNode();
+        event.put(FUNCTION_NAME, functionName).put(ENTRY_POINT, entryPoint);
+        event.setAll(summary);
+        JsonNode status = summary.get(STATUS);
+        if (status != null && status.canConvertToInt()) {
+            int statusClass = status.asInt() / 100;
+            for (int c : new int[] { 2, 4, 5 }) {
+                event.put("answers" + c + "xx", statusClass == c ? 1 : 0);
+            }
+        }
+        List<String> metrics = new ArrayList<>();
+        event.properties().forEach(member -> {
+            if (member.getValue().isNumber() && unit(member.getKey()) != null && metrics.size() < MAX_METRICS) {
+                metrics.add(member.getKey());
+            }
+        });
+        ObjectNode directive = JsonNodeFactory.instance.objectNode().put("Namespace", NAMESPACE);
+        directive.putArray("Dimensions").addArray().add(FUNCTION_NAME).add(ENTRY_POINT);
+        var definitions = directive.putArray("Metrics");
+        metrics.forEach(name -> definitions.addObject().put("Name", name).put("Unit", unit(name)));
+        ObjectNode aws = event.putObject("_aws");
+        aws.put("Timestamp", timestampMillis);
+        aws.putArray("CloudWatchMetrics").add(directive);
+        return event;
+    }
+
+    /**
+     * Adds {@code items.<type>} and {@code failures.<type>} for each registered type in the batch. Types
+     * no handler is registered for are counted under {@code other}: the names come from user input, and
+     * each new name would be a new metric.
+     */
+    public static void countByType(ObjectNode summary, List<ParsedItem> items, IntFunction<Outcome<?>> outcomes,
+            Set<String> knownTypes) {
+        Map<String, int[]> byType = new TreeMap<>();
+        for (int i = 0; i < items.size(); i++) {
+            String type = items.get(i) instanceof ParsedItem.Valid(WorkItem item) && knownTypes.contains(item.type())
+                    ? item.type() : "other";
+            int[] counts = byType.computeIfAbsent(type, t -> new int[2]);
+            counts[0]++;
+            Outcome.Status status = outcomes.apply(i).status();
+            counts[1] += status == Outcome.Status.FAILED || status == Outcome.Status.REJECTED
+                    || status == Outcome.Status.TIMED_OUT ? 1 : 0;
+        }
+        byType.forEach((type, counts) -> summary.put(TYPE_ITEMS + type, counts[0]).put(TYPE_FAILURES + type, counts[1]));
+    }
+
+    static String unit(String name) {
+        if (name.startsWith(TYPE_ITEMS) || name.startsWith(TYPE_FAILURES)) {
+            return COUNT;
+        }
+        return UNITS.get(name);
+    }
+
+    private static void putIfPresent(ObjectNode event, String key, Object value) {
+        if (value != null) {
+            event.put(key, value.toString());
+        }
+    }
+
+    /**
+     * The metrics logger: its own console handler, message only, not passed on to the root's JSON handler;
+     * at INFO whatever the root's level, so that quieter logs keep their metrics.
+     */
+    private static Logger rawLogger() {
+        var logger = org.jboss.logmanager.Logger.getLogger(LOGGER);
+        logger.setUseParentHandlers(false);
+        logger.setLevel(java.util.logging.Level.INFO);
+        var handler = new ConsoleHandler(ConsoleHandler.Target.SYSTEM_OUT, new PatternFormatter("%s%n"));
+        handler.setAutoFlush(true);
+        logger.addHandler(handler);
+        return Logger.getLogger(LOGGER);
+    }
+
+    private static String functionName() {
+        String name = System.getenv("AWS_LAMBDA_FUNCTION_NAME");
+        return name == null || name.isBlank() ? "local" : name;
+    }
+}

@@ -1,0 +1,132 @@
+package dev.fanout.function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.fanout.engine.Cancellation;
+import dev.fanout.engine.Outcome;
+import dev.fanout.testing.EmfSpecification;
+import dev.fanout.work.ParsedItem;
+import dev.fanout.work.WorkItem;
+
+class InvocationMetricsTest {
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+
+    static List<String> declared(JsonNode emf) {
+        List<String> names = new ArrayList<>();
+        emf.at("/_aws/CloudWatchMetrics/0/Metrics").forEach(m -> names.add(m.get("Name").asText()));
+        return names;
+    }
+
+    @Test
+    void aSummaryBecomesAnEmfEventThatDeclaresItsKnownNumbersAsMetrics() throws Exception {
+        ObjectNode summary = MAPPER.createObjectNode().put("event", "fanout.sqs").put("records", 3).put("succeeded", 2)
+                .put("engineMs", 41).put("fifo", false).put("someFutureFigure", 7).put("items.digest", 3);
+
+        ObjectNode emf = InvocationMetrics.emf(summary, "fanout-SqsFunction-1", "sqs", 1_764_480_000_000L);
+
+        assertThat(EmfSpecification.violations(emf.toString())).isEmpty();
+        assertThat(declared(emf)).containsExactly("records", "succeeded", "engineMs", "items.digest");
+        assertThat(emf.at("/_aws/CloudWatchMetrics/0/Metrics").toString()).isEqualTo(
+                "[{\"Name\":\"records\",\"Unit\":\"Count\"},{\"Name\":\"succeeded\",\"Unit\":\"Count\"},"
+                        + "{\"Name\":\"engineMs\",\"Unit\":\"Milliseconds\"},{\"Name\":\"items.digest\",\"Unit\":\"Count\"}]");
+        assertThat(emf.at("/_aws/Timestamp").asLong()).isEqualTo(1_764_480_000_000L);
+        assertThat(emf.at("/_aws/CloudWatchMetrics/0/Namespace").asText()).isEqualTo("Fanout");
+        assertThat(emf.get("FunctionName").asText()).isEqualTo("fanout-SqsFunction-1");
+        assertThat(emf.get("EntryPoint").asText()).isEqualTo("sqs");
+        // not metrics, still there for Logs Insights
+        assertThat(emf.get("event").asText()).isEqualTo("fanout.sqs");
+        assertThat(emf.get("someFutureFigure").asInt()).isEqualTo(7);
+    }
+
+    @Test
+    void anHttpStatusCountsOneAnswerOfItsClass() {
+        for (int[] statusAndClass : new int[][] { { 200, 2 }, { 413, 4 }, { 503, 5 } }) {
+            ObjectNode emf = InvocationMetrics.emf(MAPPER.createObjectNode().put("status", statusAndClass[0]), "f", "http", 1L);
+            assertThat(List.of(emf.get("answers2xx").asInt(), emf.get("answers4xx").asInt(), emf.get("answers5xx").asInt()))
+                    .as("status %d", statusAndClass[0])
+                    .containsExactly(statusAndClass[1] == 2 ? 1 : 0, statusAndClass[1] == 4 ? 1 : 0, statusAndClass[1] == 5 ? 1 : 0);
+            assertThat(declared(emf)).containsExactly("answers2xx", "answers4xx", "answers5xx");
+        }
+    }
+
+    @Test
+    void typesCountOnlyWhenRegisteredSoUserInputCannotAddMetrics() {
+        List<ParsedItem> items = List.of(valid("digest"), valid("digest"), valid("delay"), valid("made-up-1"),
+                valid("made-up-2"), new ParsedItem.Malformed("m", Optional.empty(), "not JSON"));
+        Outcome.Timing timing = new Outcome.Timing(Instant.EPOCH, Duration.ZERO);
+        List<Outcome<?>> outcomes = List.of(new Outcome.Succeeded<>("x", timing),
+                new Outcome.Failed<>(new IllegalStateException("boom"), true, timing),
+                new Outcome.TimedOut<>(Cancellation.Cause.CUT_OFF, timing),
+                new Outcome.Rejected<>("no handler", timing), new Outcome.Rejected<>("no handler", timing), new Outcome.Rejected<>("bad", timing));
+        ObjectNode summary = MAPPER.createObjectNode();
+
+        InvocationMetrics.countByType(summary, items, outcomes::get, Set.of("digest", "delay", "http"));
+
+        assertThat(summary.toString()).isEqualTo("{\"items.delay\":1,\"failures.delay\":1,\"items.digest\":2,"
+                + "\"failures.digest\":1,\"items.other\":3,\"failures.other\":3}");
+    }
+
+    @Test
+    void noMoreThanTheSpecificationsHundredMetrics() {
+        ObjectNode summary = MAPPER.createObjectNode();
+        for (int i = 0; i < 150; i++) {
+            summary.put(InvocationMetrics.TYPE_ITEMS + "t" + i, i);
+        }
+        ObjectNode emf = InvocationMetrics.emf(summary, "f", "sqs", 1L);
+        assertThat(declared(emf)).hasSize(InvocationMetrics.MAX_METRICS);
+        assertThat(EmfSpecification.violations(emf.toString())).isEmpty();
+    }
+
+    @Test
+    void theEventIsLoggedAloneAtInfoEvenWhenTheRootLogsOnlyWarnings() throws Exception {
+        var root = java.util.logging.Logger.getLogger("");
+        var metricsLogger = java.util.logging.Logger.getLogger(InvocationMetrics.LOGGER);
+        var level = root.getLevel();
+        List<String> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                messages.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        root.setLevel(java.util.logging.Level.WARNING);
+        try {
+            InvocationMetrics.log(MAPPER.createObjectNode().put("records", 1), "sqs");
+            metricsLogger.addHandler(capture);
+            InvocationMetrics.log(MAPPER.createObjectNode().put("records", 2), "sqs");
+        } finally {
+            metricsLogger.removeHandler(capture);
+            root.setLevel(level);
+        }
+        assertThat(messages).hasSize(1);
+        assertThat(EmfSpecification.violations(messages.get(0))).isEmpty();
+        assertThat(EmfSpecification.parse(messages.get(0)).get("records").asInt()).isEqualTo(2);
+        assertThat(metricsLogger.getUseParentHandlers()).as("the root's (JSON) handler never sees the event").isFalse();
+    }
+
+    static ParsedItem valid(String type) {
+        return new ParsedItem.Valid(new WorkItem("id-" + type, type, Optional.empty(), MAPPER.createObjectNode()));
+    }
+}
