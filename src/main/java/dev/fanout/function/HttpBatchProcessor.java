@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import org.jboss.logging.Logger;
+
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -40,6 +42,8 @@ import dev.fanout.work.WorkHandlers;
  * the earlier of the invocation's and the API's own limit counted from the request's arrival.
  */
 public final class HttpBatchProcessor {
+
+    private static final Logger LOG = Logger.getLogger(HttpBatchProcessor.class);
 
     /**
      * @param apiTimeout       the API's integration timeout (HTTP APIs: at most 30 s)

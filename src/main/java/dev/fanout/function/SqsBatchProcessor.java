@@ -211,8 +211,9 @@ public final class SqsBatchProcessor {
             group = Optional.of(item.group().orElse(result.sourceMessageId()));
             dedup = Optional.of(result.sourceMessageId());
         }
-        Map<String, String> attributes = traceId.map(id -> Map.of(STATUS_ATTRIBUTE, status, TRACE_ATTRIBUTE, id))
-                .orElseGet(() -> Map.of(STATUS_ATTRIBUTE, status));
+        String sentStatus = status;
+        Map<String, String> attributes = traceId.map(id -> Map.of(STATUS_ATTRIBUTE, sentStatus, TRACE_ATTRIBUTE, id))
+                .orElseGet(() -> Map.of(STATUS_ATTRIBUTE, sentStatus));
         return new ResultMessage(body, attributes, group, dedup);
     }
 
