@@ -10,11 +10,22 @@ import java.util.List;
  * @param requests    SendMessageBatch calls made
  * @param retries     calls that resent entries after a failure or a throttle
  * @param throttled   calls or entries refused for throttling
+ * @param messageIds  for each message, the id SQS gave it, or null if it is not on the queue
  */
-public record Delivery(List<String> failures, int requests, int retries, int throttled) {
+public record Delivery(List<String> failures, int requests, int retries, int throttled, List<String> messageIds) {
 
     public Delivery {
         failures = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(failures));
+        messageIds = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(messageIds));
+    }
+
+    public Delivery(List<String> failures, int requests, int retries, int throttled) {
+        this(failures, requests, retries, throttled, java.util.Collections.nCopies(failures.size(), null));
+    }
+
+    /** The id SQS gave message {@code index}, or null if it was not delivered. */
+    public String messageId(int index) {
+        return messageIds.get(index);
     }
 
     public boolean delivered(int index) {

@@ -23,11 +23,18 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * @param attempt         how often SQS has delivered the record (ApproximateReceiveCount)
  * @param startedAt       when the item started (ISO-8601), if it did
  * @param durationMs      how long it ran, if it did
+ * @param batchId         the batch an HTTP request queued the item in ({@code Prefer: respond-async}), if it did
+ * @param itemIndex       the item's index in that request
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @RegisterForReflection
 public record ResultRecord(String sourceMessageId, String itemId, String type, String status, JsonNode output,
-        Error error, Integer attempt, String startedAt, Long durationMs) {
+        Error error, Integer attempt, String startedAt, Long durationMs, String batchId, Integer itemIndex) {
+
+    public ResultRecord(String sourceMessageId, String itemId, String type, String status, JsonNode output,
+            Error error, Integer attempt, String startedAt, Long durationMs) {
+        this(sourceMessageId, itemId, type, status, output, error, attempt, startedAt, durationMs, null, null);
+    }
 
     /** An error: the exception's simple class name or a Fanout kind, its message, and whether a retry may help. */
     @RegisterForReflection
@@ -66,6 +73,12 @@ public record ResultRecord(String sourceMessageId, String itemId, String type, S
     /** The same record with its output replaced by an error that says why it could not be sent. */
     public ResultRecord withError(String errorType, String message) {
         return new ResultRecord(sourceMessageId, itemId, type, status(Outcome.Status.FAILED), null,
-                new Error(errorType, message, false), attempt, startedAt, durationMs);
+                new Error(errorType, message, false), attempt, startedAt, durationMs, batchId, itemIndex);
+    }
+
+    /** The same record, marked as the result of item {@code index} of the queued batch {@code batchId}. */
+    public ResultRecord inBatch(String batchId, Integer index) {
+        return new ResultRecord(sourceMessageId, itemId, type, status, output, error, attempt, startedAt, durationMs,
+                batchId, index);
     }
 }

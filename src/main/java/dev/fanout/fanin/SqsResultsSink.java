@@ -127,10 +127,12 @@ public final class SqsResultsSink implements ResultsSink {
             send.inParallel(batches);
         }
         List<String> failures = new ArrayList<>(messages.size());
+        List<String> messageIds = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
             failures.add(send.failures.get(i));
+            messageIds.add(send.failures.get(i) == null ? send.messageIds.get(i) : null);
         }
-        return new Delivery(failures, send.requests.get(), send.retries.get(), send.throttled.get());
+        return new Delivery(failures, send.requests.get(), send.retries.get(), send.throttled.get(), messageIds);
     }
 
     /** One delivery: a message is undelivered until SQS confirms it. */
@@ -138,6 +140,7 @@ public final class SqsResultsSink implements ResultsSink {
         final List<ResultMessage> messages;
         final Deadline deadline;
         final AtomicReferenceArray<String> failures;
+        final AtomicReferenceArray<String> messageIds;
         final AtomicInteger requests = new AtomicInteger();
         final AtomicInteger retries = new AtomicInteger();
         final AtomicInteger throttled = new AtomicInteger();
@@ -146,6 +149,7 @@ public final class SqsResultsSink implements ResultsSink {
             this.messages = messages;
             this.deadline = deadline;
             this.failures = new AtomicReferenceArray<>(messages.size());
+            this.messageIds = new AtomicReferenceArray<>(messages.size());
             for (int i = 0; i < messages.size(); i++) {
                 failures.set(i, "not sent before the deadline");
             }
@@ -247,6 +251,7 @@ public final class SqsResultsSink implements ResultsSink {
                             .entries(entries)
                             .overrideConfiguration(o -> o.apiCallTimeout(left)));
                     for (SendMessageBatchResultEntry ok : response.successful()) {
+                        messageIds.set(Integer.parseInt(ok.id()), ok.messageId());
                         failures.set(Integer.parseInt(ok.id()), null);
                     }
                     List<Integer> again = new ArrayList<>();

@@ -105,13 +105,27 @@ public interface FanoutConfig {
         @WithDefault("29s")
         Duration timeout();
 
-        /** The cut-off margin of HTTP batches: only the response is left to do after the engine. */
-        @WithDefault("500ms")
-        Duration cutoffMargin();
+        /**
+         * The cut-off margin of HTTP batches: only the response is left to do after the engine. Unset, it is
+         * derived from the size of the largest answer: cancel grace + 3 x the time this function takes to
+         * assemble, write and hand over (through a loopback socket) an answer of Lambda's limit, measured at
+         * start-up.
+         */
+        Optional<Duration> cutoffMargin();
 
-        /** Most items in one request. */
+        /** Most items one request runs synchronously; more are queued (with a work queue) or refused (413). */
         @WithDefault("1000")
         int maxItems();
+
+        /** Most items one request may queue (queued mode). */
+        @WithDefault("10000")
+        int maxQueuedItems();
+
+        /**
+         * The work queue (env {@code WORK_QUEUE_URL}): requests with {@code Prefer: respond-async}, or over the
+         * synchronous limits, put their items there. Without it there is no queued mode.
+         */
+        Optional<String> workQueueUrl();
     }
 
     interface Http {

@@ -2,8 +2,6 @@ package dev.fanout.function;
 
 import java.util.Optional;
 
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 
@@ -38,9 +36,12 @@ public class FanoutFunctions {
         return sqsBatches.get().process(event, deadline, traceId).response();
     }
 
-    /** A batch in an HTTP request through API Gateway: per-item results in input order. */
+    /**
+     * A batch in an HTTP request through API Gateway (the proxy event's bytes, payload format 1.0 or 2.0):
+     * per-item results in input order, or the batch queued, or a problem.
+     */
     @Funq("http")
-    public APIGatewayV2HTTPResponse http(APIGatewayV2HTTPEvent request, @Context Deadline deadline) {
-        return httpBatches.get().process(request, deadline);
+    public HttpAnswer http(byte[] event, @Context Deadline deadline) {
+        return httpBatches.get().process(event, deadline);
     }
 }

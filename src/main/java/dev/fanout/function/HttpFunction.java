@@ -1,19 +1,23 @@
 package dev.fanout.function;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+
 import com.amazonaws.services.lambda.runtime.Context;
-import com.amazonaws.services.lambda.runtime.RequestHandler;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 
 import jakarta.inject.Inject;
 import jakarta.inject.Named;
 
 /**
- * The API Gateway (HTTP API) entry point ({@code QUARKUS_LAMBDA_HANDLER=http}): turns the invocation's
- * Context into a deadline and calls the {@code http} function.
+ * The API Gateway entry point ({@code QUARKUS_LAMBDA_HANDLER=http}): turns the invocation's Context into a
+ * deadline and calls the {@code http} function. A stream handler, because the event's payload format (1.0
+ * or 2.0) is told from the event itself, and because the answer's size is counted in the bytes written
+ * here, which Lambda holds to its response limit.
  */
 @Named("http")
-public class HttpFunction implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+public class HttpFunction implements RequestStreamHandler {
 
     @Inject
     FanoutFunctions functions;
@@ -22,9 +26,9 @@ public class HttpFunction implements RequestHandler<APIGatewayV2HTTPEvent, APIGa
     FanoutConfig config;
 
     @Override
-    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent request, Context context) {
+    public void handleRequest(InputStream event, OutputStream response, Context context) throws IOException {
         try (InvocationLog log = InvocationLog.open(context)) {
-            return functions.http(request, InvocationDeadline.of(context, config.fallbackTimeout()));
+            functions.http(event.readAllBytes(), InvocationDeadline.of(context, config.fallbackTimeout())).writeTo(response);
         }
     }
 }

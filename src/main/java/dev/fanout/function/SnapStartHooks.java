@@ -1,5 +1,6 @@
 package dev.fanout.function;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,7 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.fanout.engine.Batch;
 import dev.fanout.engine.BatchResult;
@@ -120,14 +122,17 @@ public class SnapStartHooks implements Resource {
         // priming only saves time: a step that fails is logged, and the snapshot is taken all the same
         int events = read(SQSEvent.class, SAMPLE_SQS_EVENT) + read(APIGatewayV2HTTPEvent.class, SAMPLE_HTTP_EVENT);
         if ("http".equals(entryPoint)) {
-            var request = APIGatewayV2HTTPEvent.builder().withBody("{\"items\":[" + String.join(",",
-                    PRIMING_ITEMS.subList(0, 3)) + "]}").withIsBase64Encoded(false)
-                    .withRequestContext(APIGatewayV2HTTPEvent.RequestContext.builder()
-                            .withHttp(APIGatewayV2HTTPEvent.RequestContext.Http.builder().withMethod("POST").build())
-                            .build())
-                    .build();
-            var response = httpBatches.get().process(request, Deadline.after(PRIMING_TIME));
-            return new Priming(events, 3, response.getStatusCode() == 200 ? 3 : 0);
+            // the event as API Gateway sends it (payload format 2.0), read by the entry point itself
+            ObjectNode event = mapper.createObjectNode().put("version", "2.0").put("routeKey", "POST /batches")
+                    .put("rawPath", "/batches").put("isBase64Encoded", false)
+                    .put("body", "{\"items\":[" + String.join(",", PRIMING_ITEMS.subList(0, 3)) + "]}");
+            event.putObject("headers").put("content-type", "application/json");
+            ObjectNode requestContext = event.putObject("requestContext").put("requestId", "prime")
+                    .put("timeEpoch", System.currentTimeMillis());
+            requestContext.putObject("http").put("method", "POST").put("path", "/batches");
+            var response = httpBatches.get().process(event.toString().getBytes(StandardCharsets.UTF_8),
+                    Deadline.after(PRIMING_TIME));
+            return new Priming(events, 3, response.status() == 200 ? 3 : 0);
         }
         List<ParsedItem> items = new ArrayList<>();
         for (int i = 0; i < PRIMING_ITEMS.size(); i++) {

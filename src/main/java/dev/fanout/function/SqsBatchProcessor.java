@@ -126,8 +126,8 @@ public final class SqsBatchProcessor {
                 continue;
             }
             SQSMessage record = records.get(i);
-            ResultRecord result = ResultRecord.of(String.valueOf(record.getMessageId()), items.get(i), outcome,
-                    receiveCount(record));
+            ResultRecord result = QueuedBatch.tag(ResultRecord.of(String.valueOf(record.getMessageId()), items.get(i),
+                    outcome, receiveCount(record)), record);
             ResultMessage message = message(result, items.get(i), record, traceId);
             if (message.sizeInBytes() > settings.maxMessageBytes()) {
                 tooLarge++;
@@ -214,7 +214,7 @@ public final class SqsBatchProcessor {
         String sentStatus = status;
         Map<String, String> attributes = traceId.map(id -> Map.of(STATUS_ATTRIBUTE, sentStatus, TRACE_ATTRIBUTE, id))
                 .orElseGet(() -> Map.of(STATUS_ATTRIBUTE, sentStatus));
-        return new ResultMessage(body, attributes, group, dedup);
+        return new ResultMessage(body, QueuedBatch.attributes(result, attributes), group, dedup);
     }
 
     private static void describe(ObjectNode summary, RunSummary run) {

@@ -56,7 +56,7 @@ public class Warmup {
                     }
                 }
             }
-            case "http" -> httpBatches.get();
+            case "http" -> httpBatches.get().warmUp().ifPresent(state -> LOG.infof("work queue: %s", state));
             default -> LOG.warnf("unknown entry point '%s': nothing to warm up", entryPoint);
         }
     }

@@ -2,6 +2,9 @@ package dev.fanout.function;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+
+import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -34,6 +37,8 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 /** Builds the plain engine, work and fan-in objects from the configuration. */
 @ApplicationScoped
 public class Wiring {
+
+    private static final Logger LOG = Logger.getLogger(Wiring.class);
 
     @Produces
     @Singleton
@@ -139,11 +144,23 @@ public class Wiring {
     @Produces
     @Singleton
     HttpBatchProcessor httpBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser,
-            ObjectMapper mapper, FanoutConfig config) {
-        var httpPool = new WorkerPool(pool.limits().withCutoffMargin(config.httpApi().cutoffMargin()));
-        return new HttpBatchProcessor(httpPool, handlers, parser, mapper,
-                new HttpBatchProcessor.Settings(config.httpApi().timeout(), config.httpApi().maxItems(),
-                        HttpBatchProcessor.Settings.LAMBDA_RESPONSE_BUDGET));
+            ObjectMapper mapper, FanoutConfig config, Instance<SqsClient> sqs) {
+        FanoutConfig.HttpApi api = config.httpApi();
+        var settings = new HttpBatchProcessor.Settings(api.timeout(), api.maxItems(), HttpAnswer.LAMBDA_RESPONSE_LIMIT,
+                api.maxQueuedItems());
+        Duration margin = api.cutoffMargin().orElseGet(() -> AnswerTiming.margin(config.cancelGrace(),
+                new HttpBatchProcessor(pool, handlers, parser, mapper, settings, Optional.empty()).measureAnswer()));
+        LOG.infof("HTTP cut-off margin %d ms%s", margin.toMillis(), api.cutoffMargin().isPresent() ? " (configured)"
+                : " (derived from assembling, writing and handing over a " + HttpAnswer.LAMBDA_RESPONSE_LIMIT + "-byte answer)");
+        var httpPool = new WorkerPool(pool.limits().withCutoffMargin(margin));
+        // queued mode: the items go to the work queue through a sink of their own, with the results' limits
+        Optional<QueuedBatch> workQueue = api.workQueueUrl().filter(url -> !url.isBlank()).map(url -> {
+            FanoutConfig.Results r = config.results();
+            var queue = new SqsResultsSink.Settings(url, SqsResultsSink.SQS_MAX_BYTES, SqsResultsSink.SQS_MAX_BYTES,
+                    r.sendConcurrency(), r.maxAttempts(), r.backoffBase(), r.backoffCap(), r.minCallTime());
+            return new QueuedBatch(new SqsResultsSink(sqs.get(), queue), queue.fifo());
+        });
+        return new HttpBatchProcessor(httpPool, handlers, parser, mapper, settings, workQueue);
     }
 
     @Produces

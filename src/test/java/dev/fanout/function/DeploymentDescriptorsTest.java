@@ -84,6 +84,17 @@ class DeploymentDescriptorsTest {
     }
 
     @Test
+    void theHttpFunctionMaySendToTheWorkQueueAloneAndKnowsItsUrl() {
+        JsonNode statements = TEMPLATE.at("/Resources/HttpFunction/Properties/Policies/0/Statement");
+        assertThat(statements).hasSize(1);
+        assertThat(statements.get(0).get("Action").asText()).isEqualTo("sqs:SendMessage");
+        assertThat(statements.get(0).get("Resource").toString()).isEqualTo("\"WorkQueue.Arn\"");
+        assertThat(TEMPLATE.at("/Resources/HttpFunction/Properties/Policies")).hasSize(1);
+        assertThat(TEMPLATE.at("/Resources/HttpFunction/Properties/Environment/Variables/WORK_QUEUE_URL").toString())
+                .isEqualTo("\"WorkQueue\"");
+    }
+
+    @Test
     void theEntryPointsTheTemplateNamesExist() {
         assertThat(TEMPLATE.at("/Resources/SqsFunction/Properties/Environment/Variables/QUARKUS_LAMBDA_HANDLER").asText())
                 .isEqualTo(SqsFunction.class.getAnnotation(Named.class).value());

@@ -82,7 +82,7 @@ class SnapStartHooksTest {
 
     SnapStartHooks hooks(String entryPoint, SqsClient client) {
         var httpBatches = new HttpBatchProcessor(pool, handlers, parser, MAPPER,
-                new HttpBatchProcessor.Settings(Duration.ofSeconds(29), 100, 100_000));
+                new HttpBatchProcessor.Settings(Duration.ofSeconds(29), 100, 100_000, 1000), Optional.empty());
         return new SnapStartHooks(entryPoint, () -> client, () -> Optional.<WorkHandler>of(http), () -> httpBatches,
                 pool, handlers, parser, MAPPER);
     }

@@ -97,8 +97,10 @@ public final class LocalEventSource {
         ObjectNode event = MAPPER.createObjectNode();
         ArrayNode records = event.putArray("Records");
         for (Message m : messages) {
+            var messageAttributes = new java.util.TreeMap<String, String>();
+            m.messageAttributes().forEach((name, value) -> messageAttributes.put(name, value.stringValue()));
             SqsEvents.addRecord(records, m.messageId(), m.receiptHandle(), m.body(), m.attributesAsStrings(),
-                    m.md5OfBody(), queueArn);
+                    messageAttributes, m.md5OfBody(), queueArn);
         }
         return event.toString();
     }

@@ -70,13 +70,23 @@ public final class SqsEvents {
     /** Appends one record in the shape Lambda's event source mapping delivers. */
     public static void addRecord(ArrayNode records, String messageId, String receiptHandle, String body,
             java.util.Map<String, String> attributes, String md5OfBody, String queueArn) {
+        addRecord(records, messageId, receiptHandle, body, attributes, java.util.Map.of(), md5OfBody, queueArn);
+    }
+
+    /** The same, with string message attributes, in the event's shape ({"stringValue": ..., "dataType": "String"}). */
+    public static void addRecord(ArrayNode records, String messageId, String receiptHandle, String body,
+            java.util.Map<String, String> attributes, java.util.Map<String, String> messageAttributes, String md5OfBody,
+            String queueArn) {
         ObjectNode record = records.addObject();
         record.put("messageId", messageId);
         record.put("receiptHandle", receiptHandle);
         record.put("body", body);
         ObjectNode attributeNode = record.putObject("attributes");
         attributes.forEach(attributeNode::put);
-        record.putObject("messageAttributes");
+        ObjectNode messageAttributeNode = record.putObject("messageAttributes");
+        messageAttributes.forEach((name, value) -> messageAttributeNode.putObject(name).put("stringValue", value)
+                .<ObjectNode>set("stringListValues", MAPPER.createArrayNode())
+                .<ObjectNode>set("binaryListValues", MAPPER.createArrayNode()).put("dataType", "String"));
         record.put("md5OfBody", md5OfBody);
         record.put("eventSource", "aws:sqs");
         record.put("eventSourceARN", queueArn);

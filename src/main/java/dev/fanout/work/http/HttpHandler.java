@@ -78,7 +78,9 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * time left before the item's deadline, for all of it: waiting for a pooled connection, connecting,
  * sending, the response and its body. A timer cancels the request when that runs out, and the item's
  * {@link dev.fanout.engine.Cancellation} cancels it at the deadline: a hung server never holds an item
- * past it. With less than {@value #MIN_SEND_MILLIS} ms left, an attempt fails (retryable) without sending.
+ * past it. With less than {@value #MIN_SEND_MILLIS} ms left, an attempt fails (retryable) without sending;
+ * for the same reason a {@code timeoutMillis} below {@value #MIN_SEND_MILLIS} (or above Lambda's 15 minutes)
+ * is refused when the payload is read, and the item is rejected.
  *
  * <h2>Failures</h2>
  * <ul>
@@ -136,6 +138,8 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
     static final String USER_AGENT = "fanout/0.1";
     static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
     static final long MIN_SEND_MILLIS = 5;
+    /** Lambda's longest timeout: no attempt can use more. */
+    static final long MAX_TIMEOUT_MILLIS = 900_000;
     static final long MIN_RETRY_MILLIS = 100;
     static final long BACKOFF_BASE_MILLIS = 100;
     static final long BACKOFF_CAP_MILLIS = 1_000;
@@ -224,13 +228,19 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
                 throw new IllegalArgumentException(
                         "field 'url' is not a valid URL: " + e.getReason() + " at index " + e.getIndex());
             }
+            String ambiguous = SsrfGuard.ambiguousNumericAuthority(uri.getRawAuthority());
+            if (ambiguous != null) {
+                throw new IllegalArgumentException("field 'url': " + ambiguous);
+            }
             String problem = targetProblem(uri);
             if (problem != null) {
                 throw new IllegalArgumentException("field 'url' " + problem);
             }
             headers = headers == null ? Map.of() : checkHeaders(headers);
-            if (timeoutMillis != null && timeoutMillis < 1) {
-                throw new IllegalArgumentException("field 'timeoutMillis' must be positive, was " + timeoutMillis);
+            if (timeoutMillis != null && (timeoutMillis < MIN_SEND_MILLIS || timeoutMillis > MAX_TIMEOUT_MILLIS)) {
+                throw new IllegalArgumentException("field 'timeoutMillis' must be between " + MIN_SEND_MILLIS + " and "
+                        + MAX_TIMEOUT_MILLIS + " (an attempt with less than " + MIN_SEND_MILLIS
+                        + " ms is never sent), was " + timeoutMillis);
             }
         }
 

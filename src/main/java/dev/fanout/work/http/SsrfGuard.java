@@ -77,6 +77,10 @@ public final class SsrfGuard {
      */
     public List<InetAddress> vet(String host) throws UnknownHostException {
         String name = normalize(host);
+        String ambiguous = ambiguousNumericHost(name);
+        if (ambiguous != null) {
+            throw new NonRetryableException("refused: " + ambiguous);
+        }
         InetAddress literal = literal(name);
         InetAddress[] addresses = literal != null ? new InetAddress[] {literal} : resolver.resolve(name);
         if (addresses == null || addresses.length == 0) {
@@ -115,6 +119,53 @@ public final class SsrfGuard {
         return name;
     }
 
+    /**
+     * Why {@code host} is an ambiguous spelling of an IPv4 address, or null if it is not one. Browsers,
+     * curl and the WHATWG URL standard read a host whose last label is a number as IPv4, in octal
+     * ({@code 0177.0.0.1}), hex ({@code 0x7f.1}), short ({@code 127.1}) or as one integer
+     * ({@code 2130706433}), all of them 127.0.0.1; Java reads some as decimal and others as names. Rather
+     * than guess, only the plain form, four decimal numbers 0 to 255 without leading zeros, is accepted.
+     */
+    public static String ambiguousNumericHost(String host) {
+        String name = normalize(host);
+        if (name.contains(":")) {
+            return null; // IPv6: one spelling per address, as InetAddress reads it
+        }
+        String[] labels = name.split("\\.", -1);
+        if (!NUMERIC_LABEL.matcher(labels[labels.length - 1]).matches()) {
+            return null;
+        }
+        boolean plain = labels.length == 4;
+        for (int i = 0; plain && i < 4; i++) {
+            plain = PLAIN_OCTET.matcher(labels[i]).matches();
+        }
+        return plain ? null : "the host '" + HttpHandler.printable(abbreviate(name)) + "' is an ambiguous IPv4 spelling"
+                + " (octal, hex, short or a single number): write the address as four decimal numbers a.b.c.d";
+    }
+
+    /**
+     * {@link #ambiguousNumericHost} of a URL's authority ({@code user@host:port}); {@link java.net.URI} finds
+     * no host at all in most ambiguous spellings, so the check reads the authority itself.
+     */
+    public static String ambiguousNumericAuthority(String authority) {
+        if (authority == null) {
+            return null;
+        }
+        String host = authority.substring(authority.lastIndexOf('@') + 1);
+        if (host.startsWith("[")) {
+            return null;
+        }
+        int colon = host.indexOf(':');
+        return ambiguousNumericHost(colon >= 0 ? host.substring(0, colon) : host);
+    }
+
+    private static final Pattern NUMERIC_LABEL = Pattern.compile("0x[0-9a-f]*|[0-9]+");
+    private static final Pattern PLAIN_OCTET = Pattern.compile("0|[1-9][0-9]?|1[0-9]{2}|2[0-4][0-9]|25[0-5]");
+
+    private static String abbreviate(String text) {
+        return text.length() <= 100 ? text : text.substring(0, 100) + "...";
+    }
+
     /** The address {@code name} spells, or null if it is a host name. */
     private static InetAddress literal(String name) {
         try {
@@ -128,88 +179,94 @@ public final class SsrfGuard {
      * Why {@code address} is not public ({@code "loopback"}, {@code "link-local"}, ...), or null if it is.
      */
     static String classify(InetAddress address) {
-        byte[] b = address.getAddress();
-        return b.length == 4 ? classifyV4(b) : classifyV6(b);
+        return classify(address.getAddress());
     }
 
-    private static String classifyV4(byte[] b) {
-        int a = b[0] & 0xff;
-        int c = b[1] & 0xff;
-        if (isZero(b, 0, 4)) {
-            return "unspecified";
-        }
-        if (a == 0) {
-            return "in 0.0.0.0/8 (this network)";
-        }
-        if (a == 127) {
-            return "loopback";
-        }
-        if (a == 10 || a == 172 && (c & 0xf0) == 16 || a == 192 && c == 168) {
-            return "private";
-        }
-        if (a == 169 && c == 254) {
-            return "link-local";
-        }
-        if (a == 100 && (c & 0xc0) == 64) {
-            return "carrier-grade NAT";
-        }
-        if (a >= 224 && a <= 239) {
-            return "multicast";
-        }
-        if (Arrays.equals(b, new byte[] {-1, -1, -1, -1})) {
-            return "broadcast";
-        }
-        if (a >= 240) {
-            return "reserved";
-        }
-        return null;
-    }
-
-    private static String classifyV6(byte[] b) {
-        int first = b[0] & 0xff;
-        int second = b[1] & 0xff;
+    private static String classify(byte[] b) {
         if (isMapped(b)) {
             return embedded(b, 12, "IPv4-mapped");
         }
-        if (isZero(b, 0, 16)) {
-            return "unspecified";
-        }
-        if (isZero(b, 0, 15) && b[15] == 1) {
-            return "loopback";
-        }
-        if (isZero(b, 0, 12)) {
-            return "IPv4-compatible (deprecated)";
-        }
-        if (first == 0 && second == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b) {
-            if (isZero(b, 4, 12)) {
-                return embedded(b, 12, "NAT64");
+        for (Special special : b.length == 4 ? SPECIAL_V4 : SPECIAL_V6) {
+            if (special.range().contains(b)) {
+                return special.exceptions().stream().anyMatch(e -> e.contains(b)) ? null : special.kind(b);
             }
-            if (b[4] == 0 && b[5] == 1) {
-                return "local-use NAT64";
-            }
-        }
-        if (first == 0x20 && second == 0x02) {
-            return embedded(b, 2, "6to4");
-        }
-        if (first == 0xff) {
-            return "multicast";
-        }
-        if (first == 0xfe && (second & 0xc0) == 0x80) {
-            return "link-local";
-        }
-        if (first == 0xfe && (second & 0xc0) == 0xc0) {
-            return "site-local";
-        }
-        if ((first & 0xfe) == 0xfc) {
-            return "unique local";
         }
         return null;
     }
+
+    /**
+     * A range of IANA's special-purpose address registries (IPv4: RFC 6890 and updates; IPv6: the same) that
+     * is not globally reachable, or one that embeds an IPv4 address a translator or tunnel would reach, with
+     * the addresses inside it the registry marks globally reachable. Multicast and the documentation and
+     * benchmarking ranges are refused too: none is a web service an item may call.
+     */
+    private record Special(Range range, String kind, int embeddedAt, List<Range> exceptions) {
+
+        static Special of(String cidr, String kind, String... exceptions) {
+            return new Special(cidr(cidr), kind, -1, Arrays.stream(exceptions).map(SsrfGuard::cidr).toList());
+        }
+
+        /** An IPv6 range that embeds an IPv4 address at {@code offset}: refused whatever that address is. */
+        static Special embedding(String cidr, String kind, int offset) {
+            return new Special(cidr(cidr), kind, offset, List.of());
+        }
+
+        String kind(byte[] b) {
+            return embeddedAt < 0 ? kind : kind + " (embeds " + dotted(Arrays.copyOfRange(b, embeddedAt, embeddedAt + 4)) + ")";
+        }
+    }
+
+    private static Range cidr(String text) {
+        return Range.parse(text, text.indexOf('/'));
+    }
+
+    /** Most specific first: the first range that contains an address names its kind. */
+    private static final List<Special> SPECIAL_V4 = List.of(
+            Special.of("0.0.0.0/32", "unspecified"),
+            Special.of("0.0.0.0/8", "in 0.0.0.0/8 (this network)"),
+            Special.of("10.0.0.0/8", "private"),
+            Special.of("100.64.0.0/10", "carrier-grade NAT"),
+            Special.of("127.0.0.0/8", "loopback"),
+            Special.of("169.254.0.0/16", "link-local"),
+            Special.of("172.16.0.0/12", "private"),
+            Special.of("192.0.0.0/24", "in 192.0.0.0/24 (IETF protocol assignments)"),
+            Special.of("192.0.2.0/24", "documentation (TEST-NET-1)"),
+            Special.of("192.88.99.0/24", "6to4 relay anycast (deprecated)"),
+            Special.of("192.168.0.0/16", "private"),
+            Special.of("198.18.0.0/15", "benchmarking"),
+            Special.of("198.51.100.0/24", "documentation (TEST-NET-2)"),
+            Special.of("203.0.113.0/24", "documentation (TEST-NET-3)"),
+            Special.of("224.0.0.0/4", "multicast"),
+            Special.of("255.255.255.255/32", "broadcast"),
+            Special.of("240.0.0.0/4", "reserved"));
+
+    private static final List<Special> SPECIAL_V6 = List.of(
+            Special.of("::/128", "unspecified"),
+            Special.of("::1/128", "loopback"),
+            Special.of("::/96", "IPv4-compatible (deprecated)"),
+            Special.embedding("::ffff:0:0:0/96", "IPv4-translated", 12),
+            Special.embedding("64:ff9b::/96", "NAT64", 12),
+            Special.of("64:ff9b:1::/48", "local-use NAT64"),
+            Special.of("100::/64", "discard-only"),
+            Special.of("100:0:0:1::/64", "dummy prefix"),
+            Special.of("2001::/32", "Teredo"),
+            Special.of("2001:2::/48", "benchmarking"),
+            Special.of("2001:db8::/32", "documentation"),
+            Special.of("2001::/23", "in 2001::/23 (IETF protocol assignments)",
+                    "2001:1::1/128", "2001:1::2/128", "2001:1::3/128", "2001:3::/32", "2001:4:112::/48",
+                    "2001:20::/28", "2001:30::/28"),
+            Special.embedding("2002::/16", "6to4", 2),
+            Special.of("3fff::/20", "documentation"),
+            Special.of("5f00::/16", "segment routing (SRv6) SIDs"),
+            Special.of("fc00::/7", "unique local"),
+            Special.of("fe80::/10", "link-local"),
+            Special.of("fec0::/10", "site-local"),
+            Special.of("ff00::/8", "multicast"));
 
     /** The class of the IPv4 address at {@code offset}, saying how it is embedded; null if public. */
     private static String embedded(byte[] b, int offset, String how) {
         byte[] v4 = Arrays.copyOfRange(b, offset, offset + 4);
-        String kind = classifyV4(v4);
+        String kind = classify(v4);
         return kind == null ? null : kind + " (" + how + " " + dotted(v4) + ")";
     }
 

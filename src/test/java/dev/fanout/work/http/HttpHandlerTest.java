@@ -656,7 +656,18 @@ class HttpHandlerTest {
             {"url": "http://example.com/", "headers": {"X-A\\r\\nInjected": "1"}} | field 'headers' has an invalid header name "X-A\\r\\nInjected"
             {"url": "http://example.com/", "headers": {"X-A": "1\\r\\nInjected: 2"}} | field 'headers.X-A' must not contain control characters such as CR or LF
             {"url": "http://example.com/", "headers": {"Host": "internal"}}      | field 'headers' must not set Host: the client sets it
-            {"url": "http://example.com/", "timeoutMillis": 0}  | field 'timeoutMillis' must be positive, was 0
+            {"url": "http://example.com/", "timeoutMillis": 0}  | field 'timeoutMillis' must be between 5 and 900000 (an attempt with less than 5 ms is never sent), was 0
+            {"url": "http://example.com/", "timeoutMillis": 1}  | field 'timeoutMillis' must be between 5 and 900000 (an attempt with less than 5 ms is never sent), was 1
+            {"url": "http://example.com/", "timeoutMillis": 4}  | field 'timeoutMillis' must be between 5 and 900000 (an attempt with less than 5 ms is never sent), was 4
+            {"url": "http://example.com/", "timeoutMillis": 900001} | field 'timeoutMillis' must be between 5 and 900000 (an attempt with less than 5 ms is never sent), was 900001
+            {"url": "http://0177.0.0.1/"}                       | field 'url': the host '0177.0.0.1' is an ambiguous IPv4 spelling (octal, hex, short or a single number): write the address as four decimal numbers a.b.c.d
+            {"url": "http://0x7f.1/"}                           | field 'url': the host '0x7f.1' is an ambiguous IPv4 spelling (octal, hex, short or a single number): write the address as four decimal numbers a.b.c.d
+            {"url": "http://127.1/"}                            | field 'url': the host '127.1' is an ambiguous IPv4 spelling (octal, hex, short or a single number): write the address as four decimal numbers a.b.c.d
+            {"url": "http://2130706433/"}                       | field 'url': the host '2130706433' is an ambiguous IPv4 spelling (octal, hex, short or a single number): write the address as four decimal numbers a.b.c.d
+            {"url": "http://0x7f000001/"}                       | field 'url': the host '0x7f000001' is an ambiguous IPv4 spelling (octal, hex, short or a single number): write the address as four decimal numbers a.b.c.d
+            {"url": "http://127.000.000.001/"}                  | field 'url': the host '127.000.000.001' is an ambiguous IPv4 spelling (octal, hex, short or a single number): write the address as four decimal numbers a.b.c.d
+            {"url": "http://1.2.3.4.5/"}                        | field 'url': the host '1.2.3.4.5' is an ambiguous IPv4 spelling (octal, hex, short or a single number): write the address as four decimal numbers a.b.c.d
+            {"url": "http://example.0x10/"}                     | field 'url': the host 'example.0x10' is an ambiguous IPv4 spelling (octal, hex, short or a single number): write the address as four decimal numbers a.b.c.d
             {"url": "http://example.com/", "follow": true}      | unknown field 'follow'
             """)
     void aMalformedItemIsRejectedWithItsReason(String payload, String reason) {
@@ -806,7 +817,6 @@ class HttpHandlerTest {
         @CsvSource(delimiter = '|', textBlock = """
                 http://[::1]/                            | ::1 is loopback
                 http://127.1.2.3/                        | 127.1.2.3 is loopback
-                http://2130706433/                       | 127.0.0.1 is loopback
                 http://10.1.2.3/                         | 10.1.2.3 is private
                 http://172.16.0.1/                       | 172.16.0.1 is private
                 http://172.31.255.254/                   | 172.31.255.254 is private
@@ -827,9 +837,29 @@ class HttpHandlerTest {
                 http://[fd00:ec2::254]/                  | fd00:ec2::254 is unique local
                 http://[fec0::1]/                        | fec0::1 is site-local
                 http://[::127.0.0.1]/                    | ::7f00:1 is IPv4-compatible (deprecated)
-                http://[64:ff9b::a9fe:a9fe]/             | 64:ff9b::a9fe:a9fe is link-local (NAT64 169.254.169.254)
+                http://[64:ff9b::a9fe:a9fe]/             | 64:ff9b::a9fe:a9fe is NAT64 (embeds 169.254.169.254)
+                http://[64:ff9b::808:808]/               | 64:ff9b::808:808 is NAT64 (embeds 8.8.8.8)
                 http://[64:ff9b:1::1]/                   | 64:ff9b:1::1 is local-use NAT64
-                http://[2002:a00:1::]/                   | 2002:a00:1:: is private (6to4 10.0.0.1)
+                http://[2002:a00:1::]/                   | 2002:a00:1:: is 6to4 (embeds 10.0.0.1)
+                http://[2002:808:808::]/                 | 2002:808:808:: is 6to4 (embeds 8.8.8.8)
+                http://[::ffff:0:7f00:1]/                | ::ffff:0:7f00:1 is IPv4-translated (embeds 127.0.0.1)
+                http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/ | 2001:0:4136:e378:8000:63bf:3fff:fdd2 is Teredo
+                http://[::8.8.8.8]/                      | ::808:808 is IPv4-compatible (deprecated)
+                http://192.0.2.2/                        | 192.0.2.2 is documentation (TEST-NET-1)
+                http://198.51.100.7/                     | 198.51.100.7 is documentation (TEST-NET-2)
+                http://203.0.113.9/                      | 203.0.113.9 is documentation (TEST-NET-3)
+                http://198.18.0.1/                       | 198.18.0.1 is benchmarking
+                http://198.19.255.254/                   | 198.19.255.254 is benchmarking
+                http://192.0.0.1/                        | 192.0.0.1 is in 192.0.0.0/24 (IETF protocol assignments)
+                http://192.0.0.9/                        | 192.0.0.9 is in 192.0.0.0/24 (IETF protocol assignments)
+                http://192.88.99.1/                      | 192.88.99.1 is 6to4 relay anycast (deprecated)
+                http://[2001:db8::1]/                    | 2001:db8::1 is documentation
+                http://[3fff::1]/                        | 3fff::1 is documentation
+                http://[2001:2::1]/                      | 2001:2::1 is benchmarking
+                http://[2001:10::1]/                     | 2001:10::1 is in 2001::/23 (IETF protocol assignments)
+                http://[100::1]/                         | 100::1 is discard-only
+                http://[100:0:0:1::1]/                   | 100:0:0:1::1 is dummy prefix
+                http://[5f00::1]/                        | 5f00::1 is segment routing (SRv6) SIDs
                 """)
         void eachNonPublicAddressClassIsRefused(String url, String refusal) {
             failed(run(HttpSettings.defaults(), payload("url", url)), false, "refused by the SSRF guard: " + refusal);
@@ -905,6 +935,34 @@ class HttpHandlerTest {
         }
 
         @Test
+        void theAllowListOpensSpecialPurposeAndEmbeddedRangesToo() throws UnknownHostException {
+            var guard = new SsrfGuard(true, List.of("192.0.2.0/24", "198.18.0.0/15", "64:ff9b::/96", "2001:db8::/32"),
+                    SsrfGuard.Resolver.SYSTEM);
+
+            assertThat(guard.vet("192.0.2.2")).containsExactly(InetAddress.ofLiteral("192.0.2.2"));
+            assertThat(guard.vet("198.18.0.1")).containsExactly(InetAddress.ofLiteral("198.18.0.1"));
+            assertThat(guard.vet("[64:ff9b::7f00:1]")).containsExactly(InetAddress.ofLiteral("64:ff9b::7f00:1"));
+            assertThat(guard.vet("[2001:db8::5]")).containsExactly(InetAddress.ofLiteral("2001:db8::5"));
+            assertThatThrownBy(() -> guard.vet("203.0.113.1")).isInstanceOf(NonRetryableException.class)
+                    .hasMessage("refused by the SSRF guard: 203.0.113.1 is documentation (TEST-NET-3)");
+        }
+
+        @Test
+        void ambiguousNumericSpellingsAreRefusedEvenWithTheGuardOff() {
+            var off = new SsrfGuard(false, List.of(), SsrfGuard.Resolver.SYSTEM);
+            for (String host : List.of("0177.0.0.1", "0x7f.1", "127.1", "2130706433", "017700000001", "0x7F.0.0.1")) {
+                assertThatThrownBy(() -> off.vet(host)).as(host).isInstanceOf(NonRetryableException.class)
+                        .hasMessageStartingWith("refused: the host '" + host.toLowerCase(java.util.Locale.ROOT)
+                                + "' is an ambiguous IPv4 spelling");
+            }
+            assertThat(SsrfGuard.ambiguousNumericHost("127.0.0.1")).isNull();
+            assertThat(SsrfGuard.ambiguousNumericHost("0.0.0.0")).isNull();
+            assertThat(SsrfGuard.ambiguousNumericHost("example.com")).isNull();
+            assertThat(SsrfGuard.ambiguousNumericHost("1e100.net")).isNull();
+            assertThat(SsrfGuard.ambiguousNumericHost("[::1]")).isNull();
+        }
+
+        @Test
         void badAllowEntriesFailAtStartUp() {
             assertThatThrownBy(() -> HttpSettings.defaults().withAllow("10.0.0.0/33"))
                     .hasMessage("allow entry '10.0.0.0/33' must have a prefix length between 0 and 32");
@@ -945,7 +1003,15 @@ class HttpHandlerTest {
             assertThat(SsrfGuard.classify(InetAddress.ofLiteral("172.32.0.1"))).isNull();
             assertThat(SsrfGuard.classify(InetAddress.ofLiteral("100.128.0.1"))).isNull();
             assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2606:4700::1111"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("64:ff9b::808:808"))).isNull();
+            // the registries' globally reachable exceptions inside refused ranges
+            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2001:1::1"))).isNull();
+            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2001:4:112::1"))).isNull();
+            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2001:20::1"))).isNull();
+            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("192.0.1.255"))).isNull();
+            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("192.0.3.0"))).isNull();
+            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("198.20.0.0"))).isNull();
+            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2001:db9::1"))).isNull();
+            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("4000::1"))).isNull();
             assertThat(SsrfGuard.format(InetAddress.ofLiteral("2001:db8:0:0:1:0:0:1"))).isEqualTo("2001:db8::1:0:0:1");
             assertThat(SsrfGuard.format(InetAddress.ofLiteral("2001:0:0:1:0:0:0:1"))).isEqualTo("2001:0:0:1::1");
             assertThat(SsrfGuard.format(InetAddress.ofLiteral("1:2:3:4:5:6:7:8"))).isEqualTo("1:2:3:4:5:6:7:8");
