@@ -72,6 +72,11 @@ public final class Batch<I> {
         return items.size();
     }
 
+    /** Whether any item may belong to a group (false for {@link #of}). */
+    boolean hasGroups() {
+        return groups != null;
+    }
+
     /** The group key of item {@code index}, or null. */
     public String groupOf(int index) {
         return groups == null ? null : groups[index];

@@ -1,10 +1,11 @@
 package dev.fanout.engine;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The cancellation signal of one item, the counterpart of Go's {@code ctx.Done()}. The engine
@@ -21,20 +22,34 @@ public final class Cancellation {
         ITEM_TIMEOUT
     }
 
-    private final AtomicReference<Cause> cause = new AtomicReference<>();
-    private final ConcurrentLinkedQueue<Runnable> callbacks = new ConcurrentLinkedQueue<>();
+    private static final VarHandle CAUSE;
+    private static final VarHandle CALLBACKS;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            CAUSE = lookup.findVarHandle(Cancellation.class, "cause", Cause.class);
+            CALLBACKS = lookup.findVarHandle(Cancellation.class, "callbacks", ConcurrentLinkedQueue.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    // one per started item: plain fields set by compare-and-set, and the queue only for an item that registers
+    private volatile Cause cause;
+    private volatile ConcurrentLinkedQueue<Runnable> callbacks;
 
     public boolean isCancelled() {
-        return cause.get() != null;
+        return cause != null;
     }
 
     public Optional<Cause> cause() {
-        return Optional.ofNullable(cause.get());
+        return Optional.ofNullable(cause);
     }
 
     /** Throws {@link CancellationException} once cancelled: a cheap check for CPU-bound loops. */
     public void throwIfCancelled() {
-        Cause c = cause.get();
+        Cause c = cause;
         if (c != null) {
             throw new CancellationException("item cancelled: " + c);
         }
@@ -46,6 +61,11 @@ public final class Cancellation {
      */
     public void onCancel(Runnable callback) {
         Objects.requireNonNull(callback, "callback");
+        ConcurrentLinkedQueue<Runnable> callbacks = this.callbacks;
+        if (callbacks == null) {
+            CALLBACKS.compareAndSet(this, null, new ConcurrentLinkedQueue<Runnable>());
+            callbacks = this.callbacks;
+        }
         callbacks.add(callback);
         // cancel() may have drained the queue before the add: whoever removes the callback runs it
         if (isCancelled() && callbacks.remove(callback)) {
@@ -55,17 +75,22 @@ public final class Cancellation {
 
     /** Sets the cause; returns false if the item was already cancelled. Callbacks run separately. */
     boolean markCancelled(Cause why) {
-        return cause.compareAndSet(null, why);
+        return CAUSE.compareAndSet(this, (Cause) null, why);
     }
 
     boolean hasCallbacks() {
-        return !callbacks.isEmpty();
+        ConcurrentLinkedQueue<Runnable> queue = callbacks;
+        return queue != null && !queue.isEmpty();
     }
 
     /** Runs each registered callback once. */
     void runCallbacks() {
+        ConcurrentLinkedQueue<Runnable> queue = callbacks;
+        if (queue == null) {
+            return;
+        }
         Runnable callback;
-        while ((callback = callbacks.poll()) != null) {
+        while ((callback = queue.poll()) != null) {
             runQuietly(callback);
         }
     }

@@ -2,6 +2,7 @@ package dev.fanout.engine;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -10,8 +11,8 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -23,233 +24,358 @@ import dev.fanout.engine.Outcome.Rejected;
 import dev.fanout.engine.Outcome.Succeeded;
 import dev.fanout.engine.Outcome.TimedOut;
 import dev.fanout.engine.Outcome.Timing;
-import io.smallrye.mutiny.subscription.Cancellable;
 
 /**
- * The state of one run. The calling thread is the only dispatcher: it starts items, fires timeouts
- * and cuts off; item threads only report completions. All bookkeeping is guarded by {@link #lock};
- * outcomes are set by compare-and-set, so the first outcome of an item is its only one.
+ * The state of one run.
+ * <p>
+ * <b>Who does what.</b> The calling thread starts the first items, then only waits: for the last outcome,
+ * for an item's own timeout (which it fires), or for the cut-off (which it carries out). An item's thread,
+ * as it ends, sets its outcome, frees its slot and starts the next ready item itself, so that a run in
+ * steady state never wakes the caller: a slot is handed from item to item like a semaphore's permit.
+ * <p>
+ * <b>Lock discipline.</b> One lock, {@link #lock}, guards every mutable field of a run except the outcomes;
+ * those fields are read and written only while it is held. Every method that must be called with the lock
+ * held ends in {@code Locked}, and no other method touches those fields. A {@code Locked} method never calls a
+ * handler, never blocks except in {@link Condition#awaitNanos} on {@link #changed}, and never starts a thread
+ * (a new item's thread is created under the lock and started after it is released, so a short item cannot
+ * queue on the lock of the thread that starts it). Outcomes are set by compare-and-set in
+ * {@link #decideLocked}, so the first outcome of an item is its only one; the array is read without the lock
+ * only to skip work for an item that already has one.
+ * <p>
+ * Every wait is bounded: the caller never waits more than {@link #MAX_WAIT_NANOS} before it re-reads the
+ * ticker, and never past the deadline.
  */
 final class Run<I, R> {
 
+    /** Item threads are built by one factory: unnumbered, so that starting one costs no name. */
+    private static final ThreadFactory ITEM_THREADS = Thread.ofVirtual().name("fanout-item").factory();
+    private static final long NO_TIMEOUT = Long.MAX_VALUE;
+    static final long MAX_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** A ticker other than the system one may jump at any time (a test's manual ticker): re-read it often. */
+    static final long OTHER_TICKER_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final List<I> items;
     private final Batch<I> batch;
     private final ItemHandler<I, R> handler;
     private final int maxConcurrency;
     private final long itemTimeoutNanos;
     private final long cancelGraceNanos;
+    private final long maxWaitNanos;
     private final Ticker ticker;
     private final Deadline deadline;
     private final Deadline cutoff;
     private final int size;
 
     private final AtomicReferenceArray<Outcome<R>> outcomes;
+    /** The next item of the same group, or -1; null for a batch without groups. */
     private final int[] nextInGroup;
+    /** The items that start without waiting for another, in input order; null when that is every item. */
+    private final int[] heads;
+    private final int headCount;
     private final long startedNanos;
     private final Instant startedAt;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     // guarded by lock
-    private final PriorityQueue<Integer> ready = new PriorityQueue<>();
-    // nanoTime readings compare by their difference, which stays right across a wrap of the counter
-    private final PriorityQueue<Worker> timeouts = new PriorityQueue<>((a, b) -> Long.compare(a.timeoutAt - b.timeoutAt, 0));
+    private int nextHead;
+    private PriorityQueue<Integer> handedOver;
+    private final ArrayDeque<Worker> timeouts = new ArrayDeque<>();
     private final Worker[] holding;
     private int active;
     private int peak;
     private int decided;
+    private boolean cutOff;
 
     Run(Batch<I> batch, ItemHandler<I, R> handler, Limits limits, Ticker ticker, Deadline deadline) {
         this.batch = batch;
+        this.items = batch.items();
         this.handler = handler;
         this.maxConcurrency = limits.maxConcurrency();
         this.itemTimeoutNanos = limits.itemTimeout().map(Deadline::saturatedNanos).orElse(0L);
         this.cancelGraceNanos = Deadline.saturatedNanos(limits.cancelGrace());
+        this.maxWaitNanos = ticker == Ticker.system() ? MAX_WAIT_NANOS : OTHER_TICKER_WAIT_NANOS;
         this.ticker = ticker;
         this.deadline = deadline;
         this.cutoff = deadline.minus(limits.cutoffMargin());
         this.size = batch.size();
         this.outcomes = new AtomicReferenceArray<>(size);
-        this.nextInGroup = new int[size];
-        this.holding = new Worker[size];
+        this.holding = workers(size);
+        int[] groupHeads = null;
+        int[] next = null;
+        int count = size;
+        if (batch.hasGroups()) {
+            Map<String, Integer> lastOfGroup = new HashMap<>();
+            groupHeads = new int[size];
+            next = new int[size];
+            Arrays.fill(next, -1);
+            count = 0;
+            for (int i = 0; i < size; i++) {
+                String group = batch.groupOf(i);
+                Integer previous = group == null ? null : lastOfGroup.put(group, i);
+                if (previous == null) {
+                    groupHeads[count++] = i;
+                } else {
+                    next[previous] = i;
+                }
+            }
+        }
+        this.heads = groupHeads;
+        this.nextInGroup = next;
+        this.headCount = count;
         this.startedNanos = ticker.nanoTime();
         this.startedAt = Instant.now();
     }
 
     BatchResult<R> execute() {
-        Runnable unsubscribe = ticker.onAdvance(this::wake);
+        startFirst();
         boolean interrupted;
         int abandoned;
+        int peakSeen;
         lock.lock();
         try {
-            queueGroupHeads();
-            interrupted = dispatch();
-            abandoned = cancelledButRunning();
+            interrupted = awaitOutcomesLocked();
+            abandoned = cancelledButRunningLocked();
+            peakSeen = peak;
         } finally {
             lock.unlock();
-            unsubscribe.run();
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        return result(abandoned);
+        return result(abandoned, peakSeen);
     }
 
-    /** Every ungrouped item and the first item of each group are ready; the rest wait for their predecessor. */
-    private void queueGroupHeads() {
-        Map<String, Integer> lastOfGroup = new HashMap<>();
-        Arrays.fill(nextInGroup, -1);
-        for (int i = 0; i < size; i++) {
-            String group = batch.groupOf(i);
-            Integer previous = group == null ? null : lastOfGroup.put(group, i);
-            if (previous == null) {
-                ready.add(i);
-            } else {
-                nextInGroup[previous] = i;
+    /** Fills the slots; from then on, each ending item starts the next. */
+    private void startFirst() {
+        Worker[] first = workers(Math.min(maxConcurrency, size));
+        int count = 0;
+        long now = ticker.nanoTime();
+        lock.lock();
+        try {
+            if (now - cutoff.nanos() < 0) {
+                Worker worker;
+                while (count < first.length && (worker = startNextLocked(now)) != null) {
+                    first[count++] = worker;
+                }
             }
+        } finally {
+            lock.unlock();
+        }
+        for (int i = 0; i < count; i++) {
+            first[i].thread.start();
         }
     }
 
-    /** The dispatcher loop; returns true if the calling thread was interrupted. */
-    private boolean dispatch() {
+    /** The caller's loop after the start; returns true if the calling thread was interrupted. */
+    private boolean awaitOutcomesLocked() {
         while (decided < size) {
             long now = ticker.nanoTime();
             if (now - cutoff.nanos() >= 0) {
-                cutOff(now);
-                return awaitCancelled(now);
+                cutOffLocked(now);
+                return awaitCancelledLocked(now);
             }
-            expireItemTimeouts(now);
-            if (active < maxConcurrency && !ready.isEmpty()) {
-                start(ready.poll(), now);
-                continue;
-            }
+            expireItemTimeoutsLocked(now);
             if (decided == size) {
                 break;
             }
             long wakeAt = cutoff.nanos();
-            Worker next = nextTimeout();
+            Worker next = nextTimeoutLocked();
             if (next != null && next.timeoutAt - wakeAt < 0) {
                 wakeAt = next.timeoutAt;
             }
             try {
-                changed.awaitNanos(wakeAt - now);
+                changed.awaitNanos(Math.min(wakeAt - now, maxWaitNanos));
             } catch (InterruptedException e) {
                 // the invocation is being shut down: cut off now, like a cancelled parent context
                 now = ticker.nanoTime();
-                cutOff(now);
-                awaitCancelled(now);
+                cutOffLocked(now);
+                awaitCancelledLocked(now);
                 return true;
             }
         }
         return false;
     }
 
-    private void start(int index, long now) {
+    /**
+     * Takes a slot for the next ready item and creates (but does not start) its thread; null if no slot is
+     * free or nothing is ready. {@code now} is the item's start time.
+     */
+    private Worker startNextLocked(long now) {
+        if (active >= maxConcurrency) {
+            return null;
+        }
+        int index = pollReadyLocked();
+        if (index < 0) {
+            return null;
+        }
         Deadline itemDeadline = cutoff;
-        long timeoutAt = Long.MAX_VALUE;
+        long timeoutAt = NO_TIMEOUT;
         if (itemTimeoutNanos > 0 && now + itemTimeoutNanos - cutoff.nanos() < 0) {
             timeoutAt = now + itemTimeoutNanos;
             itemDeadline = Deadline.atNanos(ticker, timeoutAt);
         }
         Worker worker = new Worker(index, now, itemDeadline, timeoutAt);
+        worker.thread = ITEM_THREADS.newThread(worker);
         holding[index] = worker;
         active++;
-        peak = Math.max(peak, active);
-        if (timeoutAt != Long.MAX_VALUE) {
+        if (active > peak) {
+            peak = active;
+        }
+        if (timeoutAt != NO_TIMEOUT) {
+            // items start in time order, so their timeouts queue in order too; a first one wakes the caller
+            if (timeouts.isEmpty()) {
+                changed.signal();
+            }
             timeouts.add(worker);
         }
-        Thread thread = Thread.ofVirtual().name("fanout-item-" + index).unstarted(() -> work(worker));
-        worker.thread = thread;
-        thread.start();
+        return worker;
     }
 
-    /** Runs on the item's virtual thread. */
-    private void work(Worker worker) {
-        var context = new ItemContext<>(batch.items().get(worker.index), worker.index, worker.deadline,
-                worker.cancellation);
-        try {
-            switch (handler) {
-                case ItemHandler.Blocking<I, R> blocking -> finish(worker, blocking.handle(context), null);
-                case ItemHandler.Async<I, R> async -> subscribe(worker, async.handle(context));
+    /** The lowest-numbered ready item, or -1: group heads in input order, and items their group handed over. */
+    private int pollReadyLocked() {
+        int head = nextHead < headCount ? (heads == null ? nextHead : heads[nextHead]) : -1;
+        Integer handed = handedOver == null ? null : handedOver.peek();
+        if (handed != null && (head < 0 || handed < head)) {
+            return handedOver.poll();
+        }
+        if (head >= 0) {
+            nextHead++;
+        }
+        return head;
+    }
+
+    /**
+     * An item's thread has left its handler: sets the outcome unless it has one, frees the slot, hands the
+     * group on and takes the slot for the next ready item, whose thread the caller starts.
+     */
+    private Worker endLocked(Worker worker, Outcome<R> outcome, long now) {
+        active--;
+        holding[worker.index] = null;
+        if (outcome != null && decideLocked(worker.index, outcome) && nextInGroup != null) {
+            if (batch.haltsGroup(outcome)) {
+                haltGroupAfterLocked(worker.index);
+            } else {
+                // the group's next item is ready only now that this one's slot is free: two items of a group
+                // never hold slots at once, and peakConcurrency counts only items that run
+                int next = nextInGroup[worker.index];
+                if (next >= 0) {
+                    if (handedOver == null) {
+                        handedOver = new PriorityQueue<>();
+                    }
+                    handedOver.add(next);
+                }
             }
-        } catch (Throwable failure) {
-            finish(worker, null, failure);
-        } finally {
-            releaseHold(worker);
+        }
+        Worker started = null;
+        if (!cutOff) {
+            if (now - cutoff.nanos() >= 0) {
+                changed.signal(); // the caller cuts off; nothing more starts
+            } else {
+                started = startNextLocked(now);
+            }
+        }
+        if (decided == size || (cutOff && active == 0)) {
+            changed.signal();
+        }
+        return started;
+    }
+
+    /** Sets the outcome of {@code index} if it has none yet; true only for that first outcome. */
+    private boolean decideLocked(int index, Outcome<R> outcome) {
+        if (!outcomes.compareAndSet(index, null, outcome)) {
+            return false;
+        }
+        decided++;
+        return true;
+    }
+
+    /** The later items of a group stopped by one of its items never start. */
+    private void haltGroupAfterLocked(int index) {
+        for (int next = nextInGroup[index]; next >= 0; next = nextInGroup[next]) {
+            decideLocked(next, NotStarted.groupHaltedBy(index));
         }
     }
 
-    private void subscribe(Worker worker, io.smallrye.mutiny.Uni<R> uni) {
-        if (uni == null) {
-            throw new NullPointerException("async handler returned null instead of a Uni");
-        }
-        // hold the slot before subscribing: the Uni may complete inside subscribe(), on this thread
-        worker.holds.incrementAndGet();
-        worker.uniPending.set(true);
-        Cancellable subscription;
-        try {
-            subscription = uni.subscribe().with(
-                    value -> {
-                        finish(worker, value, null);
-                        releaseUniHold(worker);
-                    },
-                    failure -> {
-                        finish(worker, null, failure);
-                        releaseUniHold(worker);
-                    });
-        } catch (RuntimeException | Error e) {
-            releaseUniHold(worker);
-            throw e;
-        }
-        worker.cancellation.onCancel(() -> {
-            subscription.cancel();
-            releaseUniHold(worker);
-        });
-    }
-
-    private void releaseUniHold(Worker worker) {
-        if (worker.uniPending.compareAndSet(true, false)) {
-            releaseHold(worker);
+    private void expireItemTimeoutsLocked(long now) {
+        Worker worker;
+        while ((worker = nextTimeoutLocked()) != null && worker.timeoutAt - now <= 0) {
+            timeouts.poll();
+            if (decideLocked(worker.index, new TimedOut<>(Cause.ITEM_TIMEOUT, timing(worker, now)))
+                    && nextInGroup != null) {
+                haltGroupAfterLocked(worker.index);
+            }
+            cancelLocked(worker, Cause.ITEM_TIMEOUT);
         }
     }
 
-    /** The item's slot is free once its thread has returned and its Uni, if any, has ended or been cancelled. */
-    private void releaseHold(Worker worker) {
-        if (worker.holds.decrementAndGet() != 0) {
+    /** The running item whose timeout comes first, dropping the ones that have an outcome already. */
+    private Worker nextTimeoutLocked() {
+        Worker worker;
+        while ((worker = timeouts.peek()) != null && outcomes.get(worker.index) != null) {
+            timeouts.poll();
+        }
+        return worker;
+    }
+
+    /** Nothing starts any more: running items time out and are cancelled, the rest are not started. */
+    private void cutOffLocked(long now) {
+        cutOff = true;
+        for (int i = 0; i < size; i++) {
+            if (outcomes.get(i) == null) {
+                Worker worker = holding[i];
+                decideLocked(i, worker != null ? new TimedOut<>(Cause.CUT_OFF, timing(worker, now)) : NotStarted.cutOff());
+            }
+        }
+        for (Worker worker : holding) {
+            if (worker != null) {
+                cancelLocked(worker, Cause.CUT_OFF);
+            }
+        }
+    }
+
+    private void cancelLocked(Worker worker, Cause cause) {
+        // flag first, so that a handler woken by the interrupt sees why; a thread not started yet sees the flag
+        // and never calls the handler
+        if (!worker.cancellation.markCancelled(cause)) {
             return;
         }
-        lock.lock();
-        try {
-            active--;
-            holding[worker.index] = null;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
+        worker.thread.interrupt();
+        if (worker.cancellation.hasCallbacks()) {
+            // handler callbacks may be slow: never let them hold up the caller and its deadline
+            Thread.ofVirtual().name("fanout-cancel").start(worker.cancellation::runCallbacks);
         }
     }
 
-    private void finish(Worker worker, R value, Throwable failure) {
-        long now = ticker.nanoTime();
-        Timing timing = timing(worker, now);
-        Outcome<R> outcome = failure == null ? new Succeeded<>(value, timing) : classify(failure, timing);
-        if (outcomes.get(worker.index) != null) {
-            return; // timed out already: a late result never replaces the outcome
+    /** After a cut-off, waits up to the grace (never past the deadline) for cancelled items to stop. */
+    private boolean awaitCancelledLocked(long cutAt) {
+        long until = cutAt + cancelGraceNanos;
+        if (until - deadline.nanos() > 0) {
+            until = deadline.nanos();
         }
-        lock.lock();
-        try {
-            if (decide(worker.index, outcome)) {
-                if (batch.haltsGroup(outcome)) {
-                    haltGroupAfter(worker.index);
-                } else {
-                    int next = nextInGroup[worker.index];
-                    if (next >= 0 && outcomes.get(next) == null) {
-                        ready.add(next);
-                    }
-                }
-                changed.signalAll();
+        while (active > 0) {
+            long wait = until - ticker.nanoTime();
+            if (wait <= 0) {
+                break;
             }
-        } finally {
-            lock.unlock();
+            try {
+                changed.awaitNanos(Math.min(wait, maxWaitNanos));
+            } catch (InterruptedException e) {
+                return true;
+            }
         }
+        return false;
+    }
+
+    /** Items that were cancelled but whose handler has not returned (an item just finishing is not one). */
+    private int cancelledButRunningLocked() {
+        int count = 0;
+        for (Worker worker : holding) {
+            if (worker != null && worker.cancellation.isCancelled()) {
+                count++;
+            }
+        }
+        return count;
     }
 
     static <R> Outcome<R> classify(Throwable failure, Timing timing) {
@@ -265,119 +391,11 @@ final class Run<I, R> {
         };
     }
 
-    /** Sets the outcome of {@code index} if it has none yet. Caller holds the lock. */
-    private boolean decide(int index, Outcome<R> outcome) {
-        if (!outcomes.compareAndSet(index, null, outcome)) {
-            return false;
-        }
-        decided++;
-        return true;
-    }
-
-    /** The later items of a group stopped by one of its items never start. Caller holds the lock. */
-    private void haltGroupAfter(int index) {
-        for (int next = nextInGroup[index]; next >= 0; next = nextInGroup[next]) {
-            decide(next, NotStarted.groupHaltedBy(index));
-        }
-    }
-
-    private void expireItemTimeouts(long now) {
-        Worker worker;
-        while ((worker = nextTimeout()) != null && worker.timeoutAt - now <= 0) {
-            timeouts.poll();
-            if (decide(worker.index, new TimedOut<>(Cause.ITEM_TIMEOUT, timing(worker, now)))) {
-                haltGroupAfter(worker.index);
-            }
-            cancel(worker, Cause.ITEM_TIMEOUT);
-        }
-    }
-
-    /** The running item whose timeout comes first, dropping finished ones. Caller holds the lock. */
-    private Worker nextTimeout() {
-        Worker worker;
-        while ((worker = timeouts.peek()) != null && outcomes.get(worker.index) != null) {
-            timeouts.poll();
-        }
-        return worker;
-    }
-
-    /** Nothing starts any more: running items time out and are cancelled, the rest are not started. */
-    private void cutOff(long now) {
-        for (int i = 0; i < size; i++) {
-            if (outcomes.get(i) == null) {
-                Worker worker = holding[i];
-                decide(i, worker != null ? new TimedOut<>(Cause.CUT_OFF, timing(worker, now)) : NotStarted.cutOff());
-            }
-        }
-        for (Worker worker : holding) {
-            if (worker != null) {
-                cancel(worker, Cause.CUT_OFF);
-            }
-        }
-    }
-
-    private void cancel(Worker worker, Cause cause) {
-        // flag first, so that a handler woken by the interrupt sees why
-        if (!worker.cancellation.markCancelled(cause)) {
-            return;
-        }
-        Thread thread = worker.thread;
-        if (thread != null) {
-            thread.interrupt();
-        }
-        if (worker.cancellation.hasCallbacks()) {
-            // handler callbacks may be slow: never let them hold up the dispatcher and its deadline
-            Thread.ofVirtual().name("fanout-cancel-" + worker.index).start(worker.cancellation::runCallbacks);
-        }
-    }
-
-    /** After a cut-off, waits up to the grace (never past the deadline) for cancelled items to stop. */
-    private boolean awaitCancelled(long cutAt) {
-        long until = cutAt + cancelGraceNanos;
-        if (until - deadline.nanos() > 0) {
-            until = deadline.nanos();
-        }
-        boolean interrupted = false;
-        while (active > 0) {
-            long wait = until - ticker.nanoTime();
-            if (wait <= 0) {
-                break;
-            }
-            try {
-                changed.awaitNanos(wait);
-            } catch (InterruptedException e) {
-                interrupted = true;
-                break;
-            }
-        }
-        return interrupted;
-    }
-
-    /** Items that were cancelled but whose handler has not returned (an item just finishing is not one). */
-    private int cancelledButRunning() {
-        int count = 0;
-        for (Worker worker : holding) {
-            if (worker != null && worker.cancellation.isCancelled()) {
-                count++;
-            }
-        }
-        return count;
-    }
-
-    private void wake() {
-        lock.lock();
-        try {
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
     private Timing timing(Worker worker, long now) {
         return new Timing(startedAt.plusNanos(worker.startNanos - startedNanos), Duration.ofNanos(now - worker.startNanos));
     }
 
-    private BatchResult<R> result(int abandoned) {
+    private BatchResult<R> result(int abandoned, int peak) {
         long now = ticker.nanoTime();
         List<Outcome<R>> list = new ArrayList<>(size);
         int[] counts = new int[Outcome.Status.values().length];
@@ -417,22 +435,55 @@ final class Run<I, R> {
         return Duration.ofNanos(sorted[Math.max(rank, 1) - 1]);
     }
 
-    /** One started item. Its slot is held while {@link #holds} is above zero. */
-    private static final class Worker {
+    @SuppressWarnings("unchecked")
+    private Worker[] workers(int length) {
+        return (Worker[]) new Run.Worker[length]; // an inner class of a generic class: its array is made raw
+    }
+
+    /** One started item, and the body of its thread. It holds a slot from its start until its thread ends. */
+    private final class Worker implements Runnable {
         final int index;
         final long startNanos;
         final Deadline deadline;
         final long timeoutAt;
         final Cancellation cancellation = new Cancellation();
-        final AtomicInteger holds = new AtomicInteger(1);
-        final AtomicBoolean uniPending = new AtomicBoolean();
-        volatile Thread thread;
+        Thread thread; // set under the lock before the thread starts or can be cancelled
 
         Worker(int index, long startNanos, Deadline deadline, long timeoutAt) {
             this.index = index;
             this.startNanos = startNanos;
             this.deadline = deadline;
             this.timeoutAt = timeoutAt;
+        }
+
+        @Override
+        public void run() {
+            R value = null;
+            Throwable failure = null;
+            boolean called = !cancellation.isCancelled(); // cut off between its slot and its start: never called
+            if (called) {
+                try {
+                    value = handler.handle(new ItemContext<>(items.get(index), index, deadline, cancellation));
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            }
+            long now = ticker.nanoTime();
+            Outcome<R> outcome = null;
+            if (called) { // a late result is offered too, and refused by decideLocked: it never replaces a time-out
+                Timing timing = timing(this, now);
+                outcome = failure == null ? new Succeeded<>(value, timing) : classify(failure, timing);
+            }
+            Worker next;
+            lock.lock();
+            try {
+                next = endLocked(this, outcome, now);
+            } finally {
+                lock.unlock();
+            }
+            if (next != null) {
+                next.thread.start();
+            }
         }
     }
 }

@@ -16,14 +16,4 @@ import java.time.Duration;
 public record RunSummary(int items, int succeeded, int failed, int rejected, int timedOut, int notStarted,
         int peakConcurrency, Duration p50, Duration p95, Duration max, Duration elapsed, Duration timeLeft,
         int abandoned) {
-
-    public int count(Outcome.Status status) {
-        return switch (status) {
-            case SUCCEEDED -> succeeded;
-            case FAILED -> failed;
-            case REJECTED -> rejected;
-            case TIMED_OUT -> timedOut;
-            case NOT_STARTED -> notStarted;
-        };
-    }
 }

@@ -13,17 +13,10 @@ import java.util.Objects;
  * The run returns by the deadline even if a handler ignores cancellation.</li>
  * <li>Outcomes are collected by index and set exactly once.</li>
  * </ul>
- * A pool holds no threads between runs; one pool can serve many runs, also concurrently.
+ * A pool holds no threads between runs; one pool can serve many runs, also concurrently. The engine
+ * needs nothing beyond the JDK.
  */
 public final class WorkerPool {
-
-    static {
-        // Mutiny's context-propagation hook sets itself up lazily on the first subscription, and that set-up
-        // is not thread-safe ("ContextManagerProvider already set"): do it once here, before a run subscribes
-        // to many Unis at once on many threads. Class initialisation runs exactly once.
-        io.smallrye.mutiny.Uni.createFrom().voidItem().subscribe().with(ignored -> {
-        });
-    }
 
     private final Limits limits;
     private final Ticker ticker;
@@ -42,24 +35,35 @@ public final class WorkerPool {
     }
 
     /**
-     * Runs {@code batch} through {@code handler} and blocks until every item has an outcome, or until
-     * the cut-off. If the calling thread is interrupted, the run cuts off at once.
+     * Whether a run under {@code deadline} would still have time before its cut-off (deadline minus the
+     * margin). A caller that asks first can tell "the invocation came too late" from a run in which
+     * everything was cut off; a run without time is no error either (see {@link #run}).
      *
-     * @throws IllegalArgumentException if the deadline is on another ticker, or if the cut-off margin
-     *                                  leaves no time before the deadline
+     * @throws IllegalArgumentException if the deadline is on another ticker
+     */
+    public boolean hasTimeBeforeCutoff(Deadline deadline) {
+        checkTicker(Objects.requireNonNull(deadline, "deadline"));
+        return deadline.minus(limits.cutoffMargin()).remainingNanos() > 0;
+    }
+
+    /**
+     * Runs {@code batch} through {@code handler} and blocks until every item has an outcome, or until
+     * the cut-off. If the calling thread is interrupted, the run cuts off at once. If the cut-off has
+     * already passed, nothing starts and every item is {@link Outcome.NotStarted} with reason
+     * {@code CUT_OFF} ({@link #hasTimeBeforeCutoff} tells that case apart beforehand).
+     *
+     * @throws IllegalArgumentException if the deadline is on another ticker
      */
     public <I, R> BatchResult<R> run(Batch<I> batch, ItemHandler<I, R> handler, Deadline deadline) {
         Objects.requireNonNull(batch, "batch");
         Objects.requireNonNull(handler, "handler");
-        Objects.requireNonNull(deadline, "deadline");
+        checkTicker(Objects.requireNonNull(deadline, "deadline"));
+        return new Run<>(batch, handler, limits, ticker, deadline).execute();
+    }
+
+    private void checkTicker(Deadline deadline) {
         if (deadline.ticker() != ticker) {
             throw new IllegalArgumentException("deadline is on another ticker than this pool's");
         }
-        long left = deadline.remainingNanos();
-        if (left <= Deadline.saturatedNanos(limits.cutoffMargin())) {
-            throw new IllegalArgumentException("cut-off margin " + limits.cutoffMargin()
-                    + " leaves no time before the deadline (" + java.time.Duration.ofNanos(left) + " left)");
-        }
-        return new Run<>(batch, handler, limits, ticker, deadline).execute();
     }
 }

@@ -352,8 +352,8 @@ public final class HttpBatchProcessor {
     record PreparedOutput(byte[] escaped) {
     }
 
-    private ItemHandler.Async<ParsedItem, PreparedOutput> preparing(ItemHandler.Async<ParsedItem, JsonNode> handler) {
-        return context -> handler.handle(context).map(this::prepare);
+    private ItemHandler<ParsedItem, PreparedOutput> preparing(ItemHandler<ParsedItem, JsonNode> handler) {
+        return context -> prepare(handler.handle(context));
     }
 
     private PreparedOutput prepare(JsonNode output) {
@@ -365,13 +365,12 @@ public final class HttpBatchProcessor {
     }
 
     private HttpAnswer run(List<ParsedItem> items, Deadline deadline, ObjectNode log) {
-        BatchResult<PreparedOutput> run;
-        try {
-            run = pool.run(Batch.fifo(items, item -> item.group().orElse(null)), preparing(handlers.dispatcher()), deadline);
-        } catch (IllegalArgumentException noTimeBeforeCutoff) {
+        if (!pool.hasTimeBeforeCutoff(deadline)) {
             throw Problem.noTimeLeft("no time left to run the batch before the deadline ("
                     + Math.max(0, deadline.remaining().toMillis()) + " ms left); retry");
         }
+        BatchResult<PreparedOutput> run = pool.run(Batch.fifo(items, item -> item.group().orElse(null)),
+                preparing(handlers.dispatcher()), deadline);
         return assemble(items, run, log);
     }
 

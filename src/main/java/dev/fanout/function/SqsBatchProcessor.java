@@ -104,16 +104,15 @@ public final class SqsBatchProcessor {
         // a group goes on after a record that is acknowledged with its error result: it is never delivered again
         Batch<ParsedItem> batch = Batch.fifo(items, item -> item.group().orElse(null))
                 .continuingAfter(SqsBatchProcessor::isFinal);
-        BatchResult<JsonNode> run;
-        try {
-            run = pool.run(batch, handlers.dispatcher(), deadline);
-        } catch (IllegalArgumentException noTimeBeforeCutoff) {
+        if (!pool.hasTimeBeforeCutoff(deadline)) {
             // the function's timeout is shorter than the margin it needs: hand everything back, untouched
-            LOG.errorf("%s for %d records: raise the function's timeout or lower fanout.cutoff-margin",
-                    noTimeBeforeCutoff.getMessage(), n);
+            LOG.errorf("cut-off margin %s leaves no time before the deadline (%s left) for %d records: raise the "
+                    + "function's timeout or lower fanout.cutoff-margin", pool.limits().cutoffMargin(),
+                    deadline.remaining(), n);
             summary.put("skipped", "no time before the cut-off");
             return finish(allMessageIds(records), summary, deadline);
         }
+        BatchResult<JsonNode> run = pool.run(batch, handlers.dispatcher(), deadline);
 
         // fan-in: a result for every record whose outcome is final
         List<ResultMessage> messages = new ArrayList<>();

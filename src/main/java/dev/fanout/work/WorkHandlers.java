@@ -49,8 +49,11 @@ public final class WorkHandlers {
         return new TreeMap<>(byType).keySet();
     }
 
-    /** The engine handler: runs each item through its type's handler; the output becomes JSON. */
-    public ItemHandler.Async<ParsedItem, JsonNode> dispatcher() {
+    /**
+     * The engine handler: runs each item through its type's handler on the item's thread; the output becomes
+     * JSON. A blocking handler is called as it is; an async one's {@code Uni} is awaited ({@link UniAwait}).
+     */
+    public ItemHandler<ParsedItem, JsonNode> dispatcher() {
         return context -> switch (context.item()) {
             case ParsedItem.Malformed malformed -> throw new RejectedItemException(malformed.reason());
             case ParsedItem.Valid(WorkItem item) -> {
@@ -60,13 +63,13 @@ public final class WorkHandlers {
                 }
                 var work = new WorkContext(item, context, payloads);
                 yield switch (registered) {
-                    case Blocking(WorkHandler handler) -> Uni.createFrom().item(toJson(item, handler.handle(work)));
+                    case Blocking(WorkHandler handler) -> toJson(item, handler.handle(work));
                     case Async(AsyncWorkHandler handler) -> {
                         Uni<?> output = handler.handle(work);
                         if (output == null) {
                             throw new IllegalStateException("handler of '" + item.type() + "' returned null instead of a Uni");
                         }
-                        yield output.map(value -> toJson(item, value));
+                        yield toJson(item, UniAwait.await(output, context.cancellation()));
                     }
                 };
             }

@@ -19,7 +19,6 @@ import dev.fanout.bench.Strategy.Tally;
 import dev.fanout.bench.Strategy.Task;
 import dev.fanout.engine.Batch;
 import dev.fanout.engine.Deadline;
-import dev.fanout.engine.ItemHandler;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.RunSummary;
 import dev.fanout.engine.WorkerPool;
@@ -210,7 +209,7 @@ public final class DeadlineWorkload implements Workload {
         Task<Integer> task = batch.task(shortItem);
         Deadline deadline = Deadline.after(timeLeft);
         long cutoff = deadline.nanos() - limits.cutoffMargin().toNanos();
-        RunSummary summary = pool.run(Batch.of(items), ItemHandler.<Integer, Object>blocking(ctx -> task.run(ctx.item())),
+        RunSummary summary = pool.run(Batch.of(items), ctx -> task.run(ctx.item()),
                 deadline).summary();
         long returned = System.nanoTime();
         batch.release();

@@ -26,7 +26,7 @@ public class OverheadBenchmark {
 
     private static final Strategy.Task<Integer> NO_OP = item -> item;
 
-    @Param({"fanout", "mutiny", "cf-virtual", "pool-200", "pool-cores", "parallel-stream", "sequential"})
+    @Param({"fanout", "vt-semaphore", "mutiny", "cf-virtual", "pool-200", "pool-cores", "parallel-stream", "sequential"})
     public String strategy;
 
     @Param({"100", "1000", "10000"})

@@ -8,14 +8,16 @@ import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
 import dev.fanout.engine.Batch;
 import dev.fanout.engine.Deadline;
-import dev.fanout.engine.ItemHandler;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.RunSummary;
 import dev.fanout.engine.WorkerPool;
@@ -47,11 +49,15 @@ public final class Strategies {
     public static final int CORES = Runtime.getRuntime().availableProcessors();
 
     public static final Spec FANOUT = new Spec("fanout", "Fanout `WorkerPool`",
-            "`new WorkerPool(Limits.of(C)).run(Batch.of(items), ItemHandler.blocking(...), deadline)`: one virtual "
+            "`new WorkerPool(Limits.of(C)).run(Batch.of(items), ctx -> task(ctx.item()), deadline)`: one virtual "
                     + "thread per started item, at most C at once", true, Fanout::new);
 
     public static final List<Spec> ALL = List.of(
             FANOUT,
+            new Spec("vt-semaphore", "Bare virtual threads + semaphore",
+                    "a `Semaphore(C)` acquired before `newVirtualThreadPerTaskExecutor().execute(item)` and released "
+                            + "after it, a latch for the end: the floor a bounded engine is measured against", true,
+                    BareVirtualThreads::new),
             new Spec("mutiny", "Mutiny `merge(C)`",
                     "`Multi.createFrom().iterable(items).onItem().transformToUni(i -> Uni...runSubscriptionOn(vt))"
                             + ".merge(C).collect().asList()`, `vt` a virtual-thread-per-task executor", true,
@@ -94,7 +100,7 @@ public final class Strategies {
 
         @Override
         public <T> Tally run(List<T> items, Task<T> task) {
-            RunSummary summary = pool.run(Batch.of(items), ItemHandler.<T, Object>blocking(ctx -> task.run(ctx.item())),
+            RunSummary summary = pool.run(Batch.of(items), ctx -> task.run(ctx.item()),
                     Deadline.after(NO_DEADLINE)).summary();
             return new Tally(summary.succeeded(), summary.items() - summary.succeeded());
         }
@@ -102,6 +108,43 @@ public final class Strategies {
         @Override
         public void close() {
             // a WorkerPool holds no threads between runs
+        }
+    }
+
+    /** The bare minimum of a bound on virtual threads: no deadline, no outcomes by index, no groups. */
+    static final class BareVirtualThreads implements Strategy {
+
+        private final Semaphore permits;
+        private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+
+        BareVirtualThreads(int concurrency) {
+            permits = new Semaphore(concurrency);
+        }
+
+        @Override
+        public <T> Tally run(List<T> items, Task<T> task) throws InterruptedException {
+            var done = new CountDownLatch(items.size());
+            var failed = new AtomicInteger();
+            for (T item : items) {
+                permits.acquire();
+                executor.execute(() -> {
+                    try {
+                        if (Strategy.attempt(task, item).isPresent()) {
+                            failed.incrementAndGet();
+                        }
+                    } finally {
+                        permits.release();
+                        done.countDown();
+                    }
+                });
+            }
+            done.await();
+            return new Tally(items.size() - failed.get(), failed.get());
+        }
+
+        @Override
+        public void close() {
+            executor.close();
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
 
+import dev.fanout.work.UniAwait;
 import io.smallrye.mutiny.Uni;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
@@ -36,7 +37,7 @@ class NoPinningTest {
     static void runBlockingAndAsync() {
             var pool = new WorkerPool(Limits.of(200));
             List<Integer> items = IntStream.range(0, 500).boxed().toList();
-            pool.run(Batch.of(items), ItemHandler.blocking(ctx -> {
+            pool.run(Batch.of(items), ctx -> {
                 synchronized (MONITOR) { // blocking inside a monitor pinned before JDK 24 (JEP 491)
                     Thread.sleep(0, 1000);
                 }
@@ -47,9 +48,10 @@ class NoPinningTest {
                     LOCK.unlock();
                 }
                 return ctx.item();
-            }), Deadline.after(Duration.ofMinutes(1)));
-            pool.run(Batch.of(items), ItemHandler.async(
-                    ctx -> Uni.createFrom().item(ctx.item()).onItem().delayIt().by(Duration.ofMillis(1))),
+            }, Deadline.after(Duration.ofMinutes(1)));
+            // an async handler as the work layer runs it: the item's thread waits for the Uni
+            pool.run(Batch.of(items), ctx -> UniAwait.await(
+                    Uni.createFrom().item(ctx.item()).onItem().delayIt().by(Duration.ofMillis(1)), ctx.cancellation()),
                     Deadline.after(Duration.ofMinutes(1)));
     }
 

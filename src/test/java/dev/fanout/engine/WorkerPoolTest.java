@@ -29,7 +29,6 @@ import dev.fanout.engine.Outcome.NotStarted;
 import dev.fanout.engine.Outcome.Rejected;
 import dev.fanout.engine.Outcome.Succeeded;
 import dev.fanout.engine.Outcome.TimedOut;
-import io.smallrye.mutiny.Uni;
 
 class WorkerPoolTest {
 
@@ -51,7 +50,7 @@ class WorkerPoolTest {
         void succeededCarriesTheValueInInputOrder() {
             var pool = new WorkerPool(Limits.of(4), ticker);
             BatchResult<Integer> result = pool.run(Batch.of(range(5)),
-                    ItemHandler.blocking(ctx -> ctx.item() * 10), Deadline.after(Duration.ofSeconds(60), ticker));
+                    ctx -> ctx.item() * 10, Deadline.after(Duration.ofSeconds(60), ticker));
 
             assertThat(result.outcomes()).extracting(o -> ((Succeeded<Integer>) o).value())
                     .containsExactly(0, 10, 20, 30, 40);
@@ -62,12 +61,12 @@ class WorkerPoolTest {
         void eachFailureKindIsClassified() {
             var pool = new WorkerPool(Limits.of(4), ticker);
             BatchResult<String> result = pool.run(Batch.of(List.of("ok", "boom", "permanent", "malformed")),
-                    ItemHandler.blocking(ctx -> switch (ctx.item()) {
+                    ctx -> switch (ctx.item()) {
                         case "boom" -> throw new IllegalStateException("connection reset");
                         case "permanent" -> throw new NonRetryableException("account closed");
                         case "malformed" -> throw new RejectedItemException("payload is not an object");
                         default -> "done";
-                    }), Deadline.after(Duration.ofSeconds(60), ticker));
+                    }, Deadline.after(Duration.ofSeconds(60), ticker));
 
             assertThat(result.outcome(0)).isInstanceOf(Succeeded.class);
             var retryable = (Failed<String>) result.outcome(1);
@@ -87,7 +86,7 @@ class WorkerPoolTest {
             var interrupted = new CountDownLatch(1);
             // one at a time: "fast" has its outcome before "slow" starts and moves the clock
             var pool = new WorkerPool(Limits.of(1).withItemTimeout(Duration.ofSeconds(5)), ticker);
-            BatchResult<String> result = pool.run(Batch.of(List.of("fast", "slow")), ItemHandler.blocking(ctx -> {
+            BatchResult<String> result = pool.run(Batch.of(List.of("fast", "slow")), ctx -> {
                 if (ctx.item().equals("fast")) {
                     return "fast";
                 }
@@ -99,7 +98,7 @@ class WorkerPoolTest {
                     interrupted.countDown();
                 }
                 return "late";
-            }), Deadline.after(Duration.ofSeconds(60), ticker));
+            }, Deadline.after(Duration.ofSeconds(60), ticker));
 
             assertThat(((Succeeded<String>) result.outcome(0)).value()).isEqualTo("fast");
             assertThat(result.outcome(1)).isInstanceOfSatisfying(TimedOut.class,
@@ -112,11 +111,11 @@ class WorkerPoolTest {
         void nothingStartsAfterTheCutOff() {
             var pool = new WorkerPool(Limits.of(1).withCutoffMargin(Duration.ofSeconds(1)), ticker);
             var calls = new AtomicInteger();
-            BatchResult<Integer> result = pool.run(Batch.of(range(3)), ItemHandler.blocking(ctx -> {
+            BatchResult<Integer> result = pool.run(Batch.of(range(3)), ctx -> {
                 calls.incrementAndGet();
-                ticker.advanceWithoutWaking(Duration.ofSeconds(9)); // 10 s deadline - 1 s margin: now past the cut-off
+                ticker.advance(Duration.ofSeconds(9)); // 10 s deadline - 1 s margin: now past the cut-off
                 return ctx.item();
-            }), Deadline.after(Duration.ofSeconds(10), ticker));
+            }, Deadline.after(Duration.ofSeconds(10), ticker));
 
             assertThat(calls).hasValue(1);
             // the clock passed the cut-off while item 0 ran: it finished first, or was timed out, by a hair
@@ -132,7 +131,7 @@ class WorkerPoolTest {
         @Test
         void anEmptyBatchReturnsAtOnce() {
             BatchResult<Integer> result = new WorkerPool(Limits.of(1), ticker).run(Batch.of(List.<Integer>of()),
-                    ItemHandler.blocking(ItemContext::item), Deadline.after(Duration.ofSeconds(1), ticker));
+                    ItemContext::item, Deadline.after(Duration.ofSeconds(1), ticker));
             assertThat(result.outcomes()).isEmpty();
             assertThat(result.summary().items()).isZero();
         }
@@ -159,12 +158,28 @@ class WorkerPoolTest {
         }
 
         @Test
-        void marginLargerThanTheTimeLeft() {
+        void marginLargerThanTheTimeLeftIsToldBeforehandAndStartsNothing() {
             var pool = new WorkerPool(Limits.of(1).withCutoffMargin(Duration.ofSeconds(2)), ticker);
-            assertThatThrownBy(() -> pool.run(Batch.of(range(1)), ItemHandler.blocking(ItemContext::item),
-                    Deadline.after(Duration.ofSeconds(1), ticker)))
+            Deadline deadline = Deadline.after(Duration.ofSeconds(1), ticker);
+            var calls = new AtomicInteger();
+
+            assertThat(pool.hasTimeBeforeCutoff(deadline)).isFalse();
+            BatchResult<Integer> result = pool.run(Batch.of(range(2)), ctx -> calls.incrementAndGet(), deadline);
+
+            assertThat(calls).hasValue(0);
+            assertThat(result.outcomes()).containsExactly(new NotStarted<>(NotStarted.Reason.CUT_OFF, OptionalInt.empty()),
+                    new NotStarted<>(NotStarted.Reason.CUT_OFF, OptionalInt.empty()));
+            assertThat(result.summary().notStarted()).isEqualTo(2);
+        }
+
+        @Test
+        void aMarginThatLeavesTimeIsToldApartToTheNanosecond() {
+            var pool = new WorkerPool(Limits.of(1).withCutoffMargin(Duration.ofSeconds(2)), ticker);
+            assertThat(pool.hasTimeBeforeCutoff(Deadline.after(Duration.ofSeconds(2).plusNanos(1), ticker))).isTrue();
+            assertThat(pool.hasTimeBeforeCutoff(Deadline.after(Duration.ofSeconds(2), ticker))).isFalse();
+            assertThatThrownBy(() -> pool.hasTimeBeforeCutoff(Deadline.after(Duration.ofSeconds(5))))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("cut-off margin PT2S leaves no time before the deadline (PT1S left)");
+                    .hasMessage("deadline is on another ticker than this pool's");
         }
 
         @Test
@@ -178,7 +193,7 @@ class WorkerPoolTest {
         @Test
         void deadlineOnAnotherTicker() {
             var pool = new WorkerPool(Limits.of(1), ticker);
-            assertThatThrownBy(() -> pool.run(Batch.of(range(1)), ItemHandler.blocking(ItemContext::item),
+            assertThatThrownBy(() -> pool.run(Batch.of(range(1)), ItemContext::item,
                     Deadline.after(Duration.ofSeconds(1))))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("deadline is on another ticker than this pool's");
@@ -200,7 +215,7 @@ class WorkerPoolTest {
             long[] parkNanos = random.longs(n, 0, 300_000).toArray();
 
             BatchResult<Integer> result = new WorkerPool(Limits.of(limit)).run(Batch.of(range(n)),
-                    ItemHandler.blocking(ctx -> {
+                    ctx -> {
                         int now = active.incrementAndGet();
                         maxActive.accumulateAndGet(now, Math::max);
                         try {
@@ -216,7 +231,7 @@ class WorkerPoolTest {
                         } finally {
                             active.decrementAndGet();
                         }
-                    }), Deadline.after(Duration.ofMinutes(2)));
+                    }, Deadline.after(Duration.ofMinutes(2)));
 
             assertThat(maxActive).hasValue(limit);
             assertThat(result.summary().peakConcurrency()).isEqualTo(limit);
@@ -233,11 +248,11 @@ class WorkerPoolTest {
             var release = new CountDownLatch(1);
             var dump = new java.util.concurrent.atomic.AtomicReference<String>();
             Thread runner = Thread.ofPlatform().start(() -> new WorkerPool(Limits.of(limit)).run(
-                    Batch.of(range(10_000)), ItemHandler.blocking(ctx -> {
+                    Batch.of(range(10_000)), ctx -> {
                         running.countDown();
                         release.await();
                         return ctx.index();
-                    }), Deadline.after(Duration.ofMinutes(1))));
+                    }, Deadline.after(Duration.ofMinutes(1))));
             try {
                 assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
                 dump.set(ThreadDumps.json());
@@ -245,7 +260,7 @@ class WorkerPoolTest {
                 release.countDown();
                 runner.join();
             }
-            assertThat(ThreadDumps.countNamed(dump.get(), "fanout-item-")).isEqualTo(limit);
+            assertThat(ThreadDumps.countNamed(dump.get(), "fanout-item")).isEqualTo(limit);
         }
     }
 
@@ -261,7 +276,7 @@ class WorkerPoolTest {
             Deadline deadline = Deadline.after(Duration.ofMillis(2000));
             var pool = new WorkerPool(Limits.of(40).withCutoffMargin(Duration.ofMillis(600))
                     .withCancelGrace(Duration.ofMillis(100)));
-            BatchResult<Integer> result = pool.run(Batch.of(range(n)), ItemHandler.blocking(ctx -> {
+            BatchResult<Integer> result = pool.run(Batch.of(range(n)), ctx -> {
                 switch (ctx.index() % 3) {
                     case 0 -> hangUntilInterrupted();
                     case 1 -> {
@@ -283,7 +298,7 @@ class WorkerPoolTest {
                     }
                 }
                 return ctx.index();
-            }), deadline);
+            }, deadline);
             long returnedAt = System.nanoTime();
 
             assertThat(returnedAt).isLessThan(deadline.nanos());
@@ -314,6 +329,98 @@ class WorkerPoolTest {
             assertThat(exited.tryAcquire(swallowersStarted, 30, TimeUnit.SECONDS)).isTrue();
             assertThat(result.outcomes()).noneMatch(o -> o instanceof Succeeded<Integer> s && s.value() == -1);
         }
+
+        @Test
+        void anItemTimesOutAtItsOwnTimeoutNotAtTheCutOff() {
+            // cut-off a minute away: a caller that woke only at the cut-off would return after it
+            var pool = new WorkerPool(Limits.of(2).withItemTimeout(Duration.ofMillis(100)));
+            BatchResult<String> result = pool.run(Batch.of(List.of("hang", "ok")), ctx -> {
+                if (ctx.item().equals("hang")) {
+                    hangUntilInterrupted();
+                }
+                return ctx.item();
+            }, Deadline.after(Duration.ofMinutes(1)));
+
+            assertThat(result.outcome(0)).isInstanceOfSatisfying(TimedOut.class,
+                    t -> assertThat(t.cause()).isEqualTo(Cause.ITEM_TIMEOUT));
+            assertThat(result.outcome(1)).isInstanceOf(Succeeded.class);
+            assertThat(result.summary().elapsed()).isLessThan(Duration.ofSeconds(30));
+        }
+
+        @Test
+        void aCallerInterruptedDuringTheCancelGraceReturnsAtOnceAndKeepsItsInterrupt() throws Exception {
+            var cancelled = new CountDownLatch(1);
+            var release = new CountDownLatch(1);
+            var interruptedAfter = new java.util.concurrent.atomic.AtomicBoolean();
+            var result = new java.util.concurrent.atomic.AtomicReference<BatchResult<Integer>>();
+            // cut-off after 200 ms, then a grace of 50 s that only the interrupt can shorten
+            var pool = new WorkerPool(Limits.of(1).withCutoffMargin(Duration.ofSeconds(60))
+                    .withCancelGrace(Duration.ofSeconds(50)));
+            Thread caller = Thread.ofPlatform().start(() -> {
+                result.set(pool.run(Batch.of(range(1)), ctx -> {
+                    ctx.cancellation().onCancel(cancelled::countDown);
+                    while (release.getCount() > 0) {
+                        try {
+                            release.await(); // ignores cancellation until the test lets it go
+                        } catch (InterruptedException ignored) {
+                            // a handler that ignores cancellation
+                        }
+                    }
+                    return 0;
+                }, Deadline.after(Duration.ofMillis(60_200))));
+                interruptedAfter.set(Thread.currentThread().isInterrupted());
+            });
+            try {
+                assertThat(cancelled.await(30, TimeUnit.SECONDS)).isTrue();
+                caller.interrupt();
+                caller.join(Duration.ofSeconds(30));
+                assertThat(caller.isAlive()).isFalse();
+            } finally {
+                release.countDown();
+            }
+            assertThat(interruptedAfter).isTrue();
+            assertThat(result.get().outcome(0)).isInstanceOfSatisfying(TimedOut.class,
+                    t -> assertThat(t.cause()).isEqualTo(Cause.CUT_OFF));
+            assertThat(result.get().summary().abandoned()).isEqualTo(1);
+            assertThat(result.get().summary().elapsed()).isLessThan(Duration.ofSeconds(40));
+        }
+
+        @Test
+        void aLateResultAfterATimeOutIsNoSecondOutcomeAndDoesNotHandTheGroupOn() throws Exception {
+            var timedOut = new CountDownLatch(1);
+            var laterOfGroupCalls = new AtomicInteger();
+            // one slot: 0 ignores its timeout and returns a value late, freeing the slot; 1 is its group's next,
+            // 2 is free of groups. The slot must go to 2: 0's late value is no outcome and hands nothing on
+            Map<Integer, String> groups = Map.of(0, "g", 1, "g");
+            var pool = new WorkerPool(Limits.of(1).withItemTimeout(Duration.ofMillis(100)));
+            BatchResult<Integer> result = pool.run(Batch.fifo(range(3), groups::get), ctx -> {
+                switch (ctx.index()) {
+                    case 0 -> {
+                        ctx.cancellation().onCancel(timedOut::countDown);
+                        boolean cancelSeen = false;
+                        while (!cancelSeen) {
+                            try {
+                                cancelSeen = timedOut.await(30, TimeUnit.SECONDS);
+                            } catch (InterruptedException ignored) {
+                                // returns a value late instead
+                            }
+                        }
+                    }
+                    case 1 -> laterOfGroupCalls.incrementAndGet();
+                    default -> {
+                    }
+                }
+                return ctx.index();
+            }, Deadline.after(Duration.ofMinutes(1)));
+
+            assertThat(result.outcome(0)).isInstanceOfSatisfying(TimedOut.class,
+                    t -> assertThat(t.cause()).isEqualTo(Cause.ITEM_TIMEOUT));
+            assertThat(result.outcome(1)).isEqualTo(new NotStarted<>(NotStarted.Reason.GROUP_HALTED, OptionalInt.of(0)));
+            assertThat(laterOfGroupCalls).hasValue(0);
+            assertThat(((Succeeded<Integer>) result.outcome(2)).value()).isEqualTo(2);
+            RunSummary s = result.summary();
+            assertThat(List.of(s.succeeded(), s.timedOut(), s.notStarted())).containsExactly(1, 1, 1);
+        }
     }
 
     @Nested
@@ -338,7 +445,7 @@ class WorkerPoolTest {
             var inGroup = new ConcurrentHashMap<String, AtomicInteger>();
             var heads = new CountDownLatch(keys.size());
             BatchResult<String> result = new WorkerPool(Limits.of(8)).run(Batch.fifo(items, item -> item[0]),
-                    ItemHandler.blocking(ctx -> {
+                    ctx -> {
                         String group = ctx.item()[0];
                         int running = inGroup.computeIfAbsent(group, g -> new AtomicInteger()).incrementAndGet();
                         try {
@@ -356,7 +463,7 @@ class WorkerPoolTest {
                         } finally {
                             inGroup.get(group).decrementAndGet();
                         }
-                    }), Deadline.after(Duration.ofMinutes(1)));
+                    }, Deadline.after(Duration.ofMinutes(1)));
 
             assertThat(result.summary().succeeded()).isEqualTo(90);
             for (String key : keys) {
@@ -370,12 +477,12 @@ class WorkerPoolTest {
             var items = interleaved(10);
             int failing = items.indexOf(items.stream().filter(i -> i[1].equals("B4")).findFirst().orElseThrow());
             BatchResult<String> result = new WorkerPool(Limits.of(4)).run(Batch.fifo(items, item -> item[0]),
-                    ItemHandler.blocking(ctx -> {
+                    ctx -> {
                         if (ctx.item()[1].equals("B4")) {
                             throw new IllegalStateException("B4 failed");
                         }
                         return ctx.item()[1];
-                    }), Deadline.after(Duration.ofMinutes(1)));
+                    }, Deadline.after(Duration.ofMinutes(1)));
 
             for (int i = 0; i < items.size(); i++) {
                 String[] item = items.get(i);
@@ -398,12 +505,12 @@ class WorkerPoolTest {
             BatchResult<String> result = new WorkerPool(Limits.of(4)).run(
                     Batch.fifo(items, item -> "g").continuingAfter(o -> o instanceof Outcome.Rejected
                             || o instanceof Failed<?> f && !f.retryable()),
-                    ItemHandler.blocking(ctx -> switch (ctx.item()) {
+                    ctx -> switch (ctx.item()) {
                         case "permanent" -> throw new NonRetryableException("gone");
                         case "malformed" -> throw new RejectedItemException("bad");
                         case "retryable" -> throw new IllegalStateException("later");
                         default -> ctx.item();
-                    }), Deadline.after(Duration.ofMinutes(1)));
+                    }, Deadline.after(Duration.ofMinutes(1)));
 
             assertThat(result.outcomes()).extracting(Outcome::status).containsExactly(Outcome.Status.SUCCEEDED,
                     Outcome.Status.FAILED, Outcome.Status.REJECTED, Outcome.Status.SUCCEEDED, Outcome.Status.FAILED,
@@ -416,65 +523,8 @@ class WorkerPoolTest {
             var items = List.of("g1", "free", "g2", "free");
             BatchResult<String> result = new WorkerPool(Limits.of(2)).run(
                     Batch.fifo(items, item -> item.startsWith("g") ? "g" : null),
-                    ItemHandler.blocking(ItemContext::item), Deadline.after(Duration.ofMinutes(1)));
+                    ItemContext::item, Deadline.after(Duration.ofMinutes(1)));
             assertThat(result.summary().succeeded()).isEqualTo(4);
-        }
-    }
-
-    @Nested
-    class AsyncHandlers {
-
-        @Test
-        void successAndFailureOfUnis() {
-            BatchResult<String> result = new WorkerPool(Limits.of(3)).run(
-                    Batch.of(List.of("now", "later", "retry", "never-again", "malformed")),
-                    ItemHandler.async(ctx -> switch (ctx.item()) {
-                        case "now" -> Uni.createFrom().item("now!");
-                        case "later" -> Uni.createFrom().item("later!").onItem().delayIt().by(Duration.ofMillis(20));
-                        case "retry" -> Uni.createFrom().failure(new java.io.IOException("socket closed"));
-                        case "never-again" -> Uni.createFrom().failure(new NonRetryableException("404"));
-                        default -> Uni.createFrom().failure(new RejectedItemException("no url"));
-                    }), Deadline.after(Duration.ofSeconds(30)));
-
-            assertThat(((Succeeded<String>) result.outcome(0)).value()).isEqualTo("now!");
-            assertThat(((Succeeded<String>) result.outcome(1)).value()).isEqualTo("later!");
-            assertThat(((Failed<String>) result.outcome(2)).retryable()).isTrue();
-            assertThat(((Failed<String>) result.outcome(3)).retryable()).isFalse();
-            assertThat(((Rejected<String>) result.outcome(4)).reason()).isEqualTo("no url");
-        }
-
-        @Test
-        void aUniThatNeverCompletesIsCancelledAtTheCutOff() throws Exception {
-            var cancelled = new CountDownLatch(1);
-            // cut-off at 500 ms, then up to 1.5 s for the cancellation to reach the Uni
-            BatchResult<String> result = new WorkerPool(Limits.of(2).withCutoffMargin(Duration.ofMillis(1500))
-                    .withCancelGrace(Duration.ofMillis(1500))).run(
-                    Batch.of(List.of("hang", "ok")),
-                    ItemHandler.async(ctx -> ctx.item().equals("ok") ? Uni.createFrom().item("ok")
-                            : Uni.createFrom().<String> emitter(emitter -> {
-                            }).onCancellation().invoke(cancelled::countDown)),
-                    Deadline.after(Duration.ofMillis(2000)));
-
-            assertThat(result.outcome(0)).isInstanceOfSatisfying(TimedOut.class,
-                    t -> assertThat(t.cause()).isEqualTo(Cause.CUT_OFF));
-            assertThat(result.outcome(1)).isInstanceOf(Succeeded.class);
-            assertThat(cancelled.await(10, TimeUnit.SECONDS)).isTrue();
-            assertThat(result.summary().abandoned()).isZero();
-        }
-
-        @Test
-        void pendingUnisCountAgainstTheLimit() {
-            var active = new AtomicInteger();
-            var maxActive = new AtomicInteger();
-            BatchResult<Integer> result = new WorkerPool(Limits.of(4)).run(Batch.of(range(200)),
-                    ItemHandler.async(ctx -> {
-                        maxActive.accumulateAndGet(active.incrementAndGet(), Math::max);
-                        return Uni.createFrom().item(ctx.index()).onItem().delayIt().by(Duration.ofMillis(1))
-                                .onTermination().invoke(active::decrementAndGet);
-                    }), Deadline.after(Duration.ofMinutes(1)));
-            assertThat(result.summary().succeeded()).isEqualTo(200);
-            assertThat(maxActive.get()).isBetween(1, 4);
-            assertThat(result.summary().peakConcurrency()).isEqualTo(4);
         }
     }
 
@@ -510,7 +560,7 @@ class WorkerPoolTest {
             }
             var indexed = range(n);
             BatchResult<Integer> result = new WorkerPool(limits).run(Batch.fifo(indexed, i -> groups[i]),
-                    ItemHandler.blocking(ctx -> {
+                    ctx -> {
                         int i = ctx.item();
                         invocations.incrementAndGet(i);
                         LockSupport.parkNanos(work[i]);
@@ -524,7 +574,7 @@ class WorkerPoolTest {
                             }
                         }
                         return i * 2;
-                    }), Deadline.after(Duration.ofMillis(400 + random.nextInt(400))));
+                    }, Deadline.after(Duration.ofMillis(400 + random.nextInt(400))));
 
             assertThat(result.outcomes()).hasSize(n).doesNotContainNull();
             int[] counts = new int[Outcome.Status.values().length];

@@ -18,7 +18,6 @@ import com.amazonaws.services.lambda.runtime.LambdaLogger;
 
 import dev.fanout.engine.Batch;
 import dev.fanout.engine.Deadline;
-import dev.fanout.engine.ItemHandler;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.Outcome;
 import dev.fanout.engine.WorkerPool;
@@ -61,8 +60,8 @@ class InvocationLogTest {
             assertThat(log.traceId()).contains("1-abc-def");
             // items run on virtual threads the engine starts: each sees the invocation's ids
             var run = new WorkerPool(Limits.of(2)).run(Batch.of(items),
-                    ItemHandler.<String, String>blocking(item -> Thread.currentThread().isVirtual() + " "
-                            + MDC.get(InvocationLog.REQUEST_ID) + " " + MDC.get(InvocationLog.TRACE_ID)),
+                    item -> Thread.currentThread().isVirtual() + " "
+                            + MDC.get(InvocationLog.REQUEST_ID) + " " + MDC.get(InvocationLog.TRACE_ID),
                     Deadline.after(Duration.ofSeconds(30)));
             assertThat(run.outcomes()).extracting(o -> ((Outcome.Succeeded<String>) o).value())
                     .containsOnly("true req-1 1-abc-def").hasSize(4);
