@@ -9,6 +9,8 @@ import dev.fanout.engine.Outcome;
 import dev.fanout.work.ParsedItem;
 import dev.fanout.work.WorkItem;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * The JSON result of one record on the results queue.
  *
@@ -25,6 +27,7 @@ import dev.fanout.work.WorkItem;
  * @param itemIndex       the item's index in that request
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@RegisterForReflection
 public record ResultRecord(String sourceMessageId, String itemId, String type, String status, JsonNode output,
         Error error, Integer attempt, String startedAt, Long durationMs, String batchId, Integer itemIndex) {
 
@@ -34,6 +37,7 @@ public record ResultRecord(String sourceMessageId, String itemId, String type, S
     }
 
     /** An error: the exception's simple class name or a Fanout kind, its message, and whether a retry may help. */
+    @RegisterForReflection
     public record Error(String type, String message, boolean retryable) {
     }
 

@@ -96,6 +96,9 @@ public final class SqsResultsSink implements ResultsSink {
         return settings;
     }
 
+    /** The longest the init-time warm-up call may take. */
+    public static final java.time.Duration WARM_UP_TIMEOUT = java.time.Duration.ofSeconds(2);
+
     /**
      * Builds the client's request path (class loading, signing, HTTP connection) before the first
      * invocation needs it, with an empty SendMessageBatch that SQS refuses cheaply: a cold client can take
@@ -105,7 +108,10 @@ public final class SqsResultsSink implements ResultsSink {
      */
     public String warmUp() {
         try {
-            sqs.sendMessageBatch(r -> r.queueUrl(settings.queueUrl()).entries(List.of()));
+            // a hard limit: Lambda's init phase has 10 s, and an endpoint that accepts and never answers would
+            // otherwise hold the init for the client's whole socket timeout
+            sqs.sendMessageBatch(r -> r.queueUrl(settings.queueUrl()).entries(List.of())
+                    .overrideConfiguration(o -> o.apiCallTimeout(WARM_UP_TIMEOUT).apiCallAttemptTimeout(WARM_UP_TIMEOUT)));
             return "accepted an empty batch";
         } catch (EmptyBatchRequestException expected) {
             return "reachable";

@@ -27,6 +27,7 @@ import dev.fanout.engine.Outcome;
 import dev.fanout.engine.RunSummary;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.fanin.Delivery;
+import dev.fanout.fanin.FallbackResult;
 import dev.fanout.fanin.ResultMessage;
 import dev.fanout.fanin.ResultRecord;
 import dev.fanout.fanin.ResultWriter;
@@ -198,12 +199,15 @@ public final class SqsBatchProcessor {
 
     private ResultMessage message(ResultRecord result, ParsedItem item, SQSMessage record, Optional<String> traceId) {
         String body;
+        String status = result.status();
         try {
             body = results.write(result);
-        } catch (JsonProcessingException e) {
-            // one unwritable output (too deep, say) must not fail the batch: its record gets an error result
-            return message(result.withError("OutputNotWritable", "the output could not be written as JSON: "
-                    + e.getOriginalMessage()), item, record, traceId);
+        } catch (JsonProcessingException | RuntimeException e) {
+            // one unwritable result (an output too deep, a type without reflection data in a native image) must not
+            // fail the batch: its record gets an error result written by hand, which cannot fail in turn
+            status = ResultRecord.status(Outcome.Status.FAILED);
+            body = FallbackResult.of(result, "OutputNotWritable", "the result could not be written as JSON: "
+                    + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.toString()));
         }
         Optional<String> group = Optional.empty();
         Optional<String> dedup = Optional.empty();
@@ -215,8 +219,9 @@ public final class SqsBatchProcessor {
             group = Optional.of(item.group().orElse(id));
             dedup = Optional.of(id);
         }
-        Map<String, String> attributes = traceId.map(id -> Map.of(STATUS_ATTRIBUTE, result.status(), TRACE_ATTRIBUTE, id))
-                .orElseGet(() -> Map.of(STATUS_ATTRIBUTE, result.status()));
+        String sentStatus = status;
+        Map<String, String> attributes = traceId.map(id -> Map.of(STATUS_ATTRIBUTE, sentStatus, TRACE_ATTRIBUTE, id))
+                .orElseGet(() -> Map.of(STATUS_ATTRIBUTE, sentStatus));
         return new ResultMessage(body, QueuedBatch.attributes(result, attributes), group, dedup, recordId);
     }
 

@@ -23,6 +23,12 @@ public class Warmup {
     @ConfigProperty(name = "quarkus.lambda.handler", defaultValue = "sqs")
     String entryPoint;
 
+    /** Lambda sets AWS_LAMBDA_INITIALIZATION_TYPE=snap-start for the init that a snapshot is taken of. */
+    @ConfigProperty(name = "aws.lambda.initialization-type", defaultValue = "on-demand")
+    String initializationType;
+
+    boolean snapStart;
+
     @Inject
     Instance<SqsBatchProcessor> sqsBatches;
 
@@ -33,11 +39,21 @@ public class Warmup {
     Instance<ResultsSink> sink;
 
     void onStart(@Observes StartupEvent event) {
+        snapStart = "snap-start".equals(initializationType);
         switch (entryPoint) {
             case "sqs" -> {
                 sqsBatches.get();
-                if (sink.get() instanceof SqsResultsSink sqs) {
-                    LOG.infof("results queue %s: %s", sqs.settings().queueUrl(), sqs.warmUp());
+                if (snapStart) {
+                    // the connection and credentials a warm-up would make are dropped at restore anyway
+                    LOG.info("SnapStart: the results queue is first called after restore");
+                } else if (sink.get() instanceof SqsResultsSink sqs) {
+                    String answer = sqs.warmUp();
+                    if (answer.startsWith("not reachable")) {
+                        // the first invocation's fan-in tries again, within its own deadline
+                        LOG.warnf("results queue %s: %s", sqs.settings().queueUrl(), answer);
+                    } else {
+                        LOG.infof("results queue %s: %s", sqs.settings().queueUrl(), answer);
+                    }
                 }
             }
             case "http" -> httpBatches.get().warmUp().ifPresent(state -> LOG.infof("work queue: %s", state));

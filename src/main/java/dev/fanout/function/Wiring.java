@@ -28,7 +28,7 @@ import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
-import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -48,17 +48,21 @@ public class Wiring {
         return new WorkerPool(config.itemTimeout().map(limits::withItemTimeout).orElse(limits));
     }
 
-    /** Every {@link WorkHandler} and {@link AsyncWorkHandler} bean, by its {@link ItemType}. */
+    /**
+     * Every {@link WorkHandler} and {@link AsyncWorkHandler} bean, by its {@link ItemType}. Each bean is
+     * built when its first item comes (or when SnapStart primes it), not at start: a function whose items
+     * never name {@code http} never loads HttpClient 5.
+     */
     @Produces
     @Singleton
     WorkHandlers workHandlers(ObjectMapper mapper, @Any Instance<WorkHandler> blocking,
             @Any Instance<AsyncWorkHandler> async) {
         WorkHandlers.Builder builder = WorkHandlers.builder(mapper);
         for (Instance.Handle<WorkHandler> handle : blocking.handles()) {
-            builder.register(typeOf(handle), handle.get());
+            builder.register(typeOf(handle), context -> handle.get().handle(context));
         }
         for (Instance.Handle<AsyncWorkHandler> handle : async.handles()) {
-            builder.registerAsync(typeOf(handle), handle.get());
+            builder.registerAsync(typeOf(handle), context -> handle.get().handle(context));
         }
         return builder.build();
     }
@@ -113,21 +117,27 @@ public class Wiring {
 
     /**
      * One attempt per call (the sink retries within the deadline), the URL-connection HTTP client (the
-     * cheapest at cold start), and region and credentials straight from the Lambda environment.
+     * cheapest at cold start), the region from the Lambda environment, and credentials from the SDK's
+     * default chain: environment variables on an on-demand start, the container credentials endpoint under
+     * SnapStart. Rebuilt after a SnapStart restore ({@link SnapStartHooks}).
      */
     @Produces
     @Singleton
     @DefaultBean
     SqsClient sqsClient(FanoutConfig config) {
+        return new RestorableSqsClient(() -> buildSqsClient(config.results().region(), config.results().endpoint()));
+    }
+
+    static SqsClient buildSqsClient(String region, java.util.Optional<java.net.URI> endpoint) {
         var builder = SqsClient.builder()
                 .httpClient(UrlConnectionHttpClient.builder()
                         .connectionTimeout(Duration.ofSeconds(2))
                         .socketTimeout(Duration.ofSeconds(10))
                         .build())
-                .region(Region.of(config.results().region()))
-                .credentialsProvider(EnvironmentVariableCredentialsProvider.create())
+                .region(Region.of(region))
+                .credentialsProvider(DefaultCredentialsProvider.builder().build())
                 .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()));
-        config.results().endpoint().ifPresent(builder::endpointOverride);
+        endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
     }
 

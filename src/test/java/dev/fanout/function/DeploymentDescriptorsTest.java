@@ -3,15 +3,22 @@ package dev.fanout.function;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -94,8 +101,8 @@ class DeploymentDescriptorsTest {
         assertThat(TEMPLATE.at("/Resources/HttpFunction/Properties/Environment/Variables/QUARKUS_LAMBDA_HANDLER").asText())
                 .isEqualTo(HttpFunction.class.getAnnotation(Named.class).value());
         assertThat(TEMPLATE.at("/Globals/Function/Handler").toString())
-                .contains("io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler::handleRequest");
-        assertThat(TEMPLATE.at("/Globals/Function/CodeUri").asText()).isEqualTo("target/function.zip");
+                .contains("dev.fanout.function.FanoutStreamHandler::handleRequest");
+        assertThat(TEMPLATE.at("/Globals/Function/CodeUri").asText()).isEqualTo(".");
     }
 
     @Test
@@ -132,6 +139,206 @@ class DeploymentDescriptorsTest {
             assertThat(isKnown(env.group(1), properties)).as("README names %s", env.group(1)).isTrue();
         }
         assertThat(checked).isGreaterThan(15);
+    }
+
+    /** Runs a command in the project directory with the given environment only; its exit code and output. */
+    record Run(int exitCode, String output) {
+    }
+
+    static Run run(Map<String, String> env, String... command) throws Exception {
+        var builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().clear();
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Run(process.exitValue(), output);
+    }
+
+    static final String SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+    /** A zip holding the named (empty) entries. */
+    static Path zipOf(Path dir, String name, String... entries) throws Exception {
+        Path zip = dir.resolve(name);
+        try (var out = new ZipOutputStream(Files.newOutputStream(zip))) {
+            for (String entry : entries) {
+                out.putNextEntry(new ZipEntry(entry));
+                out.closeEntry();
+            }
+        }
+        return zip;
+    }
+
+    @Nested
+    class Native {
+
+        @Test
+        void theNativeVariantDisablesSignalHandlersAndRunsOnProvidedAl2023() {
+            assertThat(TEMPLATE.at("/Globals/Function/Environment/Variables/DISABLE_SIGNAL_HANDLERS").toString())
+                    .isEqualTo("[\"IsNative\",\"true\",\"AWS::NoValue\"]");
+            assertThat(TEMPLATE.at("/Globals/Function/Runtime").toString())
+                    .isEqualTo("[\"IsNative\",\"provided.al2023\",\"java25\"]");
+        }
+
+        @Test
+        void aNativeBuildWithNeitherGraalVmNorAContainerRuntimeSaysWhatIsMissingAndHowToGetIt(@TempDir Path empty)
+                throws Exception {
+            Run run = run(Map.of("PATH", empty.toString()), "/bin/bash", "infra/native-preflight.sh", "${quarkus.native.container-build}");
+
+            assertThat(run.exitCode()).isEqualTo(1);
+            assertThat(run.output()).startsWith("A native build (-Dnative) needs GraalVM/Mandrel or a container runtime,"
+                    + " and this machine has neither:\n  - no native-image in $GRAALVM_HOME/bin (unset), $JAVA_HOME/bin (unset)"
+                    + " or on PATH\n  - no docker or podman on PATH\nGet one of them:\n  - Mandrel for JDK 25")
+                    .contains("export GRAALVM_HOME=", "Docker (https://docs.docker.com/engine/install/)",
+                            "quay.io/quarkus/ubi9-quarkus-mandrel-builder-image:jdk-25");
+        }
+
+        @Test
+        void aLocalGraalVmOrAContainerRuntimeLetsTheNativeBuildGoOn(@TempDir Path dir) throws Exception {
+            Path bin = Files.createDirectories(dir.resolve("graalvm/bin"));
+            Path nativeImage = Files.writeString(bin.resolve("native-image"), "#!/bin/sh\n");
+            nativeImage.toFile().setExecutable(true);
+            Path tools = Files.createDirectories(dir.resolve("tools"));
+            Files.writeString(tools.resolve("podman"), "#!/bin/sh\n").toFile().setExecutable(true);
+
+            Run graal = run(Map.of("PATH", SYSTEM_PATH, "GRAALVM_HOME", dir.resolve("graalvm").toString()),
+                    "/bin/bash", "infra/native-preflight.sh", "");
+            Run podman = run(Map.of("PATH", tools.toString()), "/bin/bash", "infra/native-preflight.sh", "");
+            Run forcedContainerWithoutRuntime = run(Map.of("PATH", Files.createDirectories(dir.resolve("none")).toString(), "GRAALVM_HOME",
+                    dir.resolve("graalvm").toString()), "/bin/bash", "infra/native-preflight.sh", "true");
+
+            assertThat(graal).isEqualTo(new Run(0, "native build: local native-image in " + dir.resolve("graalvm") + "\n"));
+            assertThat(podman).isEqualTo(new Run(0, "native build: no local GraalVM; Quarkus builds in a container with podman\n"));
+            assertThat(forcedContainerWithoutRuntime.exitCode()).isEqualTo(1);
+            assertThat(forcedContainerWithoutRuntime.output()).contains("  - no docker or podman on PATH")
+                    .doesNotContain("no native-image");
+        }
+    }
+
+    @Nested
+    class SnapStart {
+
+        @Test
+        void theJvmFlavourSnapshotsPublishedVersionsBehindAnAlias() {
+            assertThat(TEMPLATE.at("/Globals/Function/SnapStart/ApplyOn").toString())
+                    .isEqualTo("[\"IsNative\",\"None\",\"PublishedVersions\"]");
+            // with AutoPublishAlias, SAM points the SQS event source and the API's integration at the alias
+            assertThat(TEMPLATE.at("/Globals/Function/AutoPublishAlias").asText()).isEqualTo("live");
+            assertThat(TEMPLATE.at("/Resources/SqsFunction/Properties/AutoPublishAlias").isMissingNode()).isTrue();
+        }
+    }
+
+    @Nested
+    class Fifo {
+
+        @Test
+        void oneParameterMakesTheWorkDeadLetterAndResultsQueuesFifo() {
+            assertThat(TEMPLATE.at("/Parameters/QueueType/AllowedValues").toString()).isEqualTo("[\"standard\",\"fifo\"]");
+            for (String queue : List.of("WorkQueue", "WorkDeadLetterQueue", "ResultsQueue")) {
+                JsonNode properties = TEMPLATE.at("/Resources/" + queue + "/Properties");
+                assertThat(properties.get("FifoQueue").toString()).as(queue)
+                        .isEqualTo("[\"IsFifo\",true,\"AWS::NoValue\"]");
+                // the function treats a results queue URL ending in .fifo as FIFO: the name must end so
+                assertThat(properties.get("QueueName").toString()).as(queue).contains(".fifo");
+            }
+            JsonNode work = TEMPLATE.at("/Resources/SqsFunction/Properties/Events/Work/Properties");
+            assertThat(work.get("BatchSize").toString()).isEqualTo("[\"IsFifo\",10,\"BatchSize\"]");
+            assertThat(work.get("MaximumBatchingWindowInSeconds").toString())
+                    .isEqualTo("[\"IsFifo\",\"AWS::NoValue\",1]");
+        }
+
+        @Test
+        void queuesAndLogGroupsSayWhatHappensToThemOnDeleteAndReplace() {
+            for (String resource : List.of("WorkQueue", "WorkDeadLetterQueue", "ResultsQueue", "SqsFunctionLogs",
+                    "HttpFunctionLogs")) {
+                assertThat(TEMPLATE.at("/Resources/" + resource + "/DeletionPolicy").asText()).as(resource).isEqualTo("Delete");
+                assertThat(TEMPLATE.at("/Resources/" + resource + "/UpdateReplacePolicy").asText()).as(resource).isEqualTo("Delete");
+            }
+        }
+
+        @Test
+        void cfnLintIsCleanIncludingItsInformationalRules() throws Exception {
+            Run lint = run(Map.of("PATH", System.getenv().getOrDefault("PATH", SYSTEM_PATH), "HOME",
+                    System.getProperty("java.io.tmpdir")), "cfn-lint", "--include-checks", "I", "--", "template.yaml");
+
+            assertThat(lint).isEqualTo(new Run(0, ""));
+        }
+    }
+
+    @Nested
+    class SamPath {
+
+        static final Map<String, String> MAKE_ENV = Map.of("PATH", SYSTEM_PATH);
+
+        @Test
+        void bothFunctionsAreBuiltByTheMakefileForEitherFlavour(@TempDir Path artifacts) throws Exception {
+            for (String function : List.of("SqsFunction", "HttpFunction")) {
+                assertThat(TEMPLATE.at("/Resources/" + function + "/Metadata/BuildMethod").asText()).isEqualTo("makefile");
+            }
+            Run jvm = run(MAKE_ENV, "make", "-n", "-B", "build-SqsFunction", "ARTIFACTS_DIR=" + artifacts);
+            Run nativeBuild = run(MAKE_ENV, "make", "-n", "-B", "build-HttpFunction", "ARTIFACTS_DIR=" + artifacts,
+                    "PACKAGING=native");
+            Run wrong = run(MAKE_ENV, "make", "-n", "build-SqsFunction", "PACKAGING=graal");
+
+            assertThat(jvm.output().lines().toList()).containsExactly("./mvnw -B package -DskipTests -DskipITs",
+                    "rm -f target/function-*.built", "touch target/function-jvm.built",
+                    "infra/check-artifact.sh jvm target/function.zip", "unzip -q -o target/function.zip -d \"" + artifacts + "\"");
+            assertThat(nativeBuild.output().lines().toList()).containsExactly(
+                    "./mvnw -B package -DskipTests -Dnative -Dquarkus.native.container-build=true",
+                    "rm -f target/function-*.built", "touch target/function-native.built",
+                    "infra/check-artifact.sh native target/function.zip", "unzip -q -o target/function.zip -d \"" + artifacts + "\"");
+            assertThat(wrong.exitCode()).isEqualTo(2);
+            assertThat(wrong.output()).contains("PACKAGING must be jvm or native, not 'graal'");
+        }
+
+        @Test
+        void deployRefusesAnArtifactThatDoesNotMatchItsPackagingBeforeSamRuns(@TempDir Path dir) throws Exception {
+            Path jvmZip = zipOf(dir, "jvm.zip", "lib/", "lib/x.jar", "dev/fanout/function/FanoutStreamHandler.class");
+            Path nativeZip = zipOf(dir, "native.zip", "bootstrap");
+            // a sam that leaves a mark: the refusal must come before it
+            Path tools = Files.createDirectories(dir.resolve("tools"));
+            Path samCalled = dir.resolve("sam-called");
+            Files.writeString(tools.resolve("sam"), "#!/bin/sh\ntouch " + samCalled + "\n").toFile().setExecutable(true);
+            String path = tools + ":" + SYSTEM_PATH;
+
+            Run nativeStackJvmZip = run(Map.of("PATH", path, "SKIP_BUILD", "1", "FUNCTION_ZIP", jvmZip.toString()),
+                    "/bin/bash", "infra/deploy.sh", "native");
+            Run jvmStackNativeZip = run(Map.of("PATH", path, "SKIP_BUILD", "1", "FUNCTION_ZIP", nativeZip.toString()),
+                    "/bin/bash", "infra/deploy.sh");
+
+            assertThat(nativeStackJvmZip).isEqualTo(new Run(4, "refusing to deploy: Packaging=native, but " + jvmZip
+                    + " holds no bootstrap (it is a JVM build).\nBuild it with ./mvnw package -Dnative, or deploy with Packaging=jvm.\n"));
+            assertThat(jvmStackNativeZip.exitCode()).isEqualTo(4);
+            assertThat(jvmStackNativeZip.output()).startsWith("refusing to deploy: Packaging=jvm, but " + nativeZip);
+            assertThat(samCalled).doesNotExist();
+
+            Run matching = run(Map.of("PATH", path, "SKIP_BUILD", "1", "FUNCTION_ZIP", nativeZip.toString()),
+                    "/bin/bash", "infra/deploy.sh", "native");
+            assertThat(matching.output()).startsWith(nativeZip + " is a native build\n");
+            assertThat(matching.exitCode()).isZero();
+            assertThat(samCalled).exists();
+        }
+
+        @Test
+        void samconfigAndTheLocalEnvironmentFileNameTheTemplatesFunctionsAndFlavours() throws Exception {
+            Run config = run(Map.of("PATH", SYSTEM_PATH), "python3", "-c", "import tomllib, json; "
+                    + "c = tomllib.load(open('samconfig.toml', 'rb')); print(json.dumps(c))");
+            assertThat(config.exitCode()).as(config.output()).isZero();
+            JsonNode samconfig = new ObjectMapper().readTree(config.output());
+            assertThat(samconfig.at("/default/global/parameters/stack_name").asText()).isEqualTo("fanout");
+            assertThat(samconfig.at("/default/deploy/parameters/parameter_overrides").asText()).contains("Packaging=jvm");
+            assertThat(samconfig.at("/native/deploy/parameters/parameter_overrides").asText()).contains("Packaging=native");
+            assertThat(samconfig.at("/default/deploy/parameters/capabilities").asText()).isEqualTo("CAPABILITY_IAM");
+            String envFile = samconfig.at("/default/local_invoke/parameters/env_vars").asText();
+            JsonNode env = new ObjectMapper().readTree(Path.of(envFile).toFile());
+            assertThat(env.fieldNames()).toIterable().containsExactlyInAnyOrder("SqsFunction", "HttpFunction");
+            Set<String> properties = configProperties();
+            env.forEach(function -> function.fieldNames().forEachRemaining(variable -> assertThat(
+                    variable.equals("RESULTS_QUEUE_URL") || isKnown(variable, properties)).as(variable).isTrue()));
+            for (String event : List.of("events/sqs-standard.json", "events/http-batch.json")) {
+                assertThat(Path.of(event)).exists();
+            }
+        }
     }
 
     @Test

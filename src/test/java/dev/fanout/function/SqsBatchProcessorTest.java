@@ -42,7 +42,7 @@ import software.amazon.awssdk.services.sqs.model.Message;
 /** The SQS path in process, against a real SQS-compatible queue (embedded ElasticMQ). */
 class SqsBatchProcessorTest {
 
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    static final ObjectMapper MAPPER = dev.fanout.testing.JacksonBindings.recording(new ObjectMapper());
     static ElasticMq sqs;
 
     @BeforeAll
@@ -212,7 +212,7 @@ class SqsBatchProcessorTest {
             assertThat(invocation.response().getBatchItemFailures()).isEmpty();
             JsonNode deep = resultsBySource(sqs.drain(queue)).get("m-0");
             assertThat(deep.at("/error/type").asText()).isEqualTo("OutputNotWritable");
-            assertThat(deep.at("/error/message").asText()).startsWith("the output could not be written as JSON: ");
+            assertThat(deep.at("/error/message").asText()).startsWith("the result could not be written as JSON: ");
         }
 
         @Test
@@ -471,6 +471,52 @@ class SqsBatchProcessorTest {
             assertThat(resultsBySource(sqs.drain(queue))).hasSize(100);
             assertThat(invocation.summary().get("sendRetries").asInt()).isPositive();
             assertThat(invocation.summary().get("throttled").asInt()).isPositive();
+        }
+    }
+
+    /** A mapper that cannot write any ResultRecord, as a native image without its reflection data could not. */
+    static ObjectMapper mapperThatCannotWriteResults() {
+        var module = new com.fasterxml.jackson.databind.module.SimpleModule("unwritable-results");
+        module.addSerializer(dev.fanout.fanin.ResultRecord.class, new com.fasterxml.jackson.databind.JsonSerializer<>() {
+            @Override
+            public void serialize(dev.fanout.fanin.ResultRecord value, com.fasterxml.jackson.core.JsonGenerator gen,
+                    com.fasterxml.jackson.databind.SerializerProvider serializers) {
+                throw new IllegalStateException("no serializer for " + value.getClass().getName());
+            }
+        });
+        return new ObjectMapper().registerModule(module);
+    }
+
+    @Nested
+    class UnwritableResults {
+
+        @Test
+        void becomeHandWrittenErrorResultsAndTheBatchGoesOn() {
+            String queue = sqs.createQueue("results-unserializable");
+            ObjectMapper broken = mapperThatCannotWriteResults();
+            var sinkSettings = SqsResultsSink.Settings.defaults(queue);
+            var processor = new SqsBatchProcessor(new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(1))),
+                    handlers(), new ItemParser(broken, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings),
+                    broken, new SqsBatchProcessor.Settings(Duration.ofMillis(100), sinkSettings.maxMessageBytes(), false));
+            SQSEvent event = SqsEvents.parse(SqsEvents.standard(List.of(SqsEvents.item("digest", "{\"data\":\"x\"}"),
+                    SqsEvents.item("echo", "{\"text\":\"\\ud800 lone\"}"), "not json")));
+
+            var invocation = processor.process(event, Deadline.after(Duration.ofSeconds(10)));
+
+            // every record's outcome is final and its (error) result is on the queue: nothing comes back
+            assertThat(failedIds(invocation.response())).isEmpty();
+            List<Message> messages = sqs.drain(queue);
+            assertThat(messages).hasSize(3);
+            Map<String, JsonNode> results = resultsBySource(messages);
+            for (String id : ids(event)) {
+                JsonNode result = results.get(id);
+                assertThat(result.get("status").asText()).isEqualTo("failed");
+                assertThat(result.at("/error/type").asText()).isEqualTo("OutputNotWritable");
+                assertThat(result.at("/error/message").asText()).isEqualTo("the result could not be written as JSON: "
+                        + "no serializer for dev.fanout.fanin.ResultRecord");
+            }
+            assertThat(messages).allSatisfy(m -> assertThat(m.messageAttributes().get(SqsBatchProcessor.STATUS_ATTRIBUTE)
+                    .stringValue()).isEqualTo("failed"));
         }
     }
 }

@@ -24,7 +24,7 @@ import java.util.zip.ZipFile;
  */
 public final class PackagedFunction implements AutoCloseable {
 
-    public static final String HANDLER = "io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler::handleRequest";
+    public static final String HANDLER = "dev.fanout.function.FanoutStreamHandler::handleRequest";
     static final String RIC_MAIN = "com.amazonaws.services.lambda.runtime.api.client.AWSLambda";
 
     private final Process process;
@@ -51,9 +51,19 @@ public final class PackagedFunction implements AutoCloseable {
      */
     public static PackagedFunction start(String entryPoint, RuntimeApiServer api, Map<String, String> env,
             List<String> extraJvmOptions, boolean appAsJar) {
+        return start(Path.of("target", "function.zip"), HANDLER, entryPoint, api, env, extraJvmOptions, appAsJar);
+    }
+
+    /**
+     * Another build's zip (a benchmark compares two), unpacked next to it, with its own handler class.
+     */
+    public static PackagedFunction start(Path zip, String handler, String entryPoint, RuntimeApiServer api,
+            Map<String, String> env, List<String> extraJvmOptions, boolean appAsJar) {
         Path target = Path.of("target");
-        Path taskRoot = unpack(target.resolve("function.zip"), target.resolve("packaged-function"));
-        String app = appAsJar ? appJar(taskRoot, target.resolve("packaged-function-app.jar")).toString() : taskRoot.toString();
+        String name = zip.equals(Path.of("target", "function.zip")) ? "packaged-function"
+                : "packaged-" + Integer.toHexString(zip.toAbsolutePath().toString().hashCode());
+        Path taskRoot = unpack(zip, target.resolve(name));
+        String app = appAsJar ? appJar(taskRoot, target.resolve(name + "-app.jar")).toString() : taskRoot.toString();
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // the flags of Lambda's Java runtime: C1 only, serial GC, heap from the memory size
@@ -71,7 +81,7 @@ public final class PackagedFunction implements AutoCloseable {
         command.add(String.join(File.pathSeparator, app, taskRoot.resolve("lib") + "/*",
                 target.resolve("lambda-runtime") + "/*"));
         command.add(RIC_MAIN);
-        command.add(HANDLER);
+        command.add(handler);
 
         Map<String, String> environment = new HashMap<>();
         environment.put("AWS_LAMBDA_RUNTIME_API", api.address());

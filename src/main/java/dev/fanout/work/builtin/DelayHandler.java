@@ -8,6 +8,8 @@ import dev.fanout.engine.RejectedItemException;
 import dev.fanout.work.WorkContext;
 import dev.fanout.work.WorkHandler;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * The built-in {@code delay} type: waits {@code millis}, then fails with probability {@code failRate}
  * (retryable, or permanent with {@code permanent: true}). For load tests of a deployed stack and for
@@ -27,9 +29,11 @@ public final class DelayHandler implements WorkHandler {
         this.maxDelay = maxDelay;
     }
 
+    @RegisterForReflection // Jackson binds it: a native image needs its reflection data
     public record Input(Long millis, Double failRate, Boolean permanent, Boolean ignoreCancellation) {
     }
 
+    @RegisterForReflection
     public record Output(long sleptMillis) {
     }
 

@@ -8,6 +8,8 @@ import java.util.HexFormat;
 import dev.fanout.work.WorkContext;
 import dev.fanout.work.WorkHandler;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * The built-in {@code digest} type: SHA-256 of the payload's {@code data}, applied {@code rounds} times.
  * A CPU-bound job, to show how CPU work behaves in the pool: it holds a carrier thread while it runs, so
@@ -31,6 +33,7 @@ public final class DigestHandler implements WorkHandler {
     }
 
     /** @param rounds how many times to hash; 1 when absent */
+    @RegisterForReflection // Jackson binds it: a native image needs its reflection data
     public record Input(String data, Integer rounds) {
         public Input {
             if (data == null) {
@@ -39,6 +42,7 @@ public final class DigestHandler implements WorkHandler {
         }
     }
 
+    @RegisterForReflection
     public record Output(String sha256, int rounds) {
     }
 

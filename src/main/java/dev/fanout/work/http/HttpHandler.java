@@ -44,6 +44,7 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpResponse;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.Header;
@@ -59,6 +60,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.fanout.engine.NonRetryableException;
 import dev.fanout.work.WorkContext;
 import dev.fanout.work.WorkHandler;
+
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * The built-in {@code http} type: one HTTP request per item.
@@ -159,6 +162,8 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
     private final CloseableHttpClient client;
     private final ScheduledThreadPoolExecutor timer;
 
+    private final PoolingHttpClientConnectionManager connections;
+
     public HttpHandler(HttpSettings settings) {
         this(settings, SsrfGuard.Resolver.SYSTEM);
     }
@@ -171,7 +176,7 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
                 Thread.ofPlatform().name("fanout-http-timeouts").daemon().factory());
         timer.setRemoveOnCancelPolicy(true);
         this.client = HttpClients.custom()
-                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                .setConnectionManager(connections = PoolingHttpClientConnectionManagerBuilder.create()
                         .setDnsResolver(new PinnedDnsResolver())
                         // bounded response heads: chosen headers go into the result, which must fit in SQS
                         .setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
@@ -204,6 +209,7 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
      *                      if none); sent as {@code text/plain; charset=UTF-8} without that header
      * @param timeoutMillis time limit of one attempt, capped by the time left before the item's deadline
      */
+    @RegisterForReflection // Jackson binds it: a native image needs its reflection data
     public record Input(String method, String url, Map<String, String> headers, String body, Long timeoutMillis) {
         public Input {
             String given = method;
@@ -252,6 +258,7 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
      * @param truncated  whether the body was longer than {@link HttpSettings#maxBodyBytes()} and cut there
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @RegisterForReflection
     public record Output(int status, Map<String, String> headers, String body, String bodyBase64, boolean truncated) {
     }
 
@@ -689,6 +696,17 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
 
     private static int port(URI uri) {
         return uri.getPort() >= 0 ? uri.getPort() : uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+    }
+
+    /** Closes the pool's idle connections: after a SnapStart restore they lead to sockets that are gone. */
+    public void closeIdleConnections() {
+        connections.closeIdle(TimeValue.ZERO_MILLISECONDS);
+    }
+
+    /** Connections the pool holds now, leased or idle. */
+    public int pooledConnections() {
+        var stats = connections.getTotalStats();
+        return stats.getLeased() + stats.getAvailable();
     }
 
     @Override

@@ -67,7 +67,7 @@ import dev.fanout.work.WorkItem;
  */
 class HttpHandlerTest {
 
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    static final ObjectMapper MAPPER = dev.fanout.testing.JacksonBindings.recording(new ObjectMapper());
     /** The defaults, with loopback opened so that items can reach the local server. */
     static final HttpSettings LOCAL = HttpSettings.defaults().withAllow("127.0.0.1/32");
     static final Duration FIVE_SECONDS = Duration.ofSeconds(5);
@@ -166,7 +166,7 @@ class HttpHandlerTest {
     }
 
     static BatchResult<JsonNode> runAll(HttpHandler handler, WorkerPool pool, Deadline deadline, List<String> payloads) {
-        var dispatcher = WorkHandlers.builder(new ObjectMapper()).register(HttpHandler.TYPE, handler).build().dispatcher();
+        var dispatcher = WorkHandlers.builder(MAPPER).register(HttpHandler.TYPE, handler).build().dispatcher();
         List<ParsedItem> items = new ArrayList<>();
         for (int i = 0; i < payloads.size(); i++) {
             try {

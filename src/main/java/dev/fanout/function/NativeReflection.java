@@ -1,0 +1,18 @@
+package dev.fanout.function;
+
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
+/**
+ * Reflection data a native image needs for classes that are not ours to annotate. Quarkus's Lambda
+ * runtime binds an invocation's client context and Cognito identity (sent by the mobile SDKs) with
+ * Jackson, and its extension registers neither; NativeBuildStepsIT found them.
+ */
+@RegisterForReflection(classNames = {
+        "io.quarkus.amazon.lambda.runtime.ClientContextImpl",
+        "io.quarkus.amazon.lambda.runtime.ClientImpl",
+        "com.amazonaws.services.lambda.runtime.CognitoIdentity" })
+final class NativeReflection {
+
+    private NativeReflection() {
+    }
+}

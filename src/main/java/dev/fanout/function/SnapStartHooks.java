@@ -1,0 +1,179 @@
+package dev.fanout.function;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+import org.crac.Context;
+import org.crac.Core;
+import org.crac.Resource;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.fanout.engine.Batch;
+import dev.fanout.engine.BatchResult;
+import dev.fanout.engine.Deadline;
+import dev.fanout.engine.WorkerPool;
+import dev.fanout.fanin.ResultRecord;
+import dev.fanout.fanin.ResultWriter;
+import dev.fanout.work.ItemParser;
+import dev.fanout.work.ItemType;
+import dev.fanout.work.ParsedItem;
+import dev.fanout.work.WorkHandler;
+import dev.fanout.work.WorkHandlers;
+import dev.fanout.work.http.HttpHandler;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * SnapStart's hooks (org.crac, which Lambda's java25 runtime calls around the snapshot of a published
+ * version). Before the snapshot: prime what the first invocation would otherwise load and compile (the
+ * entry point's parsing, the engine, the built-in handlers, Jackson's (de)serialisers of the events and
+ * the results), without calling AWS, and close pooled connections. After restore: the snapshot may be
+ * restored many times, hours later, so nothing that holds a connection, credentials or a clock reading
+ * survives it: the SQS client is rebuilt and the http handler's pool is emptied.
+ */
+@Singleton
+public class SnapStartHooks implements Resource {
+
+    private static final Logger LOG = Logger.getLogger(SnapStartHooks.class);
+
+    /** A batch the entry points can run without leaving the process: every built-in path but the network. */
+    static final List<String> PRIMING_ITEMS = List.of(
+            "{\"id\":\"prime-digest\",\"type\":\"digest\",\"payload\":{\"data\":\"prime\",\"rounds\":2}}",
+            "{\"id\":\"prime-delay\",\"type\":\"delay\",\"payload\":{\"millis\":0}}",
+            "{\"id\":\"prime-unknown\",\"type\":\"no-such-type\"}",
+            "not json");
+
+    private final String entryPoint;
+    private final Supplier<SqsClient> sqs;
+    private final Supplier<Optional<WorkHandler>> http;
+    private final Supplier<HttpBatchProcessor> httpBatches;
+    private final WorkerPool pool;
+    private final WorkHandlers handlers;
+    private final ItemParser parser;
+    private final ObjectMapper mapper;
+
+    @Inject
+    SnapStartHooks(@ConfigProperty(name = "quarkus.lambda.handler", defaultValue = "sqs") String entryPoint,
+            Instance<SqsClient> sqs, @ItemType(HttpHandler.TYPE) Instance<WorkHandler> http,
+            Instance<HttpBatchProcessor> httpBatches, WorkerPool pool, WorkHandlers handlers, ItemParser parser,
+            ObjectMapper mapper) {
+        // looked up when a hook runs: a deployment of one entry point never builds what only the other needs
+        this(entryPoint, sqs::get, () -> http.isResolvable() ? Optional.of(http.get()) : Optional.empty(),
+                httpBatches::get, pool, handlers, parser, mapper);
+    }
+
+    SnapStartHooks(String entryPoint, Supplier<SqsClient> sqs, Supplier<Optional<WorkHandler>> http,
+            Supplier<HttpBatchProcessor> httpBatches, WorkerPool pool, WorkHandlers handlers, ItemParser parser,
+            ObjectMapper mapper) {
+        this.entryPoint = entryPoint;
+        this.sqs = sqs;
+        this.http = http;
+        this.httpBatches = httpBatches;
+        this.pool = pool;
+        this.handlers = handlers;
+        this.parser = parser;
+        this.mapper = mapper;
+    }
+
+    /** What one priming run did, for the log and the tests. */
+    public record Priming(int events, int items, int results) {
+    }
+
+    void register(@Observes StartupEvent event) {
+        // the global context holds resources weakly: this bean (a singleton) keeps it alive
+        Core.getGlobalContext().register(this);
+    }
+
+    @Override
+    public void beforeCheckpoint(Context<? extends Resource> context) {
+        Priming priming = prime();
+        dropConnections();
+        LOG.infof("SnapStart: primed %d events, %d items, %d results written; pooled connections closed",
+                priming.events(), priming.items(), priming.results());
+    }
+
+    @Override
+    public void afterRestore(Context<? extends Resource> context) {
+        if (sqs.get() instanceof RestorableSqsClient restorable) {
+            restorable.renew();
+        }
+        dropConnections();
+        LOG.info("SnapStart: restored; SQS client rebuilt, the http handler's pool emptied");
+    }
+
+    /** Runs the entry point's path once in process: parsing, the engine, the handlers, the results' JSON. */
+    public Priming prime() {
+        // priming only saves time: a step that fails is logged, and the snapshot is taken all the same
+        // (the HTTP entry point reads its event itself, as a tree: it is primed by answering one below)
+        int events = read(SQSEvent.class, SAMPLE_SQS_EVENT);
+        if ("http".equals(entryPoint)) {
+            // the event as API Gateway sends it (payload format 2.0), read by the entry point itself
+            ObjectNode event = mapper.createObjectNode().put("version", "2.0").put("routeKey", "POST /batches")
+                    .put("rawPath", "/batches").put("isBase64Encoded", false)
+                    .put("body", "{\"items\":[" + String.join(",", PRIMING_ITEMS.subList(0, 3)) + "]}");
+            event.putObject("headers").put("content-type", "application/json");
+            ObjectNode requestContext = event.putObject("requestContext").put("requestId", "prime")
+                    .put("timeEpoch", System.currentTimeMillis());
+            requestContext.putObject("http").put("method", "POST").put("path", "/batches");
+            var response = httpBatches.get().process(event.toString().getBytes(StandardCharsets.UTF_8),
+                    Deadline.after(PRIMING_TIME));
+            return new Priming(events, 3, response.status() == 200 ? 3 : 0);
+        }
+        List<ParsedItem> items = new ArrayList<>();
+        for (int i = 0; i < PRIMING_ITEMS.size(); i++) {
+            items.add(parser.parse(PRIMING_ITEMS.get(i), "prime-" + i, Optional.empty()));
+        }
+        // the SQS path without its fan-in: sending would call AWS, and this runs before any invocation
+        BatchResult<JsonNode> run = pool.run(Batch.of(items), handlers.dispatcher(), Deadline.after(PRIMING_TIME));
+        ResultWriter writer = new ResultWriter(mapper);
+        int written = 0;
+        for (int i = 0; i < items.size(); i++) {
+            try {
+                writer.write(ResultRecord.of("prime-" + i, items.get(i), run.outcome(i), 1));
+                written++;
+            } catch (JsonProcessingException e) {
+                LOG.warnf("SnapStart priming: result %d not written: %s", i, e.getOriginalMessage());
+            }
+        }
+        return new Priming(events, items.size(), written);
+    }
+
+    private int read(Class<?> type, String json) {
+        try {
+            return mapper.readerFor(type).readValue(json) == null ? 0 : 1;
+        } catch (JsonProcessingException e) {
+            LOG.warnf("SnapStart priming: %s not read: %s", type.getSimpleName(), e.getOriginalMessage());
+            return 0;
+        }
+    }
+
+    private void dropConnections() {
+        if (http.get().orElse(null) instanceof HttpHandler handler) {
+            handler.closeIdleConnections();
+        }
+    }
+
+    /** Enough for the engine's cut-off margin and the priming items, which take milliseconds. */
+    static final Duration PRIMING_TIME = Duration.ofSeconds(30);
+
+    // in the events' bean property names, which every mapper reads (Lambda's own casing needs its mapper's settings)
+    static final String SAMPLE_SQS_EVENT = "{\"records\":[{\"messageId\":\"prime\",\"receiptHandle\":\"prime\","
+            + "\"body\":\"{}\",\"attributes\":{\"ApproximateReceiveCount\":\"1\"},\"messageAttributes\":{},"
+            + "\"md5OfBody\":\"99914b932bd37a50b983c5e7c90ae93b\",\"eventSource\":\"aws:sqs\","
+            + "\"eventSourceArn\":\"arn:aws:sqs:us-east-1:123456789012:prime\",\"awsRegion\":\"us-east-1\"}]}";
+}

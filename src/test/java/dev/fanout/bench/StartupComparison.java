@@ -1,0 +1,162 @@
+package dev.fanout.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.fanout.testing.ElasticMq;
+import dev.fanout.testing.PackagedFunction;
+import dev.fanout.testing.RuntimeApiServer;
+import dev.fanout.testing.SqsEvents;
+
+/**
+ * JVM start of two builds of the function in the same run (the machine is shared and loaded: only the
+ * ratio between builds measured side by side means something): first answer after process start for
+ * the SQS and the HTTP entry point, without and with a JDK AOT cache, peak RSS, and the classes loaded
+ * by the first answer (a separate start with -Xlog:class+load, by library).
+ *
+ * <pre>
+ * java -cp target/test-classes:... dev.fanout.bench.StartupComparison \
+ *     &lt;baseline function.zip&gt; &lt;baseline handler&gt; [runs=3]
+ * </pre>
+ *
+ * The current build is target/function.zip with {@link PackagedFunction#HANDLER}.
+ */
+public final class StartupComparison {
+
+    record Build(String name, Path zip, String handler) {
+    }
+
+    record Start(Duration firstAnswer, long peakRssKib) {
+    }
+
+    static final Map<String, String> GROUPS = new LinkedHashMap<>();
+
+    static {
+        GROUPS.put("com.fasterxml.jackson.", "Jackson");
+        GROUPS.put("io.smallrye.config.", "SmallRye Config");
+        GROUPS.put("org.apache.hc.", "HttpClient 5");
+        GROUPS.put("software.amazon.awssdk.", "AWS SDK");
+        GROUPS.put("org.joda.", "Joda-Time");
+        GROUPS.put("io.quarkus.", "Quarkus");
+        GROUPS.put("dev.fanout.", "Fanout");
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<Build> builds = List.of(new Build("baseline", Path.of(args[0]), args[1]),
+                new Build("current", Path.of("target", "function.zip"), PackagedFunction.HANDLER));
+        int runs = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        Path work = Files.createDirectories(Path.of("target", "startup-comparison"));
+        Map<String, List<Start>> starts = new TreeMap<>();
+        Map<String, Map<String, Integer>> classes = new TreeMap<>();
+        try (ElasticMq sqs = ElasticMq.start()) {
+            String results = sqs.createQueue("startup-results");
+            for (Build build : builds) {
+                for (String entry : List.of("sqs", "http")) {
+                    Path cache = work.resolve(build.name() + "-" + entry + ".aot").toAbsolutePath();
+                    Files.deleteIfExists(cache);
+                    start(build, entry, sqs, results, List.of("-XX:AOTCacheOutput=" + cache)); // training run
+                    Path log = work.resolve(build.name() + "-" + entry + "-classes.txt").toAbsolutePath();
+                    Files.deleteIfExists(log);
+                    start(build, entry, sqs, results, List.of("-Xlog:class+load=info:file=" + log));
+                    classes.put(build.name() + " " + entry, count(log));
+                }
+            }
+            for (int run = 0; run < runs; run++) {
+                for (String entry : List.of("sqs", "http")) {
+                    for (boolean aot : new boolean[] { false, true }) {
+                        // alternate the order, so that neither build always starts on a machine the other just warmed
+                        List<Build> order = run % 2 == 0 ? builds : builds.reversed();
+                        for (Build build : order) {
+                            Path cache = work.resolve(build.name() + "-" + entry + ".aot").toAbsolutePath();
+                            List<String> options = aot ? List.of("-XX:AOTMode=on", "-XX:AOTCache=" + cache) : List.of();
+                            Start start = start(build, entry, sqs, results, options);
+                            String key = build.name() + " " + entry + (aot ? " aot" : "");
+                            starts.computeIfAbsent(key, k -> new ArrayList<>()).add(start);
+                            System.out.printf(Locale.ROOT, "run %d %-22s first answer %5d ms, peak RSS %4d MiB%n", run + 1,
+                                    key, start.firstAnswer().toMillis(), start.peakRssKib() / 1024);
+                        }
+                    }
+                }
+            }
+            sqs.drain(results);
+        }
+        System.out.println();
+        System.out.println("| build | entry point | AOT cache | first answer, median of " + runs + " (ms) | peak RSS, median (MiB) |");
+        System.out.println("|---|---|---|---:|---:|");
+        starts.forEach((key, list) -> {
+            String[] parts = key.split(" ");
+            System.out.printf(Locale.ROOT, "| %s | %s | %s | %d | %d |%n", parts[0], parts[1], parts.length > 2 ? "yes" : "no",
+                    median(list.stream().map(s -> s.firstAnswer().toMillis()).toList()),
+                    median(list.stream().map(s -> s.peakRssKib() / 1024).toList()));
+        });
+        System.out.println();
+        System.out.println("| build | entry point | classes loaded | " + String.join(" | ", GROUPS.values()) + " |");
+        System.out.println("|---|---|---:|" + "---:|".repeat(GROUPS.size()));
+        classes.forEach((key, counts) -> {
+            String[] parts = key.split(" ");
+            StringBuilder row = new StringBuilder("| " + parts[0] + " | " + parts[1] + " | " + counts.get("all") + " |");
+            GROUPS.values().forEach(g -> row.append(' ').append(counts.getOrDefault(g, 0)).append(" |"));
+            System.out.println(row);
+        });
+    }
+
+    static Start start(Build build, String entry, ElasticMq sqs, String results, List<String> jvmOptions) throws Exception {
+        Map<String, String> env = Map.of("RESULTS_QUEUE_URL", results, "FANOUT_RESULTS_ENDPOINT", sqs.endpoint().toString());
+        try (RuntimeApiServer api = RuntimeApiServer.start()) {
+            long started = System.nanoTime();
+            try (PackagedFunction function = PackagedFunction.start(build.zip(), build.handler(), entry, api, env,
+                    jvmOptions, true)) {
+                var result = api.invoke(event(entry), Duration.ofSeconds(60));
+                Duration first = Duration.ofNanos(System.nanoTime() - started);
+                if (result.error()) {
+                    throw new IllegalStateException(build.name() + " " + entry + " answered an error: " + result.body()
+                            + "\n" + function.log());
+                }
+                return new Start(first, ProcStatus.peakRssKib(function.pid()));
+            }
+        }
+    }
+
+    static String event(String entry) throws Exception {
+        if (entry.equals("sqs")) {
+            return SqsEvents.fixture("sqs-standard.json");
+        }
+        var mapper = new ObjectMapper();
+        ObjectNode event = (ObjectNode) mapper.readTree(SqsEvents.fixture("http-batch.json"));
+        ((ObjectNode) event.get("requestContext")).put("timeEpoch", System.currentTimeMillis());
+        return event.toString();
+    }
+
+    static Map<String, Integer> count(Path log) throws Exception {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (String line : Files.readAllLines(log)) {
+            String[] fields = line.split(" ");
+            if (fields.length < 2) {
+                continue;
+            }
+            String type = fields[1];
+            counts.merge("all", 1, Integer::sum);
+            GROUPS.forEach((prefix, group) -> {
+                if (type.startsWith(prefix)) {
+                    counts.merge(group, 1, Integer::sum);
+                }
+            });
+        }
+        return counts;
+    }
+
+    static long median(List<Long> values) {
+        List<Long> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
+    }
+}

@@ -1,0 +1,170 @@
+package dev.fanout.function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+
+import dev.fanout.engine.Batch;
+import dev.fanout.engine.Deadline;
+import dev.fanout.engine.Limits;
+import dev.fanout.engine.Outcome;
+import dev.fanout.engine.WorkerPool;
+import dev.fanout.fanin.ResultMessage;
+import dev.fanout.fanin.SqsResultsSink;
+import dev.fanout.testing.ElasticMq;
+import dev.fanout.testing.JacksonBindings;
+import dev.fanout.work.ItemParser;
+import dev.fanout.work.ParsedItem;
+import dev.fanout.work.WorkHandler;
+import dev.fanout.work.WorkHandlers;
+import dev.fanout.work.WorkItem;
+import dev.fanout.work.builtin.DelayHandler;
+import dev.fanout.work.builtin.DigestHandler;
+import dev.fanout.work.http.HttpHandler;
+import dev.fanout.work.http.HttpSettings;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/** SnapStart's hooks, called directly as Lambda's runtime calls them around a snapshot. */
+class SnapStartHooksTest {
+
+    static final ObjectMapper MAPPER = JacksonBindings.recording(new ObjectMapper());
+    static ElasticMq sqs;
+    static HttpServer server;
+    static final AtomicInteger requests = new AtomicInteger();
+
+    @BeforeAll
+    static void start() throws Exception {
+        // the first link of the SDK's default chain: the function's client finds the queue's credentials here
+        System.setProperty("aws.accessKeyId", ElasticMq.ACCESS_KEY);
+        System.setProperty("aws.secretAccessKey", ElasticMq.SECRET_KEY);
+        sqs = ElasticMq.start();
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/", exchange -> {
+            requests.incrementAndGet();
+            byte[] body = "ok".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        System.clearProperty("aws.accessKeyId");
+        System.clearProperty("aws.secretAccessKey");
+        server.stop(0);
+        sqs.close();
+    }
+
+    final HttpHandler http = new HttpHandler(HttpSettings.defaults().withAllow("127.0.0.1/32"));
+    final WorkHandlers handlers = WorkHandlers.builder(MAPPER)
+            .register(DigestHandler.TYPE, new DigestHandler(100)).register(DelayHandler.TYPE, new DelayHandler(Duration.ofSeconds(1)))
+            .register(HttpHandler.TYPE, http).build();
+    final WorkerPool pool = new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(1)));
+    final ItemParser parser = new ItemParser(MAPPER, Optional.empty());
+
+    SnapStartHooks hooks(String entryPoint, SqsClient client) {
+        var httpBatches = new HttpBatchProcessor(pool, handlers, parser, MAPPER,
+                new HttpBatchProcessor.Settings(Duration.ofSeconds(29), 100, 100_000, 1000), Optional.empty());
+        return new SnapStartHooks(entryPoint, () -> client, () -> Optional.<WorkHandler>of(http), () -> httpBatches,
+                pool, handlers, parser, MAPPER);
+    }
+
+    Outcome<JsonNode> call(String url) {
+        var item = new ParsedItem.Valid(new WorkItem("get", HttpHandler.TYPE, Optional.empty(),
+                MAPPER.createObjectNode().put("url", url)));
+        return pool.run(Batch.of(List.of(item)), handlers.dispatcher(), Deadline.after(Duration.ofSeconds(10))).outcome(0);
+    }
+
+    @Test
+    void afterRestoreTheConnectionPoolsAreEmptyAndNothingIsLost() throws Exception {
+        String queue = sqs.createQueue("results-snapstart");
+        AtomicInteger built = new AtomicInteger();
+        var client = new RestorableSqsClient(() -> {
+            built.incrementAndGet();
+            return Wiring.buildSqsClient(ElasticMq.REGION, Optional.of(sqs.endpoint()));
+        });
+        var sink = new SqsResultsSink(client, SqsResultsSink.Settings.defaults(queue));
+        String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/";
+        assertThat(call(url).status()).isEqualTo(Outcome.Status.SUCCEEDED);
+        assertThat(sink.deliver(List.of(message("{\"n\":1}")), Deadline.after(Duration.ofSeconds(10)))
+                .deliveredCount()).isEqualTo(1);
+        SqsClient before = client.current();
+        assertThat(http.pooledConnections()).as("a kept-alive connection to the server").isEqualTo(1);
+
+        hooks("sqs", client).afterRestore(null);
+
+        assertThat(http.pooledConnections()).isZero();
+        assertThat(built.get()).isEqualTo(2);
+        assertThat(client.current()).isNotSameAs(before);
+        // the function goes on: the next item and the next result go through the rebuilt client and pool
+        assertThat(call(url).status()).isEqualTo(Outcome.Status.SUCCEEDED);
+        assertThat(sink.deliver(List.of(message("{\"n\":2}")), Deadline.after(Duration.ofSeconds(10)))
+                .deliveredCount()).isEqualTo(1);
+        assertThat(sqs.drain(queue)).extracting(m -> m.body()).containsExactlyInAnyOrder("{\"n\":1}", "{\"n\":2}");
+        assertThat(requests.get()).isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void beforeCheckpointPrimesTheSqsPathWithoutCallingAwsAndLeavesNoConnection() {
+        var neverCalled = new RestorableSqsClient(() -> new SqsClient() {
+            @Override
+            public String serviceName() {
+                return "sqs";
+            }
+
+            @Override
+            public void close() {
+            }
+        });
+        String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/";
+        assertThat(call(url).status()).isEqualTo(Outcome.Status.SUCCEEDED);
+        var hooks = hooks("sqs", neverCalled);
+
+        var priming = hooks.prime();
+        hooks.beforeCheckpoint(null);
+
+        // digest, delay, an unknown type and a malformed body: every result written, no SendMessageBatch made
+        // (this client would throw UnsupportedOperationException)
+        assertThat(priming).isEqualTo(new SnapStartHooks.Priming(1, 4, 4));
+        assertThat(http.pooledConnections()).isZero();
+    }
+
+    @Test
+    void theHttpEntryPointPrimesItsWholePath() {
+        var priming = hooks("http", null).prime();
+
+        assertThat(priming).isEqualTo(new SnapStartHooks.Priming(1, 3, 3));
+    }
+
+    @Test
+    void theFunctionsClientTakesCredentialsFromTheDefaultChain() {
+        // under SnapStart, credentials come from the container endpoint, which only the default chain reads
+        try (SqsClient client = Wiring.buildSqsClient("eu-west-1", Optional.empty())) {
+            assertThat(client.serviceClientConfiguration().credentialsProvider())
+                    .isInstanceOf(software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider.class);
+            assertThat(client.serviceClientConfiguration().region().id()).isEqualTo("eu-west-1");
+        }
+    }
+
+    static ResultMessage message(String body) {
+        return new ResultMessage(body, java.util.Map.of(), Optional.empty(), Optional.empty());
+    }
+}

@@ -1,0 +1,95 @@
+package dev.fanout.function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.fanout.testing.PackagedFunction;
+import dev.fanout.testing.RuntimeApiServer;
+import dev.fanout.testing.SqsEvents;
+
+/** Lambda's init phase of the packaged function, under AWS's Runtime Interface Client. */
+class StartupIT {
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+
+    @Test
+    void aFailedInitReportsItsCauseToLambda() throws Exception {
+        try (RuntimeApiServer api = RuntimeApiServer.start();
+                PackagedFunction function = PackagedFunction.start("sqs", api, Map.of())) {
+
+            String error = api.initError().get(60, TimeUnit.SECONDS);
+
+            // what Lambda shows as the function's error: the cause, not "Quarkus manual initialization failed"
+            JsonNode report = MAPPER.readTree(error);
+            assertThat(report.get("errorMessage").asText()).as(function.log())
+                    .isEqualTo("no results queue: set RESULTS_QUEUE_URL (fanout.results.queue-url)");
+            assertThat(report.get("errorType").asText()).isEqualTo("java.lang.IllegalStateException");
+        }
+    }
+
+    /** Accepts connections and never answers: a results endpoint that hangs. */
+    static final class SilentServer implements AutoCloseable {
+        final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        final List<Socket> accepted = new ArrayList<>();
+        final Thread acceptor = Thread.ofVirtual().start(() -> {
+            try {
+                while (true) {
+                    Socket s = socket.accept();
+                    synchronized (accepted) {
+                        accepted.add(s);
+                    }
+                }
+            } catch (IOException closed) {
+                // the test is over
+            }
+        });
+
+        SilentServer() throws IOException {
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + socket.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+            synchronized (accepted) {
+                for (Socket s : accepted) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aResultsQueueThatDoesNotAnswerAtInitIsAWarningAndTheFunctionServes() throws Exception {
+        try (SilentServer silent = new SilentServer(); RuntimeApiServer api = RuntimeApiServer.start();
+                PackagedFunction function = PackagedFunction.start("sqs", api, Map.of(
+                        "RESULTS_QUEUE_URL", silent.url() + "/000000000000/results", "FANOUT_RESULTS_ENDPOINT", silent.url()))) {
+
+            var result = api.invoke(SqsEvents.fixture("sqs-empty.json"), Duration.ofSeconds(30));
+
+            assertThat(result.error()).as(function.log()).isFalse();
+            assertThat(result.body()).isEqualTo("{\"batchItemFailures\":[]}");
+            assertThat(api.initError()).isNotDone();
+            // the warm-up gave up at its own call timeout, not at the 10 s socket timeout or Lambda's init limit
+            assertThat(function.log()).contains("WARN", "results queue " + silent.url() + "/000000000000/results: not reachable yet",
+                    "ApiCallTimeoutException");
+        }
+    }
+}
