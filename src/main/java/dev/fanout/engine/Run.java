@@ -12,8 +12,11 @@ import java.util.PriorityQueue;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -67,6 +70,11 @@ final class Run<I, R> {
     private final int size;
 
     private final AtomicReferenceArray<Outcome<R>> outcomes;
+    private final OutcomeListener<R> listener;
+    /** Items whose outcome is set and not yet told to the listener; null without a listener. */
+    private final ConcurrentLinkedQueue<Integer> toAnnounce;
+    private final AtomicInteger announced = new AtomicInteger();
+    private final Thread caller = Thread.currentThread();
     /** The next item of the same group, or -1; null for a batch without groups. */
     private final int[] nextInGroup;
     /** The items that start without waiting for another, in input order; null when that is every item. */
@@ -87,8 +95,11 @@ final class Run<I, R> {
     private int decided;
     private boolean cutOff;
 
-    Run(Batch<I> batch, ItemHandler<I, R> handler, Limits limits, Ticker ticker, Deadline deadline) {
+    Run(Batch<I> batch, ItemHandler<I, R> handler, Limits limits, Ticker ticker, Deadline deadline,
+            OutcomeListener<R> listener) {
         this.batch = batch;
+        this.listener = listener;
+        this.toAnnounce = listener == null ? null : new ConcurrentLinkedQueue<>();
         this.items = batch.items();
         this.handler = handler;
         this.maxConcurrency = limits.maxConcurrency();
@@ -139,6 +150,10 @@ final class Run<I, R> {
             peakSeen = peak;
         } finally {
             lock.unlock();
+        }
+        if (toAnnounce != null) {
+            announce();
+            awaitAnnounced();
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -287,7 +302,45 @@ final class Run<I, R> {
             return false;
         }
         decided++;
+        if (toAnnounce != null) {
+            toAnnounce.add(index);
+        }
         return true;
+    }
+
+    /**
+     * Tells the listener of the outcomes set so far; called only without the lock, so a listener never
+     * holds up the run. Each index is taken from the queue once, so it is told once, by whichever thread
+     * takes it.
+     */
+    private void announce() {
+        if (toAnnounce == null) {
+            return;
+        }
+        Integer index;
+        while ((index = toAnnounce.poll()) != null) {
+            try {
+                listener.decided(index, outcomes.get(index));
+            } catch (RuntimeException | Error ignored) {
+                // the listener is the caller's; its failure must not cost this thread its hand-over of the slot
+            } finally {
+                if (announced.incrementAndGet() == size) {
+                    LockSupport.unpark(caller);
+                }
+            }
+        }
+    }
+
+    /**
+     * Waits, never past the deadline, until the listener has been told of every outcome: a call that an item's
+     * thread has begun ends before the run returns, so the caller sees every call's effects.
+     */
+    private void awaitAnnounced() {
+        long left;
+        while (announced.get() < size && (left = deadline.remainingNanos()) > 0) {
+            LockSupport.parkNanos(this, Math.min(left, maxWaitNanos));
+            announce();
+        }
     }
 
     /** The later items of a group stopped by one of its items never start. */
@@ -484,6 +537,7 @@ final class Run<I, R> {
             if (next != null) {
                 next.thread.start();
             }
+            announce();
         }
     }
 }

@@ -55,10 +55,24 @@ public final class WorkerPool {
      * @throws IllegalArgumentException if the deadline is on another ticker
      */
     public <I, R> BatchResult<R> run(Batch<I> batch, ItemHandler<I, R> handler, Deadline deadline) {
+        return start(batch, handler, deadline, null);
+    }
+
+    /**
+     * {@link #run(Batch, ItemHandler, Deadline)}, telling {@code listener} of each item's outcome as it is
+     * set: the outcome the result will hold for that item, once per item (see {@link OutcomeListener}).
+     */
+    public <I, R> BatchResult<R> run(Batch<I> batch, ItemHandler<I, R> handler, Deadline deadline,
+            OutcomeListener<R> listener) {
+        return start(batch, handler, deadline, Objects.requireNonNull(listener, "listener"));
+    }
+
+    private <I, R> BatchResult<R> start(Batch<I> batch, ItemHandler<I, R> handler, Deadline deadline,
+            OutcomeListener<R> listener) {
         Objects.requireNonNull(batch, "batch");
         Objects.requireNonNull(handler, "handler");
         checkTicker(Objects.requireNonNull(deadline, "deadline"));
-        return new Run<>(batch, handler, limits, ticker, deadline).execute();
+        return new Run<>(batch, handler, limits, ticker, deadline, listener).execute();
     }
 
     private void checkTicker(Deadline deadline) {

@@ -12,4 +12,10 @@ public interface ResultsSink {
      * {@code deadline}.
      */
     Delivery deliver(List<ResultMessage> messages, Deadline deadline);
+
+    /**
+     * A stream for the results of a batch of {@code capacity} records, sent as they are offered, by
+     * {@code deadline}. The caller must {@link ResultStream#close()} it.
+     */
+    ResultStream open(int capacity, Deadline deadline);
 }

@@ -1,13 +1,18 @@
 package dev.fanout.fanin;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 import dev.fanout.engine.Deadline;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -43,6 +48,14 @@ public final class SqsResultsSink implements ResultsSink {
      * queue cannot be reached, and retrying until the deadline would only bill the whole timeout.
      */
     public static final int MAX_CONNECT_FAILURES = 3;
+    /**
+     * How long a streamed result may wait for others to fill its request. Results of a running batch come
+     * in bursts (a slot's end starts the next item), so a few milliseconds fill most requests, and the wait
+     * is small beside a SendMessageBatch call's 10-30 ms.
+     */
+    public static final Duration LINGER = Duration.ofMillis(5);
+    /** The longest a stream's threads wait before they look at the deadline again. */
+    private static final long MAX_WAIT_NANOS = Duration.ofMillis(100).toNanos();
 
     /**
      * @param queueUrl        the results queue; a URL ending in {@code .fifo} means a FIFO queue
@@ -129,21 +142,218 @@ public final class SqsResultsSink implements ResultsSink {
         } else {
             send.inParallel(send.pack(sendable));
         }
-        List<String> failures = new ArrayList<>(messages.size());
-        List<String> messageIds = new ArrayList<>(messages.size());
-        for (int i = 0; i < messages.size(); i++) {
-            failures.add(send.failures.get(i));
-            messageIds.add(send.failures.get(i) == null ? send.messageIds.get(i) : null);
+        return send.delivery();
+    }
+
+    @Override
+    public ResultStream open(int capacity, Deadline deadline) {
+        return new Stream(new Send(capacity, deadline));
+    }
+
+    /**
+     * A streaming send. One dispatcher thread packs offered results into requests (10 entries, the batch
+     * byte limit), waiting up to {@link #LINGER} for a request to fill while results still come; up to
+     * {@code sendConcurrency} requests are in flight at once, each on a virtual thread of its own, with the
+     * same retries and rules as {@link #deliver}. A FIFO result waits for the previous result of its group:
+     * so a request never holds two results of one group, and a group whose result is not confirmed sends
+     * none of its later ones.
+     */
+    private final class Stream implements ResultStream {
+        private final Send send;
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition changed = lock.newCondition();
+        private final Thread dispatcher;
+        // guarded by lock
+        private final boolean[] offered;
+        private final long[] offeredAt;
+        private final long[] confirmedAt;
+        private final ArrayDeque<Integer> ready = new ArrayDeque<>();
+        private long readyBytes;
+        private long oldestReadyAt;
+        /** The result waiting for each unresolved one of its group: previous index to waiting index. */
+        private final Map<Integer, Integer> waitingFor = new HashMap<>();
+        private final boolean[] resolved;
+        private final List<Thread> senders = new ArrayList<>();
+        private int unresolved;
+        private int inFlight;
+        private boolean closed;
+
+        Stream(Send send) {
+            this.send = send;
+            int n = send.messages.length();
+            this.offered = new boolean[n];
+            this.offeredAt = new long[n];
+            this.confirmedAt = new long[n];
+            this.resolved = new boolean[n];
+            this.dispatcher = Thread.ofVirtual().name("fanout-send-dispatch").start(this::dispatch);
         }
-        return new Delivery(failures, send.requests.get(), send.retries.get(), send.throttled.get(), messageIds,
-                send.refused.get(), send.unreachable != null);
+
+        @Override
+        public void offer(int index, ResultMessage message, int after) {
+            Objects.requireNonNull(message, "message");
+            lock.lock();
+            try {
+                if (closed || offered[index]) {
+                    return;
+                }
+                offered[index] = true;
+                offeredAt[index] = System.nanoTime();
+                send.set(index, message);
+                unresolved++;
+                if (!send.withinSizeLimit(index)) {
+                    resolveLocked(index);
+                } else if (after >= 0 && !resolved[after]) {
+                    waitingFor.put(after, index);
+                } else if (after >= 0 && send.failures.get(after) != null) {
+                    holdBackLocked(index);
+                } else {
+                    readyLocked(index);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private void readyLocked(int index) {
+            if (ready.isEmpty()) {
+                oldestReadyAt = System.nanoTime();
+            }
+            ready.add(index);
+            readyBytes += send.messages.get(index).sizeInBytes();
+            changed.signalAll();
+        }
+
+        /** Index is confirmed or has failed for good: release or hold back the result waiting for it. */
+        private void resolveLocked(int index) {
+            resolved[index] = true;
+            unresolved--;
+            boolean confirmed = send.failures.get(index) == null;
+            if (confirmed) {
+                confirmedAt[index] = System.nanoTime();
+            }
+            Integer next = waitingFor.remove(index);
+            if (next != null) {
+                if (confirmed) {
+                    readyLocked(next);
+                } else {
+                    holdBackLocked(next);
+                }
+            }
+            changed.signalAll();
+        }
+
+        private void holdBackLocked(int index) {
+            send.failures.set(index, "held back: an earlier result of its group was not confirmed");
+            resolveLocked(index);
+        }
+
+        private void dispatch() {
+            lock.lock();
+            try {
+                while (!(closed && unresolved == 0)) {
+                    long left = send.deadline.remainingNanos();
+                    if (left <= 0) {
+                        return;
+                    }
+                    long wait = Math.min(left, MAX_WAIT_NANOS);
+                    if (!ready.isEmpty() && inFlight < settings.sendConcurrency()) {
+                        long lingered = System.nanoTime() - oldestReadyAt;
+                        boolean full = ready.size() >= MAX_ENTRIES || readyBytes >= settings.maxBatchBytes();
+                        if (full || closed || lingered >= LINGER.toNanos()) {
+                            startRequestLocked();
+                            continue;
+                        }
+                        wait = Math.min(wait, LINGER.toNanos() - lingered);
+                    }
+                    changed.awaitNanos(wait);
+                }
+            } catch (InterruptedException e) {
+                // closed at the deadline: what is not sent stays undelivered
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private void startRequestLocked() {
+            List<Integer> batch = new ArrayList<>(MAX_ENTRIES);
+            long bytes = 0;
+            while (!ready.isEmpty() && batch.size() < MAX_ENTRIES) {
+                int size = send.messages.get(ready.peek()).sizeInBytes();
+                if (!batch.isEmpty() && bytes + size > settings.maxBatchBytes()) {
+                    break;
+                }
+                batch.add(ready.poll());
+                bytes += size;
+            }
+            readyBytes -= bytes;
+            oldestReadyAt = System.nanoTime();
+            inFlight++;
+            senders.add(Thread.ofVirtual().name("fanout-send").start(() -> sendAndResolve(batch)));
+        }
+
+        private void sendAndResolve(List<Integer> batch) {
+            try {
+                send.sendWithRetries(batch);
+            } finally {
+                lock.lock();
+                try {
+                    inFlight--;
+                    for (int index : batch) {
+                        resolveLocked(index);
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
+
+        @Override
+        public Delivery close() {
+            List<Thread> running;
+            lock.lock();
+            try {
+                closed = true;
+                changed.signalAll();
+                long left;
+                while (unresolved > 0 && (left = send.deadline.remainingNanos()) > 0) {
+                    changed.awaitNanos(Math.min(left, MAX_WAIT_NANOS));
+                }
+                running = unresolved > 0 ? new ArrayList<>(senders) : List.of();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = new ArrayList<>(senders);
+            } finally {
+                lock.unlock();
+            }
+            dispatcher.interrupt();
+            running.forEach(Thread::interrupt); // past the deadline: stops sleepers between retries
+            return send.delivery();
+        }
+
+        @Override
+        public Duration confirmationLag(int percent) {
+            lock.lock();
+            try {
+                long[] lags = new long[offered.length];
+                int n = 0;
+                for (int i = 0; i < offered.length; i++) {
+                    if (offered[i] && confirmedAt[i] != 0) {
+                        lags[n++] = confirmedAt[i] - offeredAt[i];
+                    }
+                }
+                Arrays.sort(lags, 0, n);
+                return n == 0 ? Duration.ZERO : Duration.ofNanos(lags[Math.max((int) Math.ceil(percent / 100.0 * n), 1) - 1]);
+            } finally {
+                lock.unlock();
+            }
+        }
     }
 
     /** One delivery: a message is undelivered until SQS confirms it. */
     private final class Send {
         /** What goes out for each index: the result, or the minimal error result that replaced it. */
         final AtomicReferenceArray<ResultMessage> messages;
-        final List<ResultMessage> original;
+        final AtomicReferenceArray<ResultMessage> original;
         final Deadline deadline;
         final AtomicReferenceArray<String> failures;
         final AtomicReferenceArray<String> messageIds;
@@ -155,29 +365,62 @@ public final class SqsResultsSink implements ResultsSink {
         volatile String unreachable;
 
         Send(List<ResultMessage> messages, Deadline deadline) {
-            this.original = messages;
-            this.messages = new AtomicReferenceArray<>(messages.toArray(ResultMessage[]::new));
-            this.deadline = deadline;
-            this.failures = new AtomicReferenceArray<>(messages.size());
-            this.messageIds = new AtomicReferenceArray<>(messages.size());
+            this(messages.size(), deadline);
             for (int i = 0; i < messages.size(); i++) {
+                set(i, messages.get(i));
+            }
+        }
+
+        /** A send whose messages are {@link #set} as they come. */
+        Send(int capacity, Deadline deadline) {
+            this.original = new AtomicReferenceArray<>(capacity);
+            this.messages = new AtomicReferenceArray<>(capacity);
+            this.deadline = deadline;
+            this.failures = new AtomicReferenceArray<>(capacity);
+            this.messageIds = new AtomicReferenceArray<>(capacity);
+            for (int i = 0; i < capacity; i++) {
                 failures.set(i, "not sent before the deadline");
             }
+        }
+
+        void set(int index, ResultMessage message) {
+            original.set(index, message);
+            messages.set(index, message);
         }
 
         /** Indexes in order; a result above the message limit is replaced by its minimal error result. */
         List<Integer> withinSizeLimit() {
             List<Integer> sendable = new ArrayList<>(messages.length());
             for (int i = 0; i < messages.length(); i++) {
-                int size = messages.get(i).sizeInBytes();
-                if (size > settings.maxMessageBytes() && !refuse(i, "the result is " + size + " bytes, more than the "
-                        + settings.maxMessageBytes() + "-byte message limit")) {
-                    failures.set(i, "message of " + size + " bytes exceeds the " + settings.maxMessageBytes() + "-byte limit");
-                    continue;
+                if (withinSizeLimit(i)) {
+                    sendable.add(i);
                 }
-                sendable.add(i);
             }
             return sendable;
+        }
+
+        /** Whether message {@code i} may be sent; one above the message limit is replaced by its minimal error result. */
+        boolean withinSizeLimit(int i) {
+            int size = messages.get(i).sizeInBytes();
+            if (size > settings.maxMessageBytes() && !refuse(i, "the result is " + size + " bytes, more than the "
+                    + settings.maxMessageBytes() + "-byte message limit")) {
+                failures.set(i, "message of " + size + " bytes exceeds the " + settings.maxMessageBytes() + "-byte limit");
+                return false;
+            }
+            return true;
+        }
+
+        Delivery delivery() {
+            int n = messages.length();
+            List<String> failureList = new ArrayList<>(n);
+            List<String> ids = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                String failure = failures.get(i);
+                failureList.add(failure);
+                ids.add(failure == null ? messageIds.get(i) : null);
+            }
+            return new Delivery(failureList, requests.get(), retries.get(), throttled.get(), ids, refused.get(),
+                    unreachable != null);
         }
 
         /** Groups message indexes in order into batches within the entry and byte limits. */

@@ -3,12 +3,16 @@ package dev.fanout.function;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import org.jboss.logging.Logger;
 
@@ -24,12 +28,14 @@ import dev.fanout.engine.Batch;
 import dev.fanout.engine.BatchResult;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.Outcome;
+import dev.fanout.engine.OutcomeListener;
 import dev.fanout.engine.RunSummary;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.fanin.Delivery;
 import dev.fanout.fanin.FallbackResult;
 import dev.fanout.fanin.ResultMessage;
 import dev.fanout.fanin.ResultRecord;
+import dev.fanout.fanin.ResultStream;
 import dev.fanout.fanin.ResultWriter;
 import dev.fanout.fanin.ResultsSink;
 import dev.fanout.work.ItemParser;
@@ -114,40 +120,37 @@ public final class SqsBatchProcessor {
             summary.put("skipped", "no time before the cut-off");
             return finish(allMessageIds(records), summary, deadline);
         }
-        BatchResult<JsonNode> run = pool.run(batch, handlers.dispatcher(), deadline);
-
-        // fan-in: a result for every record whose outcome is final
-        List<ResultMessage> messages = new ArrayList<>();
-        int[] messageOf = new int[n];
-        Arrays.fill(messageOf, -1);
-        int tooLarge = 0;
-        for (int i = 0; i < n; i++) {
-            Outcome<JsonNode> outcome = run.outcome(i);
-            if (!isFinal(outcome)) {
-                continue;
+        // fan-in streams: a record's result goes to the results queue as soon as its outcome is final, while
+        // the rest of the batch still runs; the stream keeps what is not confirmed by its deadline unsent
+        FifoKeys[] keys = fifoKeys(records, items);
+        int[] after = previousInGroup(keys);
+        AtomicInteger tooLarge = new AtomicInteger();
+        AtomicInteger results = new AtomicInteger();
+        AtomicIntegerArray handed = new AtomicIntegerArray(n);
+        ResultStream stream = sink.open(n, deadline.minus(settings.responseMargin()));
+        OutcomeListener<JsonNode> toStream = (i, outcome) -> {
+            if (isFinal(outcome) && handed.compareAndSet(i, 0, 1)) {
+                results.incrementAndGet();
+                stream.offer(i, message(records.get(i), items.get(i), outcome, keys[i], traceId, tooLarge),
+                        after[i]);
             }
-            SQSMessage record = records.get(i);
-            ResultRecord result = QueuedBatch.tag(ResultRecord.of(record.getMessageId(), items.get(i), outcome,
-                    receiveCount(record)), record);
-            ResultMessage message = message(result, items.get(i), record, traceId);
-            if (message.sizeInBytes() > settings.maxMessageBytes()) {
-                tooLarge++;
-                message = message(result.withError("OutputTooLarge", "the result is " + message.sizeInBytes()
-                        + " bytes, more than the results queue's " + settings.maxMessageBytes()
-                        + "-byte message limit; the output was dropped, not truncated"), items.get(i), record, traceId);
-            }
-            messageOf[i] = messages.size();
-            messages.add(message);
+        };
+        BatchResult<JsonNode> run;
+        long engineEnded;
+        Delivery delivery;
+        try {
+            run = pool.run(batch, handlers.dispatcher(), deadline, toStream);
+            engineEnded = System.nanoTime();
+        } finally {
+            delivery = stream.close();
         }
-        long fanInStarted = System.nanoTime();
-        Delivery delivery = sink.deliver(messages, deadline.minus(settings.responseMargin()));
-        long fanInMillis = (System.nanoTime() - fanInStarted) / 1_000_000;
+        long fanInMillis = (System.nanoTime() - engineEnded) / 1_000_000;
 
         // acknowledgement: final and delivered; FIFO: nothing after a reported record of the same group
         boolean[] done = new boolean[n];
         Set<String> brokenGroups = new HashSet<>();
         for (int i = 0; i < n; i++) {
-            done[i] = messageOf[i] >= 0 && delivery.delivered(messageOf[i]);
+            done[i] = handed.get(i) == 1 && delivery.delivered(i);
             String group = items.get(i).group().orElse(null);
             if (fifoSource && group != null) {
                 if (brokenGroups.contains(group)) {
@@ -164,11 +167,12 @@ public final class SqsBatchProcessor {
             }
         }
         describe(summary, run.summary());
-        summary.put("fifo", fifoSource).put("results", messages.size()).put("outputTooLarge", tooLarge)
+        summary.put("fifo", fifoSource).put("results", results.get()).put("outputTooLarge", tooLarge.get())
                 .put("delivered", delivery.deliveredCount()).put("sendRequests", delivery.requests())
                 .put("sendRetries", delivery.retries()).put("throttled", delivery.throttled())
                 .put("refusedResults", delivery.refused()).put("queueUnreachable", delivery.unreachable())
-                .put("fanInMs", fanInMillis);
+                .put("fanInMs", fanInMillis).put("resultLagP50Ms", stream.confirmationLag(50).toMillis())
+                .put("resultLagP99Ms", stream.confirmationLag(99).toMillis());
         InvocationMetrics.countByType(summary, items, run::outcome, handlers.types());
         logUndelivered(delivery);
         return finish(failed, summary, deadline);
@@ -197,7 +201,22 @@ public final class SqsBatchProcessor {
         };
     }
 
-    private ResultMessage message(ResultRecord result, ParsedItem item, SQSMessage record, Optional<String> traceId) {
+    /** Record {@code i}'s result as a message; a result above the message limit becomes an error result. */
+    private ResultMessage message(SQSMessage record, ParsedItem item, Outcome<JsonNode> outcome, FifoKeys keys,
+            Optional<String> traceId, AtomicInteger tooLarge) {
+        ResultRecord result = QueuedBatch.tag(ResultRecord.of(record.getMessageId(), item, outcome, receiveCount(record)),
+                record);
+        ResultMessage message = message(result, keys, traceId);
+        if (message.sizeInBytes() > settings.maxMessageBytes()) {
+            tooLarge.incrementAndGet();
+            message = message(result.withError("OutputTooLarge", "the result is " + message.sizeInBytes()
+                    + " bytes, more than the results queue's " + settings.maxMessageBytes()
+                    + "-byte message limit; the output was dropped, not truncated"), keys, traceId);
+        }
+        return message;
+    }
+
+    private ResultMessage message(ResultRecord result, FifoKeys keys, Optional<String> traceId) {
         String body;
         String status = result.status();
         try {
@@ -209,20 +228,45 @@ public final class SqsBatchProcessor {
             body = FallbackResult.of(result, "OutputNotWritable", "the result could not be written as JSON: "
                     + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.toString()));
         }
-        Optional<String> group = Optional.empty();
-        Optional<String> dedup = Optional.empty();
         Optional<String> recordId = Optional.ofNullable(result.sourceMessageId());
-        if (settings.fifoResults()) {
-            // a source without groups gets one group per record: no false ordering between unrelated results;
-            // a record without an id has nothing to deduplicate on, and a result of its own each time
-            String id = recordId.orElseGet(() -> "no-message-id-" + java.util.UUID.randomUUID());
-            group = Optional.of(item.group().orElse(id));
-            dedup = Optional.of(id);
-        }
         String sentStatus = status;
         Map<String, String> attributes = traceId.map(id -> Map.of(STATUS_ATTRIBUTE, sentStatus, TRACE_ATTRIBUTE, id))
                 .orElseGet(() -> Map.of(STATUS_ATTRIBUTE, sentStatus));
-        return new ResultMessage(body, QueuedBatch.attributes(result, attributes), group, dedup, recordId);
+        return new ResultMessage(body, QueuedBatch.attributes(result, attributes),
+                Optional.ofNullable(keys).map(FifoKeys::group), Optional.ofNullable(keys).map(FifoKeys::deduplicationId),
+                recordId);
+    }
+
+    /** A result's message group and deduplication id on a FIFO results queue. */
+    private record FifoKeys(String group, String deduplicationId) {
+    }
+
+    /**
+     * Each record's result keys on a FIFO results queue, else nulls. A source without groups gets one group
+     * per record: no false ordering between unrelated results. A record without an id has nothing to
+     * deduplicate on, and a result of its own each time.
+     */
+    private FifoKeys[] fifoKeys(List<SQSMessage> records, List<ParsedItem> items) {
+        FifoKeys[] keys = new FifoKeys[records.size()];
+        if (settings.fifoResults()) {
+            for (int i = 0; i < keys.length; i++) {
+                String messageId = records.get(i).getMessageId();
+                String id = messageId != null ? messageId : "no-message-id-" + UUID.randomUUID();
+                keys[i] = new FifoKeys(items.get(i).group().orElse(id), id);
+            }
+        }
+        return keys;
+    }
+
+    /** For each record, the previous record whose result has the same message group, or -1. */
+    private static int[] previousInGroup(FifoKeys[] keys) {
+        int[] previous = new int[keys.length];
+        Map<String, Integer> last = new HashMap<>();
+        for (int i = 0; i < keys.length; i++) {
+            Integer before = keys[i] == null ? null : last.put(keys[i].group(), i);
+            previous[i] = before == null ? -1 : before;
+        }
+        return previous;
     }
 
     private static void describe(ObjectNode summary, RunSummary run) {

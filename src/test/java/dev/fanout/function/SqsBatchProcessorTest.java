@@ -138,7 +138,8 @@ class SqsBatchProcessorTest {
                 assertThat(m.messageAttributes().get("status").stringValue())
                         .isEqualTo(readTree(m.body()).get("status").asText());
             }
-            assertThat(invocation.summary().get("sendRequests").asInt()).isEqualTo(1);
+            // results stream out as items end, so items that end apart may take a request each; never more
+            assertThat(invocation.summary().get("sendRequests").asInt()).isBetween(1, 6);
         }
 
         @Test
@@ -277,7 +278,8 @@ class SqsBatchProcessorTest {
             assertThat(invocation.response().getBatchItemFailures()).isEmpty();
             assertThat(invocation.summary().get("succeeded").asInt()).isEqualTo(10_000);
             assertThat(invocation.summary().get("delivered").asInt()).isEqualTo(10_000);
-            assertThat(invocation.summary().get("sendRequests").asInt()).isEqualTo(1_000);
+            // streamed while the batch runs: requests stay full but for a few a linger sent before they filled
+            assertThat(invocation.summary().get("sendRequests").asInt()).isBetween(1_000, 1_100);
             assertThat(resultsBySource(sqs.drain(queue))).hasSize(10_000);
         }
 
