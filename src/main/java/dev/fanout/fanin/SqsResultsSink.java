@@ -1,10 +1,10 @@
 package dev.fanout.fanin;
 
-import java.time.Duration;
-import java.util.ArrayDeque;
+import Duration;
+import ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
+import HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -110,7 +110,7 @@ public final class SqsResultsSink implements ResultsSink {
     }
 
     /** The longest the init-time warm-up call may take. */
-    public static final java.time.Duration WARM_UP_TIMEOUT = java.time.Duration.ofSeconds(2);
+    public static final Duration WARM_UP_TIMEOUT = Duration.ofSeconds(2);
 
     /**
      * Builds the client's request path (class loading, signing, HTTP connection) before the first
@@ -451,11 +451,11 @@ public final class SqsResultsSink implements ResultsSink {
          * results: they are reported undelivered, and their records come back in order.
          */
         void inGroupOrder(List<Integer> indexes) {
-            Map<String, java.util.ArrayDeque<Integer>> groups = new java.util.LinkedHashMap<>();
+            Map<String, ArrayDeque<Integer>> groups = new LinkedHashMap<>();
             for (int index : indexes) {
                 // a message without a group (not sent so by this project's processors) is a group of its own
                 String group = messages.get(index).groupId().orElse("\u0000" + index);
-                groups.computeIfAbsent(group, g -> new java.util.ArrayDeque<>()).add(index);
+                groups.computeIfAbsent(group, g -> new ArrayDeque<>()).add(index);
             }
             while (!groups.isEmpty()) {
                 List<Integer> heads = new ArrayList<>(groups.size());
@@ -590,7 +590,7 @@ public final class SqsResultsSink implements ResultsSink {
                     return;
                 }
                 if (attempt >= settings.maxAttempts()) {
-                    fail(pending, "gave up after " + attempt + " attempts: " + reason);
+                    fail(pending, "gave up after " + attempt + (attempt == 1 ? " attempt: " : " attempts: ") + reason);
                     return;
                 }
                 long pause = backoffNanos(attempt);
@@ -652,7 +652,7 @@ public final class SqsResultsSink implements ResultsSink {
     }
 
     private static Map<String, MessageAttributeValue> attributes(Map<String, String> attributes) {
-        var values = new java.util.HashMap<String, MessageAttributeValue>();
+        var values = new HashMap<String, MessageAttributeValue>();
         attributes.forEach((name, value) -> values.put(name,
                 MessageAttributeValue.builder().dataType("String").stringValue(value).build()));
         return values;
@@ -694,8 +694,8 @@ public final class SqsResultsSink implements ResultsSink {
     /** The connection could not be opened: nothing reached the queue. */
     static boolean isConnectFailure(SdkException e) {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof java.net.ConnectException || cause instanceof java.net.UnknownHostException
-                    || cause instanceof java.net.NoRouteToHostException) {
+            if (cause instanceof ConnectException || cause instanceof UnknownHostException
+                    || cause instanceof NoRouteToHostException) {
                 return true;
             }
             if (cause.getCause() == cause) {

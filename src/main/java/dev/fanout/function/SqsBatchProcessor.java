@@ -2,14 +2,10 @@ package dev.fanout.function;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -24,6 +20,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.RecordRules;
 import dev.fanout.engine.Batch;
 import dev.fanout.engine.BatchResult;
 import dev.fanout.engine.Deadline;
@@ -111,7 +108,7 @@ public final class SqsBatchProcessor {
         }
         // a group goes on after a record that is acknowledged with its error result: it is never delivered again
         Batch<ParsedItem> batch = Batch.fifo(items, item -> item.group().orElse(null))
-                .continuingAfter(SqsBatchProcessor::isFinal);
+                .continuingAfter(RecordRules::isFinal);
         if (!pool.hasTimeBeforeCutoff(deadline)) {
             // the function's timeout is shorter than the margin it needs: hand everything back, untouched
             LOG.errorf("cut-off margin %s leaves no time before the deadline (%s left) for %d records: raise the "
@@ -123,13 +120,13 @@ public final class SqsBatchProcessor {
         // fan-in streams: a record's result goes to the results queue as soon as its outcome is final, while
         // the rest of the batch still runs; the stream keeps what is not confirmed by its deadline unsent
         FifoKeys[] keys = fifoKeys(records, items);
-        int[] after = previousInGroup(keys);
+        int[] after = RecordRules.previousInGroup(n, i -> keys[i] == null ? null : keys[i].group());
         AtomicInteger tooLarge = new AtomicInteger();
         AtomicInteger results = new AtomicInteger();
         AtomicIntegerArray handed = new AtomicIntegerArray(n);
         ResultStream stream = sink.open(n, deadline.minus(settings.responseMargin()));
         OutcomeListener<JsonNode> toStream = (i, outcome) -> {
-            if (isFinal(outcome) && handed.compareAndSet(i, 0, 1)) {
+            if (RecordRules.isFinal(outcome) && handed.compareAndSet(i, 0, 1)) {
                 results.incrementAndGet();
                 stream.offer(i, message(records.get(i), items.get(i), outcome, keys[i], traceId, tooLarge),
                         after[i]);
@@ -147,19 +144,9 @@ public final class SqsBatchProcessor {
         long fanInMillis = (System.nanoTime() - engineEnded) / 1_000_000;
 
         // acknowledgement: final and delivered; FIFO: nothing after a reported record of the same group
-        boolean[] done = new boolean[n];
-        Set<String> brokenGroups = new HashSet<>();
-        for (int i = 0; i < n; i++) {
-            done[i] = handed.get(i) == 1 && delivery.delivered(i);
-            String group = items.get(i).group().orElse(null);
-            if (fifoSource && group != null) {
-                if (brokenGroups.contains(group)) {
-                    done[i] = false;
-                } else if (!done[i]) {
-                    brokenGroups.add(group);
-                }
-            }
-        }
+        Delivery confirmed = delivery;
+        boolean[] done = RecordRules.acknowledged(n, i -> handed.get(i) == 1 && confirmed.delivered(i),
+                i -> fifoSource ? items.get(i).group().orElse(null) : null);
         List<String> failed = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             if (!done[i]) {
@@ -188,17 +175,6 @@ public final class SqsBatchProcessor {
         summary.put("batchItemFailures", failures.size()).put("timeLeftMs", deadline.remaining().toMillis());
         InvocationMetrics.log(summary, "sqs");
         return new Invocation(new SQSBatchResponse(new ArrayList<>(failures)), summary);
-    }
-
-    /** Final outcomes are acknowledged once their result is out; the rest come back from SQS. */
-    static boolean isFinal(Outcome<?> outcome) {
-        return switch (outcome) {
-            case Outcome.Succeeded<?> s -> true;
-            case Outcome.Rejected<?> r -> true;
-            case Outcome.Failed<?> f -> !f.retryable();
-            case Outcome.TimedOut<?> t -> false;
-            case Outcome.NotStarted<?> ns -> false;
-        };
     }
 
     /** Record {@code i}'s result as a message; a result above the message limit becomes an error result. */
@@ -256,17 +232,6 @@ public final class SqsBatchProcessor {
             }
         }
         return keys;
-    }
-
-    /** For each record, the previous record whose result has the same message group, or -1. */
-    private static int[] previousInGroup(FifoKeys[] keys) {
-        int[] previous = new int[keys.length];
-        Map<String, Integer> last = new HashMap<>();
-        for (int i = 0; i < keys.length; i++) {
-            Integer before = keys[i] == null ? null : last.put(keys[i].group(), i);
-            previous[i] = before == null ? -1 : before;
-        }
-        return previous;
     }
 
     private static void describe(ObjectNode summary, RunSummary run) {

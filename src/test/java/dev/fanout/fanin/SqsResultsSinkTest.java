@@ -113,7 +113,7 @@ class SqsResultsSinkTest {
             Delivery delivery = new SqsResultsSink(client, settings(queue, 1)).deliver(oneGroup("a", 10),
                     Deadline.after(Duration.ofSeconds(10)));
 
-            assertThat(delivery.failures().get(0)).isEqualTo("gave up after 1 attempts: SQS refused the entry: InternalError injected");
+            assertThat(delivery.failures().get(0)).isEqualTo("gave up after 1 attempt: SQS refused the entry: InternalError injected");
             for (int i = 1; i < 10; i++) {
                 assertThat(delivery.failures().get(i)).isEqualTo("held back: an earlier result of its group was not confirmed");
             }
