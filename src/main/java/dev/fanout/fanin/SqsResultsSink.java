@@ -86,7 +86,7 @@ public final class SqsResultsSink implements ResultsSink {
         }
 
         public static Settings defaults(String queueUrl) {
-            return new Settings(queueUrl, SQS_MAX_BYTES, SQS_MAX_BYTES, 16, 5, Duration.ofMillis(50),
+            return new Settings(queueUrl, SQS_MAX_BYTES, SQS_MAX_BYTES, 32, 5, Duration.ofMillis(50),
                     Duration.ofSeconds(1), Duration.ofMillis(50));
         }
 

@@ -81,7 +81,7 @@ public interface FanoutConfig {
         int maxBatchBytes();
 
         /** SendMessageBatch calls in flight at once (standard queues; FIFO sends one at a time). */
-        @WithDefault("16")
+        @WithDefault("32")
         int sendConcurrency();
 
         /** Attempts per result, the first one included. */

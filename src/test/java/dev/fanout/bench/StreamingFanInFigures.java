@@ -1,76 +1,29 @@
 package dev.fanout.bench;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.locks.LockSupport;
 
-import com.amazonaws.services.lambda.runtime.events.SQSEvent;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.fanout.engine.Deadline;
-import dev.fanout.engine.Limits;
-import dev.fanout.engine.WorkerPool;
 import dev.fanout.fanin.Delivery;
 import dev.fanout.fanin.ResultMessage;
 import dev.fanout.fanin.ResultStream;
 import dev.fanout.fanin.SqsResultsSink;
-import dev.fanout.function.SqsBatchProcessor;
 import dev.fanout.testing.ElasticMq;
-import dev.fanout.testing.SqsEvents;
-import dev.fanout.work.ItemParser;
-import dev.fanout.work.WorkHandlers;
-import dev.fanout.work.builtin.DelayHandler;
-import software.amazon.awssdk.services.sqs.SqsClient;
-import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
-import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 
 /**
  * Streaming fan-in at realistic latency: every SendMessageBatch call to ElasticMQ is held for a fixed 10 or
  * 30 ms before it is made (as if SQS were across a network), then
  * <ol>
  * <li>fan-in alone: 10,000 results handed to a stream at once, by send concurrency;</li>
- * <li>the SQS entry point in process, 10,000 records: items of 20 ms at C = 500, and items of 0-2 s spread
- * evenly at C = 1,000: answer time against engine time, fan-in after the engine, and the time from an
- * item's end to its result's confirmation.</li>
+ * <li>{@link SqsEntryPointFigures}: the SQS entry point end to end.</li>
  * </ol>
  * Run: {@code ./mvnw -B test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=dev.fanout.bench.StreamingFanInFigures} (or any launcher with the test classpath).
  */
 public final class StreamingFanInFigures {
-
-    /** Holds each SendMessageBatch call for a fixed time before it is made. */
-    static final class DelayedClient implements SqsClient {
-        final SqsClient delegate;
-        final long delayNanos;
-
-        DelayedClient(SqsClient delegate, Duration delay) {
-            this.delegate = delegate;
-            this.delayNanos = delay.toNanos();
-        }
-
-        @Override
-        public SendMessageBatchResponse sendMessageBatch(SendMessageBatchRequest request) {
-            long until = System.nanoTime() + delayNanos;
-            for (long left; (left = until - System.nanoTime()) > 0;) {
-                LockSupport.parkNanos(left);
-            }
-            return delegate.sendMessageBatch(request);
-        }
-
-        @Override
-        public String serviceName() {
-            return delegate.serviceName();
-        }
-
-        @Override
-        public void close() {
-        }
-    }
 
     static SqsResultsSink.Settings settings(String queue, int concurrency) {
         var d = SqsResultsSink.Settings.defaults(queue);
@@ -88,7 +41,7 @@ public final class StreamingFanInFigures {
             for (int delayMs : new int[] { 10, 30 }) {
                 for (int concurrency : new int[] { 4, 8, 16, 32, 64 }) {
                     String queue = sqs.createQueue("fanin-" + q++);
-                    var sink = new SqsResultsSink(new DelayedClient(sqs.client(), Duration.ofMillis(delayMs)),
+                    var sink = new SqsResultsSink(new SqsEntryPointFigures.DelayedClient(sqs.client(), Duration.ofMillis(delayMs)),
                             settings(queue, concurrency));
                     int n = 10_000;
                     long start = System.nanoTime();
@@ -104,38 +57,6 @@ public final class StreamingFanInFigures {
                     System.out.print(out);
                     out.setLength(0);
                 }
-            }
-            var mapper = new ObjectMapper();
-            WorkHandlers handlers = WorkHandlers.builder(mapper)
-                    .register(DelayHandler.TYPE, new DelayHandler(Duration.ofMinutes(1))).build();
-            out.append("\n### The SQS entry point, 10,000 records, 10 ms added per SendMessageBatch, default send concurrency "
-                    + SqsResultsSink.Settings.defaults("q").sendConcurrency() + "\n\n");
-            out.append("| workload | answer | engine | fan-in after the engine | answer / engine | item end to confirmation p50 / p99 | requests | delivered |\n");
-            out.append("|---|---|---|---|---|---|---|---|\n");
-            for (String workload : List.of("20 ms at C = 500", "0-2 s spread at C = 1,000")) {
-                boolean spread = workload.startsWith("0-2");
-                List<String> bodies = new ArrayList<>();
-                for (int i = 0; i < 10_000; i++) {
-                    long millis = spread ? i * 2_000L / 10_000 : 20;
-                    bodies.add(SqsEvents.item("delay", "{\"millis\":" + millis + "}"));
-                }
-                String queue = sqs.createQueue("e2e-" + q++);
-                var sinkSettings = SqsResultsSink.Settings.defaults(queue);
-                var processor = new SqsBatchProcessor(new WorkerPool(Limits.of(spread ? 1_000 : 500)
-                        .withCutoffMargin(Duration.ofSeconds(3))), handlers, new ItemParser(mapper, Optional.empty()),
-                        new SqsResultsSink(new DelayedClient(sqs.client(), Duration.ofMillis(10)), sinkSettings), mapper,
-                        new SqsBatchProcessor.Settings(Duration.ofMillis(250), sinkSettings.maxMessageBytes(), false));
-                SQSEvent event = SqsEvents.parse(SqsEvents.standard(bodies));
-                long start = System.nanoTime();
-                ObjectNode s = processor.process(event, Deadline.after(Duration.ofSeconds(120))).summary();
-                long answerMs = (System.nanoTime() - start) / 1_000_000;
-                long engineMs = s.get("engineMs").asLong();
-                out.append(String.format(Locale.ROOT, "| %s | %,d ms | %,d ms | %,d ms | %.2f | %d / %d ms | %,d | %,d |%n",
-                        workload, answerMs, engineMs, s.get("fanInMs").asLong(), answerMs / (double) engineMs,
-                        s.get("resultLagP50Ms").asLong(), s.get("resultLagP99Ms").asLong(), s.get("sendRequests").asLong(),
-                        s.get("delivered").asLong()));
-                System.out.print(out);
-                out.setLength(0);
             }
         }
         System.out.print(out);
