@@ -92,7 +92,7 @@ class SqsResultsSinkTest {
 
         Delivery delivery = new SqsResultsSink(client, settings(queue, 1)).deliver(messages, Deadline.after(Duration.ofSeconds(10)));
 
-        assertThat(delivery.failures().get(0)).isEqualTo("gave up after 1 attempts: SQS refused the entry: InternalError injected");
+        assertThat(delivery.failures().get(0)).isEqualTo("gave up after 1 attempt: SQS refused the entry: InternalError injected");
         assertThat(delivery.failures().get(10)).isEqualTo("held back: an earlier result of its group was not confirmed");
         assertThat(delivery.delivered(11)).isTrue();
         assertThat(sqs.drain(queue)).extracting(m -> m.body())

@@ -50,6 +50,6 @@ class HttpQueuedModeFailuresTest {
         assertThat(body.get("title").asText()).isEqualTo("No item could be queued");
         assertThat(body.get("status").asInt()).isEqualTo(503);
         assertThat(body.get("detail").asText()).startsWith(
-                "none of the 1 items could be queued; item 0: not queued: gave up after 1 attempts: SendMessageBatch failed: ");
+                "none of the 1 items could be queued; item 0: not queued: gave up after 1 attempt: SendMessageBatch failed: ");
     }
 }

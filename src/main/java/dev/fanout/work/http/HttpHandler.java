@@ -30,7 +30,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -57,6 +56,7 @@ import org.apache.hc.core5.util.Timeout;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 
+import dev.fanout.engine.Backoff;
 import dev.fanout.engine.NonRetryableException;
 import dev.fanout.work.WorkContext;
 import dev.fanout.work.WorkHandler;
@@ -93,7 +93,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * and only while the deadline leaves room for the wait plus {@value #MIN_RETRY_MILLIS} ms for another
  * attempt. The wait is the {@code Retry-After} of a 429 or 503 (seconds or HTTP-date); without one, a 5xx,
  * connection failure or timeout waits a capped exponential backoff with jitter (100 ms, 200 ms, 400 ms ...
- * up to 1 s, each drawn between half and all of it). A 429 without {@code Retry-After} is not retried
+ * up to 1 s, each the ceiling of a pause drawn between zero and it: {@link Backoff}). A 429 without {@code Retry-After} is not retried
  * here: the redelivery is its backoff. A {@code Retry-After} that does not fit fails the item at once, and
  * the message says so. A retry repeats the hop that failed (after redirects, the redirected request) as
  * it is, a POST too: items are delivered at least once anyway.
@@ -141,8 +141,8 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
     /** Lambda's longest timeout: no attempt can use more. */
     static final long MAX_TIMEOUT_MILLIS = 900_000;
     static final long MIN_RETRY_MILLIS = 100;
-    static final long BACKOFF_BASE_MILLIS = 100;
-    static final long BACKOFF_CAP_MILLIS = 1_000;
+    /** 100 ms, 200 ms, 400 ms ... up to 1 s, each the ceiling of a full-jitter pause. */
+    static final Backoff BACKOFF = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1));
     /** Longest response header line read, and longest header value written to the output. */
     static final int MAX_HEADER_CHARS = 8_192;
     static final int MAX_HEADER_COUNT = 100;
@@ -171,7 +171,7 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
     /** @param resolver resolves host names for the SSRF guard (tests inject one instead of DNS) */
     public HttpHandler(HttpSettings settings, SsrfGuard.Resolver resolver) {
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.guard = SsrfGuard.of(settings, resolver);
+        this.guard = new SsrfGuard(settings.ssrfGuard(), settings.allow(), resolver);
         this.timer = new ScheduledThreadPoolExecutor(1,
                 Thread.ofPlatform().name("fanout-http-timeouts").daemon().factory());
         timer.setRemoveOnCancelPolicy(true);
@@ -216,7 +216,7 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
             method = method == null ? "GET" : method.toUpperCase(Locale.ROOT);
             if (!METHODS.contains(method)) {
                 throw new IllegalArgumentException("field 'method' must be one of " + String.join(", ", METHODS)
-                        + ", was " + printable(given));
+                        + ", was " + MessageText.printable(given));
             }
             if (url == null || url.isBlank()) {
                 throw new IllegalArgumentException("field 'url' is required");
@@ -287,7 +287,7 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
                 if (isRedirect(status) && response.location() != null && settings.maxRedirects() > 0) {
                     if (redirects == settings.maxRedirects()) {
                         throw new NonRetryableException(
-                                statusLine(status, hop.uri()) + ": more than " + redirects + " redirects");
+                                MessageText.statusLine(status, hop.uri()) + ": more than " + redirects + " redirects");
                     }
                     hop = hop.next(status, redirectTarget(hop, status, response.location()));
                     redirects++;
@@ -297,12 +297,12 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
                     return output(response);
                 }
                 if (status != 429 && status < 500) {
-                    throw new NonRetryableException(statusLine(status, hop.uri()));
+                    throw new NonRetryableException(MessageText.statusLine(status, hop.uri()));
                 }
                 Duration retryAfter = status == 429 || status == 503
                         ? parseRetryAfter(response.retryAfter(), Instant.now())
                         : null;
-                failure = new HttpCallException(status, retryAfter, statusLine(status, hop.uri()), null);
+                failure = new HttpCallException(status, retryAfter, MessageText.statusLine(status, hop.uri()), null);
             } catch (HttpCallException e) {
                 failure = e;
             } catch (IOException e) {
@@ -333,18 +333,11 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
         if (failure.status() == 429) {
             throw failure; // no hint from the server: the redelivery's delay is the backoff
         }
-        Duration wait = backoff(attempt);
+        Duration wait = BACKOFF.pause(attempt);
         if (wait.compareTo(room) > 0) {
             throw failure;
         }
         return wait;
-    }
-
-    /** Capped exponential backoff with jitter: between half and all of min(cap, base × 2^(attempt-1)). */
-    static Duration backoff(int attempt) {
-        long ceiling = Math.min(BACKOFF_CAP_MILLIS, BACKOFF_BASE_MILLIS << Math.min(attempt - 1, 16));
-        long half = ceiling / 2;
-        return Duration.ofMillis(half + ThreadLocalRandom.current().nextLong(half + 1));
     }
 
     /**
@@ -390,7 +383,7 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
             if (hop.from() == null) {
                 throw refused;
             }
-            throw new NonRetryableException(refused.getMessage() + " (redirected from " + display(hop.from()) + ")");
+            throw new NonRetryableException(refused.getMessage() + " (redirected from " + MessageText.display(hop.from()) + ")");
         }
     }
 
@@ -529,12 +522,12 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
             }
             target = base.resolve(new URI(location));
         } catch (URISyntaxException e) {
-            throw new NonRetryableException(statusLine(status, hop.uri()) + ": invalid Location header: "
+            throw new NonRetryableException(MessageText.statusLine(status, hop.uri()) + ": invalid Location header: "
                     + e.getReason() + " at index " + e.getIndex());
         }
         String problem = targetProblem(target);
         if (problem != null) {
-            throw new NonRetryableException(statusLine(status, hop.uri()) + ": the redirect target " + problem);
+            throw new NonRetryableException(MessageText.statusLine(status, hop.uri()) + ": the redirect target " + problem);
         }
         return target;
     }
@@ -542,11 +535,11 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
     /** What makes {@code uri} unusable as a request target, or null. */
     static String targetProblem(URI uri) {
         if (!uri.isAbsolute()) {
-            return "must be an absolute URL, was '" + printable(uri.toString()) + "'";
+            return "must be an absolute URL, was '" + MessageText.printable(uri.toString()) + "'";
         }
         String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
-            return "must use http or https, was " + printable(uri.getScheme());
+            return "must use http or https, was " + MessageText.printable(uri.getScheme());
         }
         if (uri.getHost() == null) {
             return "must name a host";
@@ -561,7 +554,7 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
         Map<String, String> copy = new LinkedHashMap<>();
         headers.forEach((name, value) -> {
             if (!isToken(name)) {
-                throw new IllegalArgumentException("field 'headers' has an invalid header name \"" + printable(name) + "\"");
+                throw new IllegalArgumentException("field 'headers' has an invalid header name \"" + MessageText.printable(name) + "\"");
             }
             if (MANAGED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
                 throw new IllegalArgumentException("field 'headers' must not set " + name + ": the client sets it");
@@ -593,30 +586,6 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
         return true;
     }
 
-    /** {@code text} with control characters escaped, safe to put in a message. */
-    static String printable(String text) {
-        if (text == null) {
-            return "null";
-        }
-        StringBuilder out = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '\r' -> out.append("\\r");
-                case '\n' -> out.append("\\n");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20 || c == 0x7f) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        return out.toString();
-    }
-
     private static String describe(Hop hop, IOException e) {
         if (e instanceof UnknownHostException) {
             String host = SsrfGuard.normalize(hop.uri().getHost());
@@ -625,17 +594,6 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
         }
         String detail = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
         return hop.describe() + " failed: " + detail;
-    }
-
-    static String statusLine(int status, URI uri) {
-        return "HTTP " + status + " from " + display(uri);
-    }
-
-    /** The URL for messages: scheme, host, port and path, without the query (it may carry credentials). */
-    static String display(URI uri) {
-        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
-        return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() >= 0 ? ":" + uri.getPort() : "") + path
-                + (uri.getRawQuery() != null ? "?..." : "");
     }
 
     private static String ceilSeconds(Duration d) {
@@ -686,7 +644,7 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
     private record Hop(String method, URI uri, Map<String, String> headers, String body, URI from) {
 
         String describe() {
-            return method + " " + display(uri);
+            return method + " " + MessageText.display(uri);
         }
 
         HttpUriRequestBase toRequest(Duration limit) {

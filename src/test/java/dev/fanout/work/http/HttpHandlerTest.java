@@ -514,10 +514,13 @@ class HttpHandlerTest {
 
         @Test
         void theBackoffIsCappedAndJittered() {
+            assertThat(HttpHandler.BACKOFF.ceilingNanos(1)).isEqualTo(Duration.ofMillis(100).toNanos());
+            assertThat(HttpHandler.BACKOFF.ceilingNanos(3)).isEqualTo(Duration.ofMillis(400).toNanos());
+            assertThat(HttpHandler.BACKOFF.ceilingNanos(10)).isEqualTo(Duration.ofMillis(1_000).toNanos());
             for (int i = 0; i < 100; i++) {
-                assertThat(HttpHandler.backoff(1)).isBetween(Duration.ofMillis(50), Duration.ofMillis(100));
-                assertThat(HttpHandler.backoff(3)).isBetween(Duration.ofMillis(200), Duration.ofMillis(400));
-                assertThat(HttpHandler.backoff(10)).isBetween(Duration.ofMillis(500), Duration.ofMillis(1_000));
+                assertThat(HttpHandler.BACKOFF.pause(1)).isBetween(Duration.ZERO, Duration.ofMillis(100));
+                assertThat(HttpHandler.BACKOFF.pause(3)).isBetween(Duration.ZERO, Duration.ofMillis(400));
+                assertThat(HttpHandler.BACKOFF.pause(10)).isBetween(Duration.ZERO, Duration.ofMillis(1_000));
             }
         }
 
@@ -999,22 +1002,22 @@ class HttpHandlerTest {
 
         @Test
         void addressesAreClassifiedAndFormattedExactly() {
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("8.8.8.8"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("172.32.0.1"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("100.128.0.1"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2606:4700::1111"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("8.8.8.8"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("172.32.0.1"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("100.128.0.1"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("2606:4700::1111"))).isNull();
             // the registries' globally reachable exceptions inside refused ranges
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2001:1::1"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2001:4:112::1"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2001:20::1"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("192.0.1.255"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("192.0.3.0"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("198.20.0.0"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2001:db9::1"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("4000::1"))).isNull();
-            assertThat(SsrfGuard.format(InetAddress.ofLiteral("2001:db8:0:0:1:0:0:1"))).isEqualTo("2001:db8::1:0:0:1");
-            assertThat(SsrfGuard.format(InetAddress.ofLiteral("2001:0:0:1:0:0:0:1"))).isEqualTo("2001:0:0:1::1");
-            assertThat(SsrfGuard.format(InetAddress.ofLiteral("1:2:3:4:5:6:7:8"))).isEqualTo("1:2:3:4:5:6:7:8");
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("2001:1::1"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("2001:4:112::1"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("2001:20::1"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("192.0.1.255"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("192.0.3.0"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("198.20.0.0"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("2001:db9::1"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("4000::1"))).isNull();
+            assertThat(MessageText.address(InetAddress.ofLiteral("2001:db8:0:0:1:0:0:1"))).isEqualTo("2001:db8::1:0:0:1");
+            assertThat(MessageText.address(InetAddress.ofLiteral("2001:0:0:1:0:0:0:1"))).isEqualTo("2001:0:0:1::1");
+            assertThat(MessageText.address(InetAddress.ofLiteral("1:2:3:4:5:6:7:8"))).isEqualTo("1:2:3:4:5:6:7:8");
         }
     }
 
