@@ -15,6 +15,7 @@ import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.CategoryLabelPositions;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.block.BlockBorder;
 import org.jfree.chart.labels.ItemLabelAnchor;
@@ -69,6 +70,7 @@ final class BarChart {
         JFreeChart chart = new JFreeChart(null, new Font(Font.SANS_SERIF, Font.BOLD, 17), plot, true);
         TextTitle heading = new TextTitle(title, new Font(Font.SANS_SERIF, Font.BOLD, 17));
         heading.setHorizontalAlignment(HorizontalAlignment.LEFT);
+        heading.setPadding(10, 10, 6, 10);
         chart.setTitle(heading);
         chart.getLegend().setPosition(RectangleEdge.TOP);
         chart.getLegend().setHorizontalAlignment(HorizontalAlignment.LEFT);
@@ -76,6 +78,7 @@ final class BarChart {
         TextTitle note = new TextTitle(footnote, new Font(Font.SANS_SERIF, Font.ITALIC, 13));
         note.setPosition(RectangleEdge.BOTTOM);
         note.setHorizontalAlignment(HorizontalAlignment.LEFT);
+        note.setPadding(8, 10, 4, 10);
         chart.addSubtitle(note);
         chart.setBackgroundPaint(Color.WHITE);
         return chart.createBufferedImage(WIDTH, HEIGHT);
@@ -93,7 +96,8 @@ final class BarChart {
     private static CategoryAxis categoryAxis() {
         CategoryAxis axis = new CategoryAxis();
         axis.setTickLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        axis.setMaximumCategoryLabelLines(3);
+        axis.setMaximumCategoryLabelLines(4);
+        axis.setMaximumCategoryLabelWidthRatio(1.3f);
         axis.setCategoryLabelPositions(CategoryLabelPositions.STANDARD);
         axis.setCategoryMargin(0.25);
         return axis;
@@ -107,7 +111,10 @@ final class BarChart {
             LogAxis axis = new LogAxis(label + " (log scale)");
             axis.setBase(10);
             axis.setRange(Math.pow(10, Math.floor(Math.log10(min))), Math.pow(10, Math.ceil(Math.log10(max * 1.5))));
-            axis.setNumberFormatOverride(new DecimalFormat("#,##0.###", DecimalFormatSymbols.getInstance(Locale.ROOT)));
+            // one tick per power of ten: the unit is in log space
+            DecimalFormat plain = new DecimalFormat("#,##0.###", DecimalFormatSymbols.getInstance(Locale.ROOT));
+            axis.setTickUnit(new NumberTickUnit(1, plain));
+            axis.setNumberFormatOverride(plain); // 0.1, 1, 10 rather than powers of ten
             axis.setTickLabelFont(font);
             return axis;
         }
