@@ -7,18 +7,24 @@ import java.util.Arrays;
  * An address range: the first {@code prefix} bits of {@code network}. IPv4-mapped IPv6 is read as its IPv4
  * address, here and in {@link #canonical}, so that an IPv4 range matches it.
  */
-record Cidr(byte[] network, int prefix) implements SsrfGuard.AllowEntry {
+record Cidr(byte[] network, int prefix) {
 
-    /** {@code text} as a range, such as {@code 10.0.0.0/8} or {@code ::1/128}; {@code slash} is where the '/' is. */
-    static Cidr parse(String text, int slash) {
-        InetAddress address = literal(SsrfGuard.normalize(text.substring(0, slash)));
+    /**
+     * A range such as {@code 10.0.0.0/8} or {@code ::1/128}.
+     *
+     * @param text    the whole entry, for messages
+     * @param network the part before the '/', a normalized host
+     * @param length  the part after it
+     */
+    static Cidr parse(String text, String network, String length) {
+        InetAddress address = literal(network);
         if (address == null) {
             throw new IllegalArgumentException("allow entry '" + text + "' has no IP address before the '/'");
         }
         byte[] bytes = address.getAddress();
         int prefix;
         try {
-            prefix = Integer.parseInt(text.substring(slash + 1));
+            prefix = Integer.parseInt(length);
         } catch (NumberFormatException e) {
             prefix = -1;
         }
@@ -34,7 +40,8 @@ record Cidr(byte[] network, int prefix) implements SsrfGuard.AllowEntry {
 
     /** A range written with its '/', as the special-purpose tables write them. */
     static Cidr of(String text) {
-        return parse(text, text.indexOf('/'));
+        int slash = text.indexOf('/');
+        return parse(text, text.substring(0, slash), text.substring(slash + 1));
     }
 
     /** The one address {@code address}, canonical. */

@@ -2,13 +2,9 @@ package dev.fanout.work.http;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 import dev.fanout.engine.NonRetryableException;
@@ -24,7 +20,7 @@ import dev.fanout.engine.NonRetryableException;
  * (64:ff9b::/96; the local-use 64:ff9b:1::/48 is refused as a whole) and 6to4 (2002::/16). The caller
  * must then connect to exactly the addresses returned, never resolve the name again: that is what
  * defeats DNS rebinding (a name that answers with a public address for the check and a private one for
- * the connection). {@link PinnedTransport} does so through its connection manager's resolver.
+ * the connection). The {@code http} handler's transport does so through its connection manager's resolver.
  * <p>
  * The allow-list opens chosen host names (exact, case-insensitive) and address ranges. With the guard
  * off, {@link #vet} still resolves once, so the connection is pinned all the same.
@@ -41,26 +37,14 @@ public final class SsrfGuard {
         InetAddress[] resolve(String host) throws UnknownHostException;
     }
 
-    private static final Pattern HOST_NAME = Pattern.compile("[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*");
-
     private final boolean enabled;
-    private final Set<String> allowedHosts;
-    private final List<Cidr> allowedRanges;
+    private final AllowList allow;
     private final Resolver resolver;
 
     public SsrfGuard(boolean enabled, Collection<String> allow, Resolver resolver) {
         this.enabled = enabled;
+        this.allow = AllowList.parse(allow);
         this.resolver = Objects.requireNonNull(resolver, "resolver");
-        Set<String> hosts = new HashSet<>();
-        List<Cidr> ranges = new ArrayList<>();
-        for (AllowEntry entry : parseAllowList(allow)) {
-            switch (entry) {
-                case Cidr range -> ranges.add(range);
-                case HostName(String name) -> hosts.add(name);
-            }
-        }
-        this.allowedHosts = Set.copyOf(hosts);
-        this.allowedRanges = List.copyOf(ranges);
     }
 
     /**
@@ -71,7 +55,7 @@ public final class SsrfGuard {
      * @throws UnknownHostException  if the host does not resolve
      */
     public List<InetAddress> vet(String host) throws UnknownHostException {
-        String name = normalize(host);
+        String name = HostName.normalize(host);
         String ambiguous = ambiguousNumericHost(name);
         if (ambiguous != null) {
             throw new NonRetryableException("refused: " + ambiguous);
@@ -81,37 +65,15 @@ public final class SsrfGuard {
         if (addresses == null || addresses.length == 0) {
             throw new UnknownHostException(name + " has no addresses");
         }
-        if (enabled && !allowedHosts.contains(name)) {
+        if (enabled && !allow.hosts().contains(name)) {
             for (InetAddress address : addresses) {
                 String kind = AddressClass.classify(address);
-                if (kind != null && !isAllowed(address)) {
+                if (kind != null && !allow.contains(address)) {
                     throw new NonRetryableException("refused by the SSRF guard: " + MessageText.address(address) + " is " + kind);
                 }
             }
         }
         return List.of(addresses);
-    }
-
-    private boolean isAllowed(InetAddress address) {
-        byte[] bytes = Cidr.canonical(address.getAddress());
-        for (Cidr range : allowedRanges) {
-            if (range.contains(bytes)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Lower case, without IPv6 brackets or a trailing dot: the form the guard and the pin compare. */
-    static String normalize(String host) {
-        String name = host.toLowerCase(Locale.ROOT);
-        if (name.startsWith("[") && name.endsWith("]")) {
-            name = name.substring(1, name.length() - 1);
-        }
-        if (name.endsWith(".")) {
-            name = name.substring(0, name.length() - 1);
-        }
-        return name;
     }
 
     /**
@@ -122,7 +84,7 @@ public final class SsrfGuard {
      * than guess, only the plain form, four decimal numbers 0 to 255 without leading zeros, is accepted.
      */
     public static String ambiguousNumericHost(String host) {
-        String name = normalize(host);
+        String name = HostName.normalize(host);
         if (name.contains(":")) {
             return null; // IPv6: one spelling per address, as InetAddress reads it
         }
@@ -157,44 +119,4 @@ public final class SsrfGuard {
 
     private static final Pattern NUMERIC_LABEL = Pattern.compile("0x[0-9a-f]*|[0-9]+");
     private static final Pattern PLAIN_OCTET = Pattern.compile("0|[1-9][0-9]?|1[0-9]{2}|2[0-4][0-9]|25[0-5]");
-
-    /** One allow-list entry: a host name or an address range. */
-    sealed interface AllowEntry permits HostName, Cidr {
-    }
-
-    /** A host name, normalized, allowed whatever it resolves to. */
-    record HostName(String name) implements AllowEntry {
-    }
-
-    /**
-     * Reads allow-list entries.
-     *
-     * @throws IllegalArgumentException naming the first entry that is neither a host name, an address
-     *                                  nor a CIDR range
-     */
-    static List<AllowEntry> parseAllowList(Collection<String> entries) {
-        List<AllowEntry> parsed = new ArrayList<>();
-        for (String entry : entries) {
-            if (entry == null || entry.isBlank()) {
-                throw new IllegalArgumentException("allow entry must not be blank");
-            }
-            String text = entry.strip();
-            int slash = text.indexOf('/');
-            if (slash >= 0) {
-                parsed.add(Cidr.parse(text, slash));
-                continue;
-            }
-            String name = normalize(text);
-            InetAddress address = Cidr.literal(name);
-            if (address != null) {
-                parsed.add(Cidr.single(address));
-            } else if (HOST_NAME.matcher(name).matches()) {
-                parsed.add(new HostName(name));
-            } else {
-                throw new IllegalArgumentException(
-                        "allow entry '" + entry + "' is neither a host name, an IP address nor a CIDR range");
-            }
-        }
-        return parsed;
-    }
 }

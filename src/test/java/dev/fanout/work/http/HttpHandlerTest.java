@@ -355,20 +355,20 @@ class HttpHandlerTest {
 
         @Test
         void textIsDecodedInItsCharsetAndOnlyWhenItIsCleanText() {
-            assertThat(HttpHandler.text("café".getBytes(ISO_8859_1), false, "text/plain; charset=ISO-8859-1"))
+            assertThat(BodyText.text("café".getBytes(ISO_8859_1), false, "text/plain; charset=ISO-8859-1"))
                     .isEqualTo("café");
-            assertThat(HttpHandler.text("{\"a\":1}".getBytes(UTF_8), false, "application/problem+json"))
+            assertThat(BodyText.text("{\"a\":1}".getBytes(UTF_8), false, "application/problem+json"))
                     .isEqualTo("{\"a\":1}");
-            assertThat(HttpHandler.text("x".getBytes(UTF_8), false, "application/octet-stream; charset=\"utf-8\""))
+            assertThat(BodyText.text("x".getBytes(UTF_8), false, "application/octet-stream; charset=\"utf-8\""))
                     .isEqualTo("x");
             // a truncated body cut inside "é" keeps what came before it
-            assertThat(HttpHandler.text(Arrays.copyOf("abé".getBytes(UTF_8), 3), true, "text/plain")).isEqualTo("ab");
-            assertThat(HttpHandler.text(Arrays.copyOf("abé".getBytes(UTF_8), 3), false, "text/plain")).isNull();
-            assertThat(HttpHandler.text(new byte[] {'a', 0, 'b'}, false, "text/plain")).isNull();
-            assertThat(HttpHandler.text(new byte[] {(byte) 0xff}, false, "application/json")).isNull();
-            assertThat(HttpHandler.text("x".getBytes(UTF_8), false, "text/plain; charset=no-such-charset")).isNull();
-            assertThat(HttpHandler.text("x".getBytes(UTF_8), false, "image/gif")).isNull();
-            assertThat(HttpHandler.text(new byte[0], false, null)).isEmpty();
+            assertThat(BodyText.text(Arrays.copyOf("abé".getBytes(UTF_8), 3), true, "text/plain")).isEqualTo("ab");
+            assertThat(BodyText.text(Arrays.copyOf("abé".getBytes(UTF_8), 3), false, "text/plain")).isNull();
+            assertThat(BodyText.text(new byte[] {'a', 0, 'b'}, false, "text/plain")).isNull();
+            assertThat(BodyText.text(new byte[] {(byte) 0xff}, false, "application/json")).isNull();
+            assertThat(BodyText.text("x".getBytes(UTF_8), false, "text/plain; charset=no-such-charset")).isNull();
+            assertThat(BodyText.text("x".getBytes(UTF_8), false, "image/gif")).isNull();
+            assertThat(BodyText.text(new byte[0], false, null)).isEmpty();
         }
 
         @Test
@@ -380,7 +380,7 @@ class HttpHandlerTest {
 
             JsonNode headers = succeeded(run(LOCAL, payload("url", repeated.url()))).get("headers");
             assertThat(headers.get("etag").asText()).isEqualTo("a, b");
-            assertThat(headers.get("location").asText()).hasSize(HttpHandler.MAX_HEADER_CHARS)
+            assertThat(headers.get("location").asText()).hasSize(GuardedTransport.MAX_HEADER_CHARS)
                     .startsWith(part + ", " + part.substring(0, 10));
 
             Outcome<JsonNode> outcome = run(LOCAL.withMaxAttempts(1), payload("url", overlong.url()));
@@ -503,24 +503,24 @@ class HttpHandlerTest {
         @Test
         void retryAfterIsReadAsSecondsOrAsAnHttpDate() {
             Instant now = Instant.parse("2015-10-21T07:27:30Z");
-            assertThat(HttpHandler.parseRetryAfter("120", now)).isEqualTo(Duration.ofSeconds(120));
-            assertThat(HttpHandler.parseRetryAfter(" 0 ", now)).isEqualTo(Duration.ZERO);
-            assertThat(HttpHandler.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", now)).isEqualTo(Duration.ofSeconds(30));
-            assertThat(HttpHandler.parseRetryAfter("Wed, 21 Oct 2015 07:00:00 GMT", now)).isEqualTo(Duration.ZERO);
-            assertThat(HttpHandler.parseRetryAfter("soon", now)).isNull();
-            assertThat(HttpHandler.parseRetryAfter("-5", now)).isNull();
-            assertThat(HttpHandler.parseRetryAfter(null, now)).isNull();
+            assertThat(RetryPolicy.parseRetryAfter("120", now)).isEqualTo(Duration.ofSeconds(120));
+            assertThat(RetryPolicy.parseRetryAfter(" 0 ", now)).isEqualTo(Duration.ZERO);
+            assertThat(RetryPolicy.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", now)).isEqualTo(Duration.ofSeconds(30));
+            assertThat(RetryPolicy.parseRetryAfter("Wed, 21 Oct 2015 07:00:00 GMT", now)).isEqualTo(Duration.ZERO);
+            assertThat(RetryPolicy.parseRetryAfter("soon", now)).isNull();
+            assertThat(RetryPolicy.parseRetryAfter("-5", now)).isNull();
+            assertThat(RetryPolicy.parseRetryAfter(null, now)).isNull();
         }
 
         @Test
         void theBackoffIsCappedAndJittered() {
-            assertThat(HttpHandler.BACKOFF.ceilingNanos(1)).isEqualTo(Duration.ofMillis(100).toNanos());
-            assertThat(HttpHandler.BACKOFF.ceilingNanos(3)).isEqualTo(Duration.ofMillis(400).toNanos());
-            assertThat(HttpHandler.BACKOFF.ceilingNanos(10)).isEqualTo(Duration.ofMillis(1_000).toNanos());
+            assertThat(RetryPolicy.BACKOFF.ceilingNanos(1)).isEqualTo(Duration.ofMillis(100).toNanos());
+            assertThat(RetryPolicy.BACKOFF.ceilingNanos(3)).isEqualTo(Duration.ofMillis(400).toNanos());
+            assertThat(RetryPolicy.BACKOFF.ceilingNanos(10)).isEqualTo(Duration.ofMillis(1_000).toNanos());
             for (int i = 0; i < 100; i++) {
-                assertThat(HttpHandler.BACKOFF.pause(1)).isBetween(Duration.ZERO, Duration.ofMillis(100));
-                assertThat(HttpHandler.BACKOFF.pause(3)).isBetween(Duration.ZERO, Duration.ofMillis(400));
-                assertThat(HttpHandler.BACKOFF.pause(10)).isBetween(Duration.ZERO, Duration.ofMillis(1_000));
+                assertThat(RetryPolicy.BACKOFF.pause(1)).isBetween(Duration.ZERO, Duration.ofMillis(100));
+                assertThat(RetryPolicy.BACKOFF.pause(3)).isBetween(Duration.ZERO, Duration.ofMillis(400));
+                assertThat(RetryPolicy.BACKOFF.pause(10)).isBetween(Duration.ZERO, Duration.ofMillis(1_000));
             }
         }
 
