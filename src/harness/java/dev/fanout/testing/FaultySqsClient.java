@@ -22,9 +22,19 @@ import software.amazon.awssdk.services.sqs.model.SqsException;
  */
 public final class FaultySqsClient implements SqsClient {
 
-    /** Chances in percent of each fault per call (whole-call faults) or per entry (entry faults). */
+    /**
+     * Chances in percent of each fault per call (whole-call faults) or per entry (entry faults).
+     * {@code requestRefusedPercent}: the whole request refused as the sender's fault
+     * ({@code InvalidMessageContents}, HTTP 400), as SQS may answer for one bad entry.
+     */
     public record Faults(int throttlePercent, int serverErrorPercent, int entryFailurePercent,
-            int senderFaultPercent, int lostAnswerPercent, int maxDelayMicros) {
+            int senderFaultPercent, int lostAnswerPercent, int maxDelayMicros, int requestRefusedPercent) {
+
+        public Faults(int throttlePercent, int serverErrorPercent, int entryFailurePercent, int senderFaultPercent,
+                int lostAnswerPercent, int maxDelayMicros) {
+            this(throttlePercent, serverErrorPercent, entryFailurePercent, senderFaultPercent, lostAnswerPercent,
+                    maxDelayMicros, 0);
+        }
 
         public static Faults none() {
             return new Faults(0, 0, 0, 0, 0, 0);
@@ -64,6 +74,12 @@ public final class FaultySqsClient implements SqsClient {
             throw (SqsException) SqsException.builder().statusCode(500).message("Internal error")
                     .awsErrorDetails(AwsErrorDetails.builder().errorCode("InternalError")
                             .errorMessage("We encountered an internal error").build())
+                    .build();
+        }
+        if (roll() < faults.requestRefusedPercent()) {
+            throw (SqsException) SqsException.builder().statusCode(400).message("Invalid characters found")
+                    .awsErrorDetails(AwsErrorDetails.builder().errorCode("InvalidMessageContents")
+                            .errorMessage("Invalid characters found").build())
                     .build();
         }
         List<SendMessageBatchRequestEntry> forwarded = new ArrayList<>();

@@ -75,6 +75,10 @@ public final class LocalEventSource {
         } else {
             JsonNode response = MAPPER.readTree(result.body());
             response.path("batchItemFailures").forEach(f -> reported.add(f.get("itemIdentifier").asText()));
+            if (reported.contains("") || reported.contains("null")) {
+                // Lambda treats an empty or null itemIdentifier as the failure of the whole batch
+                batch.forEach(m -> reported.add(m.messageId()));
+            }
         }
         List<DeleteMessageBatchRequestEntry> delete = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {

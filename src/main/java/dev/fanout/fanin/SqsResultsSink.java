@@ -38,6 +38,11 @@ public final class SqsResultsSink implements ResultsSink {
     /** SQS's own limits: entries per SendMessageBatch, and bytes per message and per batch (since 2025-08). */
     public static final int MAX_ENTRIES = 10;
     public static final int SQS_MAX_BYTES = 1_048_576;
+    /**
+     * Connection failures in a row (refused, no route, unknown host) after which a delivery stops: the
+     * queue cannot be reached, and retrying until the deadline would only bill the whole timeout.
+     */
+    public static final int MAX_CONNECT_FAILURES = 3;
 
     /**
      * @param queueUrl        the results queue; a URL ending in {@code .fifo} means a FIFO queue
@@ -118,13 +123,11 @@ public final class SqsResultsSink implements ResultsSink {
     @Override
     public Delivery deliver(List<ResultMessage> messages, Deadline deadline) {
         var send = new Send(messages, deadline);
-        List<List<Integer>> batches = send.pack();
+        List<Integer> sendable = send.withinSizeLimit();
         if (settings.fifo()) {
-            send.inGroupOrder(batches);
-        } else if (batches.size() == 1) {
-            send.sendWithRetries(batches.getFirst());
+            send.inGroupOrder(sendable);
         } else {
-            send.inParallel(batches);
+            send.inParallel(send.pack(sendable));
         }
         List<String> failures = new ArrayList<>(messages.size());
         List<String> messageIds = new ArrayList<>(messages.size());
@@ -132,21 +135,28 @@ public final class SqsResultsSink implements ResultsSink {
             failures.add(send.failures.get(i));
             messageIds.add(send.failures.get(i) == null ? send.messageIds.get(i) : null);
         }
-        return new Delivery(failures, send.requests.get(), send.retries.get(), send.throttled.get(), messageIds);
+        return new Delivery(failures, send.requests.get(), send.retries.get(), send.throttled.get(), messageIds,
+                send.refused.get(), send.unreachable != null);
     }
 
     /** One delivery: a message is undelivered until SQS confirms it. */
     private final class Send {
-        final List<ResultMessage> messages;
+        /** What goes out for each index: the result, or the minimal error result that replaced it. */
+        final AtomicReferenceArray<ResultMessage> messages;
+        final List<ResultMessage> original;
         final Deadline deadline;
         final AtomicReferenceArray<String> failures;
         final AtomicReferenceArray<String> messageIds;
         final AtomicInteger requests = new AtomicInteger();
         final AtomicInteger retries = new AtomicInteger();
         final AtomicInteger throttled = new AtomicInteger();
+        final AtomicInteger refused = new AtomicInteger();
+        final AtomicInteger connectFailuresInARow = new AtomicInteger();
+        volatile String unreachable;
 
         Send(List<ResultMessage> messages, Deadline deadline) {
-            this.messages = messages;
+            this.original = messages;
+            this.messages = new AtomicReferenceArray<>(messages.toArray(ResultMessage[]::new));
             this.deadline = deadline;
             this.failures = new AtomicReferenceArray<>(messages.size());
             this.messageIds = new AtomicReferenceArray<>(messages.size());
@@ -155,17 +165,28 @@ public final class SqsResultsSink implements ResultsSink {
             }
         }
 
-        /** Groups message indexes in order into batches within the entry and byte limits. */
-        List<List<Integer>> pack() {
-            List<List<Integer>> batches = new ArrayList<>();
-            List<Integer> current = new ArrayList<>();
-            int bytes = 0;
-            for (int i = 0; i < messages.size(); i++) {
+        /** Indexes in order; a result above the message limit is replaced by its minimal error result. */
+        List<Integer> withinSizeLimit() {
+            List<Integer> sendable = new ArrayList<>(messages.length());
+            for (int i = 0; i < messages.length(); i++) {
                 int size = messages.get(i).sizeInBytes();
-                if (size > settings.maxMessageBytes()) {
+                if (size > settings.maxMessageBytes() && !refuse(i, "the result is " + size + " bytes, more than the "
+                        + settings.maxMessageBytes() + "-byte message limit")) {
                     failures.set(i, "message of " + size + " bytes exceeds the " + settings.maxMessageBytes() + "-byte limit");
                     continue;
                 }
+                sendable.add(i);
+            }
+            return sendable;
+        }
+
+        /** Groups message indexes in order into batches within the entry and byte limits. */
+        List<List<Integer>> pack(List<Integer> indexes) {
+            List<List<Integer>> batches = new ArrayList<>();
+            List<Integer> current = new ArrayList<>();
+            int bytes = 0;
+            for (int i : indexes) {
+                int size = messages.get(i).sizeInBytes();
                 if (current.size() == MAX_ENTRIES || bytes + size > settings.maxBatchBytes()) {
                     batches.add(current);
                     current = new ArrayList<>();
@@ -181,28 +202,32 @@ public final class SqsResultsSink implements ResultsSink {
         }
 
         /**
-         * FIFO: batches one after another, and once a group has a result SQS did not confirm, none of its later
-         * results is sent, so they cannot overtake it (its records are handed back in order anyway). A result
-         * refused inside a request can still land after a later one of its group in the same request.
+         * FIFO: in rounds, each request holding at most one result per group, the earliest unconfirmed one.
+         * SQS may refuse one entry of a request and store the others, so two results of a group in one
+         * request could land out of order. A group whose result is not confirmed sends none of its later
+         * results: they are reported undelivered, and their records come back in order.
          */
-        void inGroupOrder(List<List<Integer>> batches) {
-            java.util.Set<String> unconfirmed = new java.util.HashSet<>();
-            for (List<Integer> batch : batches) {
-                List<Integer> sendable = new ArrayList<>(batch.size());
-                for (int index : batch) {
-                    String group = messages.get(index).groupId().orElse(null);
-                    if (group != null && unconfirmed.contains(group)) {
-                        failures.set(index, "held back: an earlier result of its group was not confirmed");
-                    } else {
-                        sendable.add(index);
+        void inGroupOrder(List<Integer> indexes) {
+            Map<String, java.util.ArrayDeque<Integer>> groups = new java.util.LinkedHashMap<>();
+            for (int index : indexes) {
+                // a message without a group (not sent so by this project's processors) is a group of its own
+                String group = messages.get(index).groupId().orElse("\u0000" + index);
+                groups.computeIfAbsent(group, g -> new java.util.ArrayDeque<>()).add(index);
+            }
+            while (!groups.isEmpty()) {
+                List<Integer> heads = new ArrayList<>(groups.size());
+                groups.values().forEach(queue -> heads.add(queue.peek()));
+                heads.sort(null);
+                inParallel(pack(heads));
+                for (var it = groups.values().iterator(); it.hasNext();) {
+                    var queue = it.next();
+                    int head = queue.poll();
+                    if (failures.get(head) != null) {
+                        queue.forEach(later -> failures.set(later, "held back: an earlier result of its group was not confirmed"));
+                        queue.clear();
                     }
-                }
-                if (!sendable.isEmpty()) {
-                    sendWithRetries(sendable);
-                }
-                for (int index : batch) {
-                    if (failures.get(index) != null) {
-                        messages.get(index).groupId().ifPresent(unconfirmed::add);
+                    if (queue.isEmpty()) {
+                        it.remove();
                     }
                 }
             }
@@ -210,6 +235,10 @@ public final class SqsResultsSink implements ResultsSink {
 
         /** Up to sendConcurrency virtual threads take batches in turn; joined by the deadline. */
         void inParallel(List<List<Integer>> batches) {
+            if (batches.size() == 1) {
+                sendWithRetries(batches.getFirst());
+                return;
+            }
             var next = new AtomicInteger();
             int workers = Math.min(settings.sendConcurrency(), batches.size());
             List<Thread> threads = new ArrayList<>(workers);
@@ -239,6 +268,10 @@ public final class SqsResultsSink implements ResultsSink {
             List<Integer> pending = batch;
             String reason = null;
             for (int attempt = 1; !pending.isEmpty(); attempt++) {
+                if (unreachable != null) {
+                    fail(pending, unreachable);
+                    return;
+                }
                 Duration left = deadline.remaining();
                 if (left.compareTo(settings.minCallTime()) < 0) {
                     fail(pending, reason == null ? "no time left to send" : "no time left to retry: " + reason);
@@ -250,11 +283,13 @@ public final class SqsResultsSink implements ResultsSink {
                     SendMessageBatchResponse response = sqs.sendMessageBatch(r -> r.queueUrl(settings.queueUrl())
                             .entries(entries)
                             .overrideConfiguration(o -> o.apiCallTimeout(left)));
+                    connectFailuresInARow.set(0);
                     for (SendMessageBatchResultEntry ok : response.successful()) {
                         messageIds.set(Integer.parseInt(ok.id()), ok.messageId());
                         failures.set(Integer.parseInt(ok.id()), null);
                     }
                     List<Integer> again = new ArrayList<>();
+                    List<Integer> replaced = new ArrayList<>();
                     for (BatchResultErrorEntry failed : response.failed()) {
                         int index = Integer.parseInt(failed.id());
                         String why = "SQS refused the entry: " + failed.code() + " " + failed.message();
@@ -265,24 +300,47 @@ public final class SqsResultsSink implements ResultsSink {
                         if (!Boolean.TRUE.equals(failed.senderFault())) {
                             again.add(index);
                             reason = why;
+                        } else if (refuse(index, failed.code() + " " + failed.message())) {
+                            replaced.add(index);
                         }
+                    }
+                    if (!replaced.isEmpty()) {
+                        sendWithRetries(replaced); // attempts of their own: the replacement is a new message
                     }
                     pending = again;
                 } catch (SdkException e) {
                     reason = "SendMessageBatch failed: " + describe(e);
                     fail(pending, reason);
-                    if (isTooLong(e) && pending.size() > 1) {
-                        // the queue's limit is below what the batch was packed for: send each half on its own
-                        int half = pending.size() / 2;
-                        sendWithRetries(new ArrayList<>(pending.subList(0, half)));
-                        sendWithRetries(new ArrayList<>(pending.subList(half, pending.size())));
+                    if (isSenderFault(e)) {
+                        // the whole request refused (too long, invalid contents): one entry must not take the
+                        // others with it, so halve until the refused one stands alone, then replace it
+                        if (pending.size() > 1) {
+                            int half = pending.size() / 2;
+                            sendWithRetries(new ArrayList<>(pending.subList(0, half)));
+                            sendWithRetries(new ArrayList<>(pending.subList(half, pending.size())));
+                            return;
+                        }
+                        if (refuse(pending.getFirst(), describe(e))) {
+                            sendWithRetries(pending);
+                        }
                         return;
-                    }
-                    if (e instanceof AwsServiceException service && service.isThrottlingException()) {
-                        throttled.incrementAndGet();
-                    }
-                    if (!retryable(e)) {
-                        return;
+                    } else {
+                        if (e instanceof AwsServiceException service && service.isThrottlingException()) {
+                            throttled.incrementAndGet();
+                        }
+                        if (!retryable(e)) {
+                            return;
+                        }
+                        if (isConnectFailure(e)) {
+                            if (connectFailuresInARow.incrementAndGet() >= MAX_CONNECT_FAILURES) {
+                                unreachable = "the results queue is unreachable: " + MAX_CONNECT_FAILURES
+                                        + " connection failures in a row, the last " + describe(e);
+                                fail(pending, unreachable);
+                                return;
+                            }
+                        } else {
+                            connectFailuresInARow.set(0);
+                        }
                     }
                 }
                 if (pending.isEmpty()) {
@@ -306,6 +364,26 @@ public final class SqsResultsSink implements ResultsSink {
                     return;
                 }
             }
+        }
+
+        /**
+         * Replaces a result SQS refused as the sender's fault with its minimal error result, once. Only a
+         * message that names its record ({@link ResultMessage#recordId()}) is a result to replace.
+         *
+         * @return whether the replacement is to be sent; false if the refused one was the replacement already
+         */
+        private boolean refuse(int index, String why) {
+            ResultMessage message = messages.get(index);
+            if (message.recordId().isEmpty()) {
+                return false; // not a record's result (a queued work item, say): an error result has no place there
+            }
+            if (message != original.get(index)) {
+                failures.set(index, "SQS refused even the minimal error result: " + why);
+                return false;
+            }
+            messages.set(index, message.refused(why));
+            refused.incrementAndGet();
+            return true;
         }
 
         private List<SendMessageBatchRequestEntry> entries(List<Integer> indexes) {
@@ -345,9 +423,36 @@ public final class SqsResultsSink implements ResultsSink {
         return e instanceof SdkClientException; // network errors and call timeouts
     }
 
-    private static boolean isTooLong(SdkException e) {
-        return e instanceof AwsServiceException service && service.awsErrorDetails() != null
-                && String.valueOf(service.awsErrorDetails().errorCode()).contains("BatchRequestTooLong");
+    /**
+     * The whole request refused for what it holds (too long, invalid contents, a bad parameter): sending
+     * it again unchanged cannot help. A 4xx that is not a throttle, or any error SQS marks as the sender's.
+     */
+    static boolean isSenderFault(SdkException e) {
+        if (!(e instanceof AwsServiceException service) || service.isThrottlingException()) {
+            return false;
+        }
+        int status = service.statusCode();
+        String code = service.awsErrorDetails() == null ? "" : String.valueOf(service.awsErrorDetails().errorCode());
+        if (isThrottle(code) || status == 429 || status == 403 || code.contains("AccessDenied")
+                || code.contains("NonExistentQueue") || code.contains("QueueDoesNotExist") || code.contains("Signature")
+                || code.contains("Token") || code.contains("Credential")) {
+            return false; // about the caller or the queue, not the entries: halving would only multiply requests
+        }
+        return status >= 400 && status < 500;
+    }
+
+    /** The connection could not be opened: nothing reached the queue. */
+    static boolean isConnectFailure(SdkException e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.net.ConnectException || cause instanceof java.net.UnknownHostException
+                    || cause instanceof java.net.NoRouteToHostException) {
+                return true;
+            }
+            if (cause.getCause() == cause) {
+                break;
+            }
+        }
+        return false;
     }
 
     private static boolean isThrottle(String code) {

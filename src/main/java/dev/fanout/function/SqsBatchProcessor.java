@@ -97,9 +97,11 @@ public final class SqsBatchProcessor {
         }
         boolean fifoSource = records.stream().anyMatch(SqsBatchProcessor::isFifo);
         List<ParsedItem> items = new ArrayList<>(n);
-        for (SQSMessage record : records) {
+        for (int i = 0; i < n; i++) {
+            SQSMessage record = records.get(i);
             Optional<String> group = fifoSource ? Optional.ofNullable(attribute(record, "MessageGroupId")) : Optional.empty();
-            items.add(parser.parse(record.getBody(), String.valueOf(record.getMessageId()), group));
+            String id = record.getMessageId() == null ? "record-" + i : record.getMessageId();
+            items.add(parser.parse(record.getBody(), id, group));
         }
         // a group goes on after a record that is acknowledged with its error result: it is never delivered again
         Batch<ParsedItem> batch = Batch.fifo(items, item -> item.group().orElse(null))
@@ -125,8 +127,8 @@ public final class SqsBatchProcessor {
                 continue;
             }
             SQSMessage record = records.get(i);
-            ResultRecord result = QueuedBatch.tag(ResultRecord.of(String.valueOf(record.getMessageId()), items.get(i),
-                    outcome, receiveCount(record)), record);
+            ResultRecord result = QueuedBatch.tag(ResultRecord.of(record.getMessageId(), items.get(i), outcome,
+                    receiveCount(record)), record);
             ResultMessage message = message(result, items.get(i), record, traceId);
             if (message.sizeInBytes() > settings.maxMessageBytes()) {
                 tooLarge++;
@@ -158,13 +160,14 @@ public final class SqsBatchProcessor {
         List<String> failed = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             if (!done[i]) {
-                failed.add(String.valueOf(records.get(i).getMessageId()));
+                failed.add(itemIdentifier(records.get(i)));
             }
         }
         describe(summary, run.summary());
         summary.put("fifo", fifoSource).put("results", messages.size()).put("outputTooLarge", tooLarge)
                 .put("delivered", delivery.deliveredCount()).put("sendRequests", delivery.requests())
                 .put("sendRetries", delivery.retries()).put("throttled", delivery.throttled())
+                .put("refusedResults", delivery.refused()).put("queueUnreachable", delivery.unreachable())
                 .put("fanInMs", fanInMillis);
         InvocationMetrics.countByType(summary, items, run::outcome, handlers.types());
         logUndelivered(delivery);
@@ -175,6 +178,9 @@ public final class SqsBatchProcessor {
         // a message id that repeats in the batch is reported once; one unfinished copy is enough to report it
         List<SQSBatchResponse.BatchItemFailure> failures = new LinkedHashSet<>(failedIds).stream()
                 .map(SQSBatchResponse.BatchItemFailure::new).toList();
+        if (failedIds.contains(WHOLE_BATCH)) {
+            summary.put("wholeBatchHandedBack", "a record without a messageId could not be acknowledged");
+        }
         summary.put("batchItemFailures", failures.size()).put("timeLeftMs", deadline.remaining().toMillis());
         InvocationMetrics.log(summary, "sqs");
         return new Invocation(new SQSBatchResponse(new ArrayList<>(failures)), summary);
@@ -205,15 +211,18 @@ public final class SqsBatchProcessor {
         }
         Optional<String> group = Optional.empty();
         Optional<String> dedup = Optional.empty();
+        Optional<String> recordId = Optional.ofNullable(result.sourceMessageId());
         if (settings.fifoResults()) {
-            // a source without groups gets one group per record: no false ordering between unrelated results
-            group = Optional.of(item.group().orElse(result.sourceMessageId()));
-            dedup = Optional.of(result.sourceMessageId());
+            // a source without groups gets one group per record: no false ordering between unrelated results;
+            // a record without an id has nothing to deduplicate on, and a result of its own each time
+            String id = recordId.orElseGet(() -> "no-message-id-" + java.util.UUID.randomUUID());
+            group = Optional.of(item.group().orElse(id));
+            dedup = Optional.of(id);
         }
         String sentStatus = status;
         Map<String, String> attributes = traceId.map(id -> Map.of(STATUS_ATTRIBUTE, sentStatus, TRACE_ATTRIBUTE, id))
                 .orElseGet(() -> Map.of(STATUS_ATTRIBUTE, sentStatus));
-        return new ResultMessage(body, QueuedBatch.attributes(result, attributes), group, dedup);
+        return new ResultMessage(body, QueuedBatch.attributes(result, attributes), group, dedup, recordId);
     }
 
     private static void describe(ObjectNode summary, RunSummary run) {
@@ -230,7 +239,20 @@ public final class SqsBatchProcessor {
     }
 
     private static List<String> allMessageIds(List<SQSMessage> records) {
-        return records.stream().map(r -> String.valueOf(r.getMessageId())).toList();
+        return records.stream().map(SqsBatchProcessor::itemIdentifier).toList();
+    }
+
+    /**
+     * The partial batch response names records by messageId, and has no way to name a record without
+     * one. Lambda treats an empty (or null) itemIdentifier as the failure of the whole batch: every record
+     * comes back, which is the only safe answer for a record that must come back but cannot be named. A
+     * record without an id that is acknowledged needs no name. (Lambda's own events always carry ids.)
+     */
+    static final String WHOLE_BATCH = "";
+
+    private static String itemIdentifier(SQSMessage record) {
+        String id = record.getMessageId();
+        return id == null || id.isEmpty() ? WHOLE_BATCH : id;
     }
 
     /**

@@ -428,6 +428,16 @@ class WorkerPoolTest {
 
         final List<String> keys = List.of("A", "B", "C");
 
+        @Test
+        void aGroupThatHandsOverItemAfterItemCountsOneForPeakConcurrency() {
+            // the review found the peak one too high whenever a group handed over to its next item
+            BatchResult<Integer> result = new WorkerPool(Limits.of(8)).run(Batch.fifo(range(20), i -> "one-group"),
+                    ctx -> ctx.index(), Deadline.after(Duration.ofMinutes(1)));
+
+            assertThat(result.summary().succeeded()).isEqualTo(20);
+            assertThat(result.summary().peakConcurrency()).isEqualTo(1);
+        }
+
         List<String[]> interleaved(int perGroup) {
             List<String[]> items = new ArrayList<>();
             for (int i = 0; i < perGroup; i++) {

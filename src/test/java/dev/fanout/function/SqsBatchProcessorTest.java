@@ -318,6 +318,57 @@ class SqsBatchProcessorTest {
         }
     }
 
+    /** Records whose results SQS would refuse, end to end against ElasticMQ: each one is acknowledged with its result. */
+    @Nested
+    class PoisonRecords {
+
+        @Test
+        void aBodyThatStartsWithAnEmojiAndAnIdThatIsALoneSurrogateAreAcknowledgedWithTheirResults() {
+            String queue = sqs.createQueue("results-poison");
+            SQSEvent event = SqsEvents.parse(SqsEvents.standard(List.of("\uD83D\uDE80 not json",
+                    "{\"id\":\"\\ud83d\",\"type\":\"digest\",\"payload\":{\"data\":\"x\"}}",
+                    SqsEvents.item("echo", "{\"text\":\"half \\udc00 a pair, and \\uffff\"}"))));
+
+            var invocation = processor(queue).process(event, Deadline.after(Duration.ofSeconds(30)));
+
+            assertThat(invocation.response().getBatchItemFailures()).isEmpty();
+            assertThat(invocation.summary().get("refusedResults").asInt()).isZero();
+            Map<String, JsonNode> results = resultsBySource(sqs.drain(queue));
+            assertThat(results.get("m-0").get("status").asText()).isEqualTo("rejected");
+            assertThat(results.get("m-0").at("/error/message").asText()).startsWith("body is not valid JSON: Unexpected character ('\uD83D'");
+            assertThat(results.get("m-1").get("itemId").asText()).isEqualTo("\uD83D");
+            assertThat(results.get("m-1").get("status").asText()).isEqualTo("succeeded");
+            assertThat(results.get("m-2").at("/output/text").asText()).isEqualTo("half \uDC00 a pair, and \uFFFF");
+        }
+
+        @Test
+        void aRecordWithoutAMessageIdThatMustComeBackHandsTheWholeBatchBack() {
+            String queue = sqs.createQueue("results-no-id");
+            String json = SqsEvents.standard(List.of(SqsEvents.item("delay", "{}"), SqsEvents.item("delay", "{\"failRate\":1.0}")))
+                    .replace("\"messageId\":\"m-1\",", "");
+
+            var invocation = processor(queue).process(SqsEvents.parse(json), Deadline.after(Duration.ofSeconds(30)));
+
+            // an empty itemIdentifier: Lambda's contract for "the whole batch failed"; never the text "null"
+            assertThat(failedIds(invocation.response())).containsExactly("");
+            assertThat(invocation.summary().get("wholeBatchHandedBack").asText())
+                    .isEqualTo("a record without a messageId could not be acknowledged");
+        }
+
+        @Test
+        void aRecordWithoutAMessageIdThatIsDoneIsAcknowledgedWithAResultWithoutASourceId() {
+            String queue = sqs.createQueue("results-no-id-done");
+            String json = SqsEvents.standard(List.of(SqsEvents.item("delay", "{}"))).replace("\"messageId\":\"m-0\",", "");
+
+            var invocation = processor(queue).process(SqsEvents.parse(json), Deadline.after(Duration.ofSeconds(30)));
+
+            assertThat(invocation.response().getBatchItemFailures()).isEmpty();
+            JsonNode result = readTree(sqs.drain(queue).getFirst().body());
+            assertThat(result.has("sourceMessageId")).isFalse();
+            assertThat(result.get("itemId").asText()).isEqualTo("record-0");
+        }
+    }
+
     /**
      * Faults on the results queue, many rounds: whatever happens, an acknowledged record has its result on
      * the queue. Without faults, every final record is acknowledged.
@@ -333,7 +384,7 @@ class SqsBatchProcessorTest {
             boolean fifo = seed % 3 == 0;
             String queue = sqs.createQueue("results-faults-" + seed + (fifo ? ".fifo" : ""));
             var faults = new FaultySqsClient.Faults(random.nextInt(30), random.nextInt(30), random.nextInt(40),
-                    random.nextInt(50), random.nextInt(20), random.nextInt(20_000));
+                    random.nextInt(50), random.nextInt(20), random.nextInt(20_000), random.nextInt(15));
             var client = new FaultySqsClient(sqs.client(), faults, seed);
             int n = 50 + random.nextInt(250);
             List<String> bodies = new ArrayList<>();
@@ -342,6 +393,7 @@ class SqsBatchProcessorTest {
                 int roll = random.nextInt(10);
                 bodies.add(roll == 0 ? "{not json" : roll == 1
                         ? SqsEvents.item("delay", "{\"failRate\":1.0}")
+                        : roll == 2 ? "\uD83D\uDE80 not json " + i // its rejection reason holds a lone surrogate
                         : SqsEvents.item("digest", "{\"data\":\"" + i + "\"}"));
                 groups.add("g" + random.nextInt(4));
             }
@@ -351,7 +403,18 @@ class SqsBatchProcessorTest {
             var invocation = processor.process(SqsEvents.parse(json), Deadline.after(Duration.ofSeconds(4)));
 
             Set<String> reported = new HashSet<>(failedIds(invocation.response()));
-            Map<String, JsonNode> onQueue = resultsBySource(sqs.drain(queue));
+            List<Message> drained = sqs.drain(queue);
+            Map<String, JsonNode> onQueue = resultsBySource(drained);
+            if (fifo) {
+                // on the queue, each group's results are in the order of its records
+                Map<String, Integer> lastOfGroup = new HashMap<>();
+                for (Message m : drained) {
+                    int index = Integer.parseInt(readTree(m.body()).get("sourceMessageId").asText().substring(2));
+                    Integer previous = lastOfGroup.put(groups.get(index), index);
+                    assertThat(previous == null || previous < index).as("m-%d after m-%s in group %s (faults %s)", index,
+                            previous, groups.get(index), faults).isTrue();
+                }
+            }
             int acknowledged = 0;
             for (int i = 0; i < n; i++) {
                 String id = "m-" + i;

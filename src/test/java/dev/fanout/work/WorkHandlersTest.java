@@ -28,7 +28,7 @@ import io.smallrye.mutiny.Uni;
 
 class WorkHandlersTest {
 
-    static final ObjectMapper MAPPER = dev.fanout.testing.JacksonBindings.recording(new ObjectMapper());
+    static final ObjectMapper MAPPER = new ObjectMapper();
     final ItemParser parser = new ItemParser(MAPPER, Optional.empty());
 
     BatchResult<JsonNode> run(WorkHandlers handlers, Limits limits, Duration deadline, String... bodies) {
@@ -161,6 +161,28 @@ class WorkHandlersTest {
                     Duration.ofMillis(1500), "{\"type\":\"digest\",\"payload\":{\"data\":\"x\",\"rounds\":2000000000}}");
             assertThat(result.outcome(0).status()).isEqualTo(Outcome.Status.TIMED_OUT);
             assertThat(result.summary().abandoned()).isZero(); // it checked its cancellation and stopped
+        }
+
+        @Test
+        void aDelayThatIgnoresCancellationIsAbandonedAtTheCutOffAndSleepsOnWithoutSpinning() throws Exception {
+            var itemThread = new java.util.concurrent.atomic.AtomicReference<Thread>();
+            var delay = new DelayHandler(Duration.ofSeconds(60));
+            var probed = WorkHandlers.builder(MAPPER).register(DelayHandler.TYPE, context -> {
+                itemThread.set(Thread.currentThread());
+                return delay.handle(context);
+            }).build();
+            // cut-off after 300 ms, 100 ms of grace; the item sleeps 3 s whatever happens
+            var result = run(probed, Limits.of(1).withCutoffMargin(Duration.ofMillis(1200)).withCancelGrace(Duration.ofMillis(100)),
+                    Duration.ofMillis(1500), "{\"type\":\"delay\",\"payload\":{\"millis\":3000,\"ignoreCancellation\":true}}");
+
+            assertThat(result.outcome(0).status()).isEqualTo(Outcome.Status.TIMED_OUT);
+            assertThat(result.summary().abandoned()).isEqualTo(1);
+            // interrupted, yet asleep: a handler that parked again with the flag still set would spin (RUNNABLE)
+            Thread item = itemThread.get();
+            assertThat(item.isAlive()).isTrue();
+            assertThat(item.getState()).isEqualTo(Thread.State.TIMED_WAITING);
+            item.join(Duration.ofSeconds(10));
+            assertThat(item.isAlive()).isFalse();
         }
 
         @Test

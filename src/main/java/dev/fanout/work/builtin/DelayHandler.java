@@ -13,7 +13,9 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 /**
  * The built-in {@code delay} type: waits {@code millis}, then fails with probability {@code failRate}
  * (retryable, or permanent with {@code permanent: true}). For load tests of a deployed stack and for
- * the benchmarks: it is simulated I/O that parks its virtual thread and honours cancellation.
+ * the benchmarks: it is simulated I/O that parks its virtual thread and honours cancellation, unless
+ * {@code ignoreCancellation} asks it to behave like a handler that swallows interrupts (for chaos runs:
+ * the engine must still answer by the deadline, and count the item as abandoned).
  *
  * <pre>{"type": "delay", "payload": {"millis": 20, "failRate": 0.1}}  ->  {"sleptMillis": 20}</pre>
  */
@@ -28,7 +30,7 @@ public final class DelayHandler implements WorkHandler {
     }
 
     @RegisterForReflection // Jackson binds it: a native image needs its reflection data
-    public record Input(Long millis, Double failRate, Boolean permanent) {
+    public record Input(Long millis, Double failRate, Boolean permanent, Boolean ignoreCancellation) {
     }
 
     @RegisterForReflection
@@ -46,7 +48,18 @@ public final class DelayHandler implements WorkHandler {
         if (!(failRate >= 0 && failRate <= 1)) {
             throw new RejectedItemException("field 'failRate' must be between 0 and 1, was " + failRate);
         }
-        Thread.sleep(millis);
+        if (Boolean.TRUE.equals(input.ignoreCancellation())) {
+            long until = System.nanoTime() + millis * 1_000_000;
+            for (long left; (left = until - System.nanoTime()) > 0;) {
+                try {
+                    Thread.sleep(Duration.ofNanos(left));
+                } catch (InterruptedException swallowed) {
+                    // what a careless handler does: sleeps on. (Parking with the flag left set would spin instead.)
+                }
+            }
+        } else {
+            Thread.sleep(millis);
+        }
         if (failRate > 0 && ThreadLocalRandom.current().nextDouble() < failRate) {
             if (Boolean.TRUE.equals(input.permanent())) {
                 throw new NonRetryableException("delay: injected permanent failure");

@@ -28,6 +28,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.AfterAll;
@@ -1054,5 +1055,57 @@ class HttpHandlerTest {
         assertThat(allConnectionsBusy.getCount()).isZero();
         assertThat(peak).as("requests in flight at the server").hasValue(8);
         assertThat(route.hits()).hasValue(200);
+    }
+
+    /** Name resolution is bounded like the rest of an attempt: a lookup that never answers costs no deadline. */
+    @Nested
+    class HungResolver {
+
+        @Test
+        void aResolverThatNeverAnswersEndsTheItemWithinItsAttemptsNotAtTheDeadline() {
+            var release = new CountDownLatch(1);
+            var lookups = new AtomicInteger();
+            SsrfGuard.Resolver neverAnswers = host -> {
+                lookups.incrementAndGet();
+                while (release.getCount() > 0) {
+                    LockSupport.parkNanos(50_000_000); // like a native lookup: an interrupt does not end it
+                }
+                throw new UnknownHostException(host);
+            };
+            try (var handler = new HttpHandler(HttpSettings.defaults(), neverAnswers)) {
+                BatchResult<JsonNode> result = runAll(handler, new WorkerPool(Limits.of(8)),
+                        Deadline.after(Duration.ofSeconds(30)),
+                        List.of(payload("url", "http://hung.test/quote", "timeoutMillis", 200)));
+
+                failed(result.outcome(0), true,
+                        "resolving hung.test for GET http://hung.test/quote timed out after 200 ms (after 2 attempts)");
+                assertThat(result.summary().abandoned()).isZero();
+                assertThat(lookups).hasValue(2);
+            } finally {
+                release.countDown();
+            }
+        }
+
+        @Test
+        void anItemCancelledWhileResolvingStopsWaitingAtOnce() {
+            var release = new CountDownLatch(1);
+            SsrfGuard.Resolver neverAnswers = host -> {
+                while (release.getCount() > 0) {
+                    LockSupport.parkNanos(50_000_000);
+                }
+                throw new UnknownHostException(host);
+            };
+            try (var handler = new HttpHandler(HttpSettings.defaults(), neverAnswers)) {
+                // the attempt's own limit (10 s) is far beyond the cut-off: only cancellation can end the wait
+                BatchResult<JsonNode> result = runAll(handler, new WorkerPool(Limits.of(8)
+                        .withCutoffMargin(Duration.ofMillis(1500)).withCancelGrace(Duration.ofMillis(1000))),
+                        Deadline.after(Duration.ofMillis(2000)), List.of(payload("url", "http://hung.test/")));
+
+                assertThat(result.outcome(0)).isInstanceOf(TimedOut.class);
+                assertThat(result.summary().abandoned()).isZero();
+            } finally {
+                release.countDown();
+            }
+        }
     }
 }

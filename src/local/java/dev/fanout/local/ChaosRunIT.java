@@ -1,0 +1,53 @@
+package dev.fanout.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+
+import dev.fanout.testing.FaultProxy;
+
+/** The chaos run at a small size inside ./mvnw verify: every fault at once, one kill, both queue kinds. */
+class ChaosRunIT {
+
+    static ChaosRun.Plan small(ChaosRun.Plan plan) {
+        // harsher faults than the full run, one kill a few seconds in, and a short tail: a hanging item is
+        // dead-lettered after 3 receives of 5 s each
+        return new ChaosRun.Plan(plan.name(), plan.fifo(), plan.messages(), plan.groups(), plan.batchSize(),
+                Duration.ofSeconds(4), Duration.ofSeconds(5), 3, Duration.ofSeconds(4), 1,
+                new FaultProxy.Faults(10, 10, 10, 5, 20, 200));
+    }
+
+    @Test
+    void standardQueueLosesNothingUnderEveryFault() throws Exception {
+        check(ChaosRun.run(small(ChaosRun.standardPlan(2000)), quiet()));
+    }
+
+    @Test
+    void fifoQueueLosesNothingAndKeepsEachGroupsOrder() throws Exception {
+        var plan = ChaosRun.fifoPlan(400);
+        check(ChaosRun.run(small(new ChaosRun.Plan(plan.name(), true, plan.messages(), 20, plan.batchSize(),
+                plan.functionTimeout(), plan.visibilityTimeout(), plan.maxReceives(), plan.killEvery(), plan.maxKills(),
+                plan.faults())), quiet()));
+    }
+
+    static void check(ChaosRun.Report report) {
+        assertThat(report.lost()).as(report.toString()).isZero();
+        assertThat(report.lateAnswers()).as(report.toString()).isZero();
+        assertThat(report.orderViolations()).as(report.toString()).isZero();
+        // every message accounted for, once: a result, or the dead-letter queue, or both (killed after its result)
+        assertThat(report.distinctResults() + report.deadLettered() - report.bothResultAndDeadLettered())
+                .as(report.toString()).isEqualTo(report.seeded());
+        assertThat(report.promiseKept()).as(report.toString()).isTrue();
+        assertThat(report.kills()).as(report.toString()).isPositive();
+        assertThat(report.byStatus()).as(report.toString()).containsKeys("succeeded", "rejected", "failed");
+    }
+
+    static PrintStream quiet() {
+        return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+    }
+}

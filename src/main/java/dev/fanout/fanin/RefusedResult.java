@@ -1,0 +1,30 @@
+package dev.fanout.fanin;
+
+import java.util.Optional;
+
+/**
+ * The minimal error result for a record whose result SQS refused: written by {@link FallbackResult}
+ * (by hand, no reflection, SQS-valid), in {@link ResultRecord}'s shape, with only the record's id and a
+ * bounded reason, so that it stays a few hundred bytes whatever the refused result held.
+ */
+final class RefusedResult {
+
+    static final String ERROR_TYPE = "ResultRefused";
+    /** Long enough for SQS's own error message, short enough that the result stays small. */
+    static final int MAX_REASON_CHARS = 512;
+
+    private RefusedResult() {
+    }
+
+    static String body(Optional<String> recordId, String reason) {
+        String message = "the results queue refused this record's result: " + reason;
+        if (message.length() > MAX_REASON_CHARS) {
+            int end = Character.isHighSurrogate(message.charAt(MAX_REASON_CHARS - 1)) ? MAX_REASON_CHARS - 1 : MAX_REASON_CHARS;
+            message = message.substring(0, end) + "\u2026";
+        }
+        var json = new StringBuilder(160 + MAX_REASON_CHARS).append('{');
+        recordId.ifPresent(id -> json.append("\"sourceMessageId\":").append(FallbackResult.quote(id)).append(','));
+        return json.append("\"status\":\"").append(ResultMessage.REFUSED_STATUS).append("\",\"error\":")
+                .append(FallbackResult.error(ERROR_TYPE, message, false)).append('}').toString();
+    }
+}
