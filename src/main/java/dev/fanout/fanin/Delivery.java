@@ -1,5 +1,7 @@
 package dev.fanout.fanin;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -18,12 +20,12 @@ public record Delivery(List<String> failures, int requests, int retries, int thr
         int refused, boolean unreachable) {
 
     public Delivery {
-        failures = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(failures));
-        messageIds = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(messageIds));
+        failures = Collections.unmodifiableList(new ArrayList<>(failures));
+        messageIds = Collections.unmodifiableList(new ArrayList<>(messageIds));
     }
 
     public Delivery(List<String> failures, int requests, int retries, int throttled) {
-        this(failures, requests, retries, throttled, java.util.Collections.nCopies(failures.size(), null), 0, false);
+        this(failures, requests, retries, throttled, Collections.nCopies(failures.size(), null), 0, false);
     }
 
     public Delivery(List<String> failures, int requests, int retries, int throttled, List<String> messageIds) {

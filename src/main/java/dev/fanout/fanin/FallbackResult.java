@@ -1,5 +1,7 @@
 package dev.fanout.fanin;
 
+import dev.fanout.engine.Outcome;
+
 /**
  * The last resort for a result that cannot be written: a small error result in JSON, built by hand.
  * <p>
@@ -30,7 +32,7 @@ public final class FallbackResult {
         field(json, "itemId", record.itemId(), true);
         field(json, "type", record.type(), true);
         json.append(",\"status\":");
-        string(json, ResultRecord.status(dev.fanout.engine.Outcome.Status.FAILED));
+        string(json, ResultRecord.status(Outcome.Status.FAILED));
         json.append(",\"error\":");
         error(json, errorType, message, false);
         if (record.attempt() != null) {

@@ -40,7 +40,7 @@ public record ResultMessage(String body, Map<String, String> attributes, Optiona
 
     /**
      * The minimal error result sent once in place of this one when SQS refuses it as the sender's fault:
-     * pure ASCII, a few hundred bytes, in the same group with the same deduplication id, so it cannot be
+     * SQS-valid, a few hundred bytes, in the same group with the same deduplication id, so it cannot be
      * refused for its content or size and keeps the group's order.
      */
     public ResultMessage refused(String reason) {

@@ -5,6 +5,7 @@ import java.util.Locale;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.fanout.engine.Cancellation;
 import dev.fanout.engine.Outcome;
 import dev.fanout.work.ParsedItem;
 import dev.fanout.work.WorkItem;
@@ -60,7 +61,7 @@ public record ResultRecord(String sourceMessageId, String itemId, String type, S
                     failed.retryable());
             case Outcome.Rejected<JsonNode> rejected -> new Error("Rejected", rejected.reason(), false);
             case Outcome.TimedOut<JsonNode> timedOut -> new Error("TimedOut",
-                    "cancelled at " + (timedOut.cause() == dev.fanout.engine.Cancellation.Cause.CUT_OFF
+                    "cancelled at " + (timedOut.cause() == Cancellation.Cause.CUT_OFF
                             ? "the invocation's cut-off" : "its item timeout"), true);
             case Outcome.NotStarted<JsonNode> notStarted -> new Error("NotStarted",
                     notStarted.reason() == Outcome.NotStarted.Reason.CUT_OFF ? "the invocation's cut-off came first"

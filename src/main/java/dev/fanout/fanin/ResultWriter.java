@@ -1,5 +1,6 @@
 package dev.fanout.fanin;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.io.SerializedString;
@@ -21,7 +22,7 @@ public final class ResultWriter {
     }
 
     /** The record as a message body. */
-    public String write(ResultRecord record) throws com.fasterxml.jackson.core.JsonProcessingException {
+    public String write(ResultRecord record) throws JsonProcessingException {
         return writer.writeValueAsString(record);
     }
 

@@ -12,12 +12,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
+import dev.fanout.engine.Backoff;
 import dev.fanout.engine.Deadline;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -597,7 +597,7 @@ public final class SqsResultsSink implements ResultsSink {
                     fail(pending, "gave up after " + attempt + (attempt == 1 ? " attempt: " : " attempts: ") + reason);
                     return;
                 }
-                long pause = backoffNanos(attempt);
+                long pause = new Backoff(settings.backoffBase(), settings.backoffCap()).pause(attempt).toNanos();
                 if (deadline.remainingNanos() - pause < settings.minCallTime().toNanos()) {
                     fail(pending, "no time left to retry: " + reason);
                     return;
@@ -660,13 +660,6 @@ public final class SqsResultsSink implements ResultsSink {
         attributes.forEach((name, value) -> values.put(name,
                 MessageAttributeValue.builder().dataType("String").stringValue(value).build()));
         return values;
-    }
-
-    /** Full jitter: a uniform pause up to min(cap, base * 2^(attempt-1)). */
-    private long backoffNanos(int attempt) {
-        long ceiling = settings.backoffBase().toNanos() << Math.min(attempt - 1, 20);
-        ceiling = Math.min(ceiling, settings.backoffCap().toNanos());
-        return ceiling <= 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling + 1);
     }
 
     static boolean retryable(SdkException e) {

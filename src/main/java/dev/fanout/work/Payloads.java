@@ -1,5 +1,7 @@
 package dev.fanout.work;
 
+import java.util.Collection;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -81,10 +83,10 @@ final class Payloads {
         if (type == Boolean.class || type == boolean.class) {
             return "a boolean";
         }
-        if (java.util.Map.class.isAssignableFrom(type)) {
+        if (Map.class.isAssignableFrom(type)) {
             return "an object";
         }
-        if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
+        if (Collection.class.isAssignableFrom(type) || type.isArray()) {
             return "an array";
         }
         return "an object";

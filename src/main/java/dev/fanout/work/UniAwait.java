@@ -29,6 +29,15 @@ public final class UniAwait {
     }
 
     /**
+     * Runs the one-time Mutiny set-up above, if it has not run. Called when an async handler is registered,
+     * because a handler builds its {@code Uni} before {@link #await} is first called: two items building their
+     * first Unis at once would otherwise race in Mutiny's lazy set-up and one would fail.
+     */
+    static void prepare() {
+        // class initialisation has done the work by the time this body runs
+    }
+
+    /**
      * Subscribes to {@code uni} and waits for its item or failure.
      *
      * @throws InterruptedException  if the thread is interrupted (the engine's cancellation): the subscription

@@ -1,5 +1,8 @@
 package dev.fanout.work;
 
+import dev.fanout.engine.NonRetryableException;
+import dev.fanout.engine.RejectedItemException;
+
 /**
  * What one item of a type does, blocking: return the output (any value Jackson can write) or throw.
  * Blocking I/O is fine: each item runs on its own virtual thread.
@@ -17,8 +20,8 @@ package dev.fanout.work;
  * }
  * </pre>
  *
- * Throw {@link dev.fanout.engine.NonRetryableException} for a permanent failure and
- * {@link dev.fanout.engine.RejectedItemException} for a malformed item; any other exception is retryable.
+ * Throw {@link NonRetryableException} for a permanent failure and
+ * {@link RejectedItemException} for a malformed item; any other exception is retryable.
  */
 @FunctionalInterface
 public interface WorkHandler {

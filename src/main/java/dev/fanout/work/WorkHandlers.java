@@ -104,6 +104,7 @@ public final class WorkHandlers {
         }
 
         public Builder registerAsync(String type, AsyncWorkHandler handler) {
+            UniAwait.prepare();
             return add(type, new Async(Objects.requireNonNull(handler, "handler")));
         }
 

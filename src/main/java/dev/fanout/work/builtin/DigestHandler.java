@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
+import dev.fanout.engine.RejectedItemException;
 import dev.fanout.work.WorkContext;
 import dev.fanout.work.WorkHandler;
 
@@ -51,7 +52,7 @@ public final class DigestHandler implements WorkHandler {
         Input input = context.payload(Input.class);
         int rounds = input.rounds() == null ? 1 : input.rounds();
         if (rounds < 1 || rounds > maxRounds) {
-            throw new dev.fanout.engine.RejectedItemException(
+            throw new RejectedItemException(
                     "field 'rounds' must be between 1 and " + maxRounds + ", was " + rounds);
         }
         return new Output(HexFormat.of().formatHex(digest(input.data(), rounds, context)), rounds);

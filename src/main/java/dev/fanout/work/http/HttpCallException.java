@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;
 
+import dev.fanout.engine.NonRetryableException;
+
 /**
  * A retryable failure of an HTTP call: HTTP 429 or 5xx, a connection or DNS failure, a timeout. Being no
- * {@link dev.fanout.engine.NonRetryableException}, it makes the item's outcome a retryable failure.
+ * {@link NonRetryableException}, it makes the item's outcome a retryable failure.
  */
 public final class HttpCallException extends IOException {
 

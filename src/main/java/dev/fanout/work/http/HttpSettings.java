@@ -7,7 +7,7 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * The settings of one {@link HttpHandler}.
+ * The settings of one {@code http} handler.
  *
  * @param connectTimeout  time limit of a TCP connect (an attempt's own time limit caps it too)
  * @param defaultTimeout  time limit of one attempt when the item names none ({@code timeoutMillis})
@@ -60,7 +60,7 @@ public record HttpSettings(
         }
         responseHeaders = headerNames(responseHeaders);
         allow = List.copyOf(Objects.requireNonNull(allow, "allow"));
-        SsrfGuard.parseAllowList(allow); // fail at start-up, not on the first item
+        AllowList.parse(allow); // fail at start-up, not on the first item
     }
 
     /**
@@ -119,7 +119,7 @@ public record HttpSettings(
         Objects.requireNonNull(names, "responseHeaders");
         List<String> lower = new ArrayList<>(names.size());
         for (String name : names) {
-            if (name == null || !HttpHandler.isToken(name)) {
+            if (name == null || !RequestChecks.isToken(name)) {
                 throw new IllegalArgumentException("responseHeaders has an invalid header name: " + name);
             }
             String key = name.toLowerCase(Locale.ROOT);

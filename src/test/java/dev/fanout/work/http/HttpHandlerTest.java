@@ -356,20 +356,20 @@ class HttpHandlerTest {
 
         @Test
         void textIsDecodedInItsCharsetAndOnlyWhenItIsCleanText() {
-            assertThat(HttpHandler.text("café".getBytes(ISO_8859_1), false, "text/plain; charset=ISO-8859-1"))
+            assertThat(BodyText.text("café".getBytes(ISO_8859_1), false, "text/plain; charset=ISO-8859-1"))
                     .isEqualTo("café");
-            assertThat(HttpHandler.text("{\"a\":1}".getBytes(UTF_8), false, "application/problem+json"))
+            assertThat(BodyText.text("{\"a\":1}".getBytes(UTF_8), false, "application/problem+json"))
                     .isEqualTo("{\"a\":1}");
-            assertThat(HttpHandler.text("x".getBytes(UTF_8), false, "application/octet-stream; charset=\"utf-8\""))
+            assertThat(BodyText.text("x".getBytes(UTF_8), false, "application/octet-stream; charset=\"utf-8\""))
                     .isEqualTo("x");
             // a truncated body cut inside "é" keeps what came before it
-            assertThat(HttpHandler.text(Arrays.copyOf("abé".getBytes(UTF_8), 3), true, "text/plain")).isEqualTo("ab");
-            assertThat(HttpHandler.text(Arrays.copyOf("abé".getBytes(UTF_8), 3), false, "text/plain")).isNull();
-            assertThat(HttpHandler.text(new byte[] {'a', 0, 'b'}, false, "text/plain")).isNull();
-            assertThat(HttpHandler.text(new byte[] {(byte) 0xff}, false, "application/json")).isNull();
-            assertThat(HttpHandler.text("x".getBytes(UTF_8), false, "text/plain; charset=no-such-charset")).isNull();
-            assertThat(HttpHandler.text("x".getBytes(UTF_8), false, "image/gif")).isNull();
-            assertThat(HttpHandler.text(new byte[0], false, null)).isEmpty();
+            assertThat(BodyText.text(Arrays.copyOf("abé".getBytes(UTF_8), 3), true, "text/plain")).isEqualTo("ab");
+            assertThat(BodyText.text(Arrays.copyOf("abé".getBytes(UTF_8), 3), false, "text/plain")).isNull();
+            assertThat(BodyText.text(new byte[] {'a', 0, 'b'}, false, "text/plain")).isNull();
+            assertThat(BodyText.text(new byte[] {(byte) 0xff}, false, "application/json")).isNull();
+            assertThat(BodyText.text("x".getBytes(UTF_8), false, "text/plain; charset=no-such-charset")).isNull();
+            assertThat(BodyText.text("x".getBytes(UTF_8), false, "image/gif")).isNull();
+            assertThat(BodyText.text(new byte[0], false, null)).isEmpty();
         }
 
         @Test
@@ -381,7 +381,7 @@ class HttpHandlerTest {
 
             JsonNode headers = succeeded(run(LOCAL, payload("url", repeated.url()))).get("headers");
             assertThat(headers.get("etag").asText()).isEqualTo("a, b");
-            assertThat(headers.get("location").asText()).hasSize(HttpHandler.MAX_HEADER_CHARS)
+            assertThat(headers.get("location").asText()).hasSize(GuardedTransport.MAX_HEADER_CHARS)
                     .startsWith(part + ", " + part.substring(0, 10));
 
             Outcome<JsonNode> outcome = run(LOCAL.withMaxAttempts(1), payload("url", overlong.url()));
@@ -504,21 +504,24 @@ class HttpHandlerTest {
         @Test
         void retryAfterIsReadAsSecondsOrAsAnHttpDate() {
             Instant now = Instant.parse("2015-10-21T07:27:30Z");
-            assertThat(HttpHandler.parseRetryAfter("120", now)).isEqualTo(Duration.ofSeconds(120));
-            assertThat(HttpHandler.parseRetryAfter(" 0 ", now)).isEqualTo(Duration.ZERO);
-            assertThat(HttpHandler.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", now)).isEqualTo(Duration.ofSeconds(30));
-            assertThat(HttpHandler.parseRetryAfter("Wed, 21 Oct 2015 07:00:00 GMT", now)).isEqualTo(Duration.ZERO);
-            assertThat(HttpHandler.parseRetryAfter("soon", now)).isNull();
-            assertThat(HttpHandler.parseRetryAfter("-5", now)).isNull();
-            assertThat(HttpHandler.parseRetryAfter(null, now)).isNull();
+            assertThat(RetryPolicy.parseRetryAfter("120", now)).isEqualTo(Duration.ofSeconds(120));
+            assertThat(RetryPolicy.parseRetryAfter(" 0 ", now)).isEqualTo(Duration.ZERO);
+            assertThat(RetryPolicy.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", now)).isEqualTo(Duration.ofSeconds(30));
+            assertThat(RetryPolicy.parseRetryAfter("Wed, 21 Oct 2015 07:00:00 GMT", now)).isEqualTo(Duration.ZERO);
+            assertThat(RetryPolicy.parseRetryAfter("soon", now)).isNull();
+            assertThat(RetryPolicy.parseRetryAfter("-5", now)).isNull();
+            assertThat(RetryPolicy.parseRetryAfter(null, now)).isNull();
         }
 
         @Test
         void theBackoffIsCappedAndJittered() {
+            assertThat(RetryPolicy.BACKOFF.ceilingNanos(1)).isEqualTo(Duration.ofMillis(100).toNanos());
+            assertThat(RetryPolicy.BACKOFF.ceilingNanos(3)).isEqualTo(Duration.ofMillis(400).toNanos());
+            assertThat(RetryPolicy.BACKOFF.ceilingNanos(10)).isEqualTo(Duration.ofMillis(1_000).toNanos());
             for (int i = 0; i < 100; i++) {
-                assertThat(HttpHandler.backoff(1)).isBetween(Duration.ofMillis(50), Duration.ofMillis(100));
-                assertThat(HttpHandler.backoff(3)).isBetween(Duration.ofMillis(200), Duration.ofMillis(400));
-                assertThat(HttpHandler.backoff(10)).isBetween(Duration.ofMillis(500), Duration.ofMillis(1_000));
+                assertThat(RetryPolicy.BACKOFF.pause(1)).isBetween(Duration.ZERO, Duration.ofMillis(100));
+                assertThat(RetryPolicy.BACKOFF.pause(3)).isBetween(Duration.ZERO, Duration.ofMillis(400));
+                assertThat(RetryPolicy.BACKOFF.pause(10)).isBetween(Duration.ZERO, Duration.ofMillis(1_000));
             }
         }
 
@@ -1000,22 +1003,22 @@ class HttpHandlerTest {
 
         @Test
         void addressesAreClassifiedAndFormattedExactly() {
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("8.8.8.8"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("172.32.0.1"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("100.128.0.1"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2606:4700::1111"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("8.8.8.8"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("172.32.0.1"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("100.128.0.1"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("2606:4700::1111"))).isNull();
             // the registries' globally reachable exceptions inside refused ranges
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2001:1::1"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2001:4:112::1"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2001:20::1"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("192.0.1.255"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("192.0.3.0"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("198.20.0.0"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("2001:db9::1"))).isNull();
-            assertThat(SsrfGuard.classify(InetAddress.ofLiteral("4000::1"))).isNull();
-            assertThat(SsrfGuard.format(InetAddress.ofLiteral("2001:db8:0:0:1:0:0:1"))).isEqualTo("2001:db8::1:0:0:1");
-            assertThat(SsrfGuard.format(InetAddress.ofLiteral("2001:0:0:1:0:0:0:1"))).isEqualTo("2001:0:0:1::1");
-            assertThat(SsrfGuard.format(InetAddress.ofLiteral("1:2:3:4:5:6:7:8"))).isEqualTo("1:2:3:4:5:6:7:8");
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("2001:1::1"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("2001:4:112::1"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("2001:20::1"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("192.0.1.255"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("192.0.3.0"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("198.20.0.0"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("2001:db9::1"))).isNull();
+            assertThat(AddressClass.classify(InetAddress.ofLiteral("4000::1"))).isNull();
+            assertThat(MessageText.address(InetAddress.ofLiteral("2001:db8:0:0:1:0:0:1"))).isEqualTo("2001:db8::1:0:0:1");
+            assertThat(MessageText.address(InetAddress.ofLiteral("2001:0:0:1:0:0:0:1"))).isEqualTo("2001:0:0:1::1");
+            assertThat(MessageText.address(InetAddress.ofLiteral("1:2:3:4:5:6:7:8"))).isEqualTo("1:2:3:4:5:6:7:8");
         }
     }
 

@@ -74,7 +74,7 @@ final class Report {
 
         md.append("## Strategies\n\n");
         md.append("Every workload runs every strategy on the same items through the same task "
-                + "(`src/test/java/dev/fanout/bench/Strategy.java`); C is the concurrency setting.\n\n");
+                + "(`src/bench/java/dev/fanout/bench/Strategy.java`); C is the concurrency setting.\n\n");
         List<List<String>> rows = new ArrayList<>();
         for (Spec spec : Strategies.ALL) {
             rows.add(List.of(spec.label(), spec.how(), spec.bounded() ? "yes" : "no"));
@@ -102,7 +102,7 @@ final class Report {
                 `TieredStopAtLevel=1` is the default of Lambda's Java 17+ managed runtimes; 1 GiB of heap fits a \
                 1,769 MB function.
                 * The suite's own JVM (`%s`) orchestrates and hosts the HTTP server of workload 1; it measures nothing.
-                * Source: `src/test/java/dev/fanout/bench/`, entry point `BenchmarkSuite`.
+                * Source: `src/bench/java/dev/fanout/bench/`, entry point `BenchmarkSuite`.
 
                 """, header.repetitions(), String.join(" ", header.childFlags()),
                 String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments())));
@@ -143,7 +143,7 @@ final class Report {
         md.append("""
                 ## Extending the suite
 
-                Each section above is a `Workload` (`src/test/java/dev/fanout/bench/Workload.java`) listed in \
+                Each section above is a `Workload` (`src/bench/java/dev/fanout/bench/Workload.java`) listed in \
                 `BenchmarkSuite.workloads`; the report appends their sections in that order and collects their key \
                 figures at the top. Fan-in against ElasticMQ (workload 5) and JVM cold start (workload 6) are to be \
                 added that way once the SQS function exists: implement `Workload`, measure in a child JVM through \

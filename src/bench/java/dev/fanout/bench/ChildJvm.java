@@ -43,11 +43,11 @@ public final class ChildJvm {
     }
 
     /** The result lines of one child run. */
-    public record Output(List<String[]> lines) {
+    public record Output(List<ResultLine> lines) {
 
         /** Every result of {@code kind}, in the order printed. */
         public <T extends Record> List<T> all(String kind, Class<T> type) {
-            return lines.stream().filter(l -> l[0].equals(kind)).map(l -> ResultLine.read(l[1], type)).toList();
+            return lines.stream().filter(l -> l.kind().equals(kind)).map(l -> l.as(type)).toList();
         }
 
         public <T extends Record> T one(String kind, Class<T> type) {
@@ -75,7 +75,7 @@ public final class ChildJvm {
         command.add(workload);
         command.addAll(options.toArgs());
         Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        List<String[]> lines = new ArrayList<>();
+        List<ResultLine> lines = new ArrayList<>();
         Thread reader = Thread.ofVirtual().start(() -> readLines(process, lines));
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
@@ -90,14 +90,14 @@ public final class ChildJvm {
         }
     }
 
-    private void readLines(Process process, List<String[]> lines) {
+    private void readLines(Process process, List<ResultLine> lines) {
         try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
                 if (line.startsWith(ResultLine.PREFIX)) {
-                    String[] kindAndFields = line.substring(ResultLine.PREFIX.length()).split(" ", 2);
+                    ResultLine result = ResultLine.read(line.substring(ResultLine.PREFIX.length()));
                     synchronized (lines) {
-                        lines.add(kindAndFields);
+                        lines.add(result);
                     }
                 } else {
                     log.accept("  [child] " + line);

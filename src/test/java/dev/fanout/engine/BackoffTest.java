@@ -1,0 +1,40 @@
+package dev.fanout.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+class BackoffTest {
+
+    private final Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1));
+
+    @Test
+    void theCeilingDoublesPerAttemptUpToTheCap() {
+        assertThat(backoff.ceilingNanos(1)).isEqualTo(100_000_000L);
+        assertThat(backoff.ceilingNanos(2)).isEqualTo(200_000_000L);
+        assertThat(backoff.ceilingNanos(4)).isEqualTo(800_000_000L);
+        assertThat(backoff.ceilingNanos(5)).isEqualTo(1_000_000_000L);
+        assertThat(backoff.ceilingNanos(1_000)).isEqualTo(1_000_000_000L);
+    }
+
+    @Test
+    void thePauseIsFullJitterBetweenZeroAndTheCeiling() {
+        Set<Duration> seen = new HashSet<>();
+        for (int i = 0; i < 1_000; i++) {
+            Duration pause = backoff.pause(2);
+            assertThat(pause).isBetween(Duration.ZERO, Duration.ofMillis(200));
+            seen.add(pause);
+        }
+        // 1,000 draws from 200,000,001 values: a repeat is a one-in-400 event; a constant would give one value
+        assertThat(seen).hasSizeGreaterThan(990);
+    }
+
+    @Test
+    void aZeroBaseNeverPauses() {
+        assertThat(new Backoff(Duration.ZERO, Duration.ofSeconds(1)).pause(3)).isEqualTo(Duration.ZERO);
+    }
+}
