@@ -1,5 +1,6 @@
 package dev.fanout.function;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
@@ -12,7 +13,7 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
  */
 final class EscapedJson {
 
-    private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     /** Appended to text cut to fit its cap. */
     static final String CUT_MARK = "... (cut)";
 

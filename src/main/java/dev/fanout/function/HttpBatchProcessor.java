@@ -1,6 +1,9 @@
 package dev.fanout.function;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -9,6 +12,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -16,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 import org.jboss.logging.Logger;
 
@@ -470,7 +475,7 @@ public final class HttpBatchProcessor {
         int n = settings.maxItems();
         List<ParsedItem> items = new ArrayList<>(n);
         List<Outcome<PreparedOutput>> outcomes = new ArrayList<>(n);
-        var timing = new Outcome.Timing(java.time.Instant.now(), Duration.ofMillis(1));
+        var timing = new Outcome.Timing(Instant.now(), Duration.ofMillis(1));
         String output = "{\"body\":\"" + "x".repeat(Math.max(1, 2 * settings.maxResponseBytes() / n - 12)) + "\"}";
         for (int i = 0; i < n; i++) {
             items.add(new ParsedItem.Valid(new WorkItem(Integer.toString(i), "http", Optional.empty(), NullNode.getInstance())));
@@ -485,11 +490,11 @@ public final class HttpBatchProcessor {
             HttpAnswer answer = assemble(items, run, mapper.createObjectNode());
             try {
                 // as the runtime takes it: into a growing buffer, then posted to the Runtime API on loopback
-                var out = new java.io.ByteArrayOutputStream();
+                var out = new ByteArrayOutputStream();
                 answer.writeTo(out);
                 AnswerTiming.sendThroughLoopback(out.toByteArray());
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
             slowest = Math.max(slowest, System.nanoTime() - start);
         }
@@ -498,7 +503,7 @@ public final class HttpBatchProcessor {
 
     private static long gcMillis() {
         long total = 0;
-        for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+        for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
             total += Math.max(0, gc.getCollectionTime());
         }
         return total;
@@ -634,7 +639,7 @@ public final class HttpBatchProcessor {
         }
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Content-Type", "application/problem+json");
-        headers.putAll(new java.util.TreeMap<>(problem.headers));
+        headers.putAll(new TreeMap<>(problem.headers));
         log.put("problem", problem.kind).put("detail", problem.detail);
         if (problem.index != null) {
             log.put("index", problem.index);

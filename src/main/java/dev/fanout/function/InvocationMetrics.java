@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.IntFunction;
+import java.util.logging.Level;
 
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
@@ -155,7 +156,7 @@ public final class InvocationMetrics {
     private static Logger rawLogger() {
         var logger = org.jboss.logmanager.Logger.getLogger(LOGGER);
         logger.setUseParentHandlers(false);
-        logger.setLevel(java.util.logging.Level.INFO);
+        logger.setLevel(Level.INFO);
         var handler = new ConsoleHandler(ConsoleHandler.Target.SYSTEM_OUT, new PatternFormatter("%s%n"));
         handler.setAutoFlush(true);
         logger.addHandler(handler);

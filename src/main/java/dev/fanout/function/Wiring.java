@@ -1,5 +1,6 @@
 package dev.fanout.function;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -128,7 +129,7 @@ public class Wiring {
         return new RestorableSqsClient(() -> buildSqsClient(config.results().region(), config.results().endpoint()));
     }
 
-    static SqsClient buildSqsClient(String region, java.util.Optional<java.net.URI> endpoint) {
+    static SqsClient buildSqsClient(String region, Optional<URI> endpoint) {
         var builder = SqsClient.builder()
                 .httpClient(UrlConnectionHttpClient.builder()
                         .connectionTimeout(Duration.ofSeconds(2))
