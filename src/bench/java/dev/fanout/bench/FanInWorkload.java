@@ -203,7 +203,7 @@ public final class FanInWorkload implements Workload {
                 attribute) are sent to a queue of an ElasticMQ server running in the suite's JVM, from a child JVM \
                 per run and way. Each child first sends 200 results the same way to warm up, then the measured \
                 batch, then asks the queue how many messages it holds ("On the queue" says "all" when it held every \
-                result of every run). C = %d, Fanout's default `fanout.results.send-concurrency`. The one-at-a-time \
+                result of every run). C = %d sends in flight (`fanout.results.send-concurrency`). The one-at-a-time \
                 SendMessage way was measured on %s results and its wall time scaled up (ᵉ).
 
                 %s
