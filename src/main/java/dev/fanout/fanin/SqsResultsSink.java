@@ -246,6 +246,19 @@ public final class SqsResultsSink implements ResultsSink {
             changed.signalAll();
         }
 
+        /**
+         * No offer comes after close. A result still waiting for a predecessor that was never offered (its
+         * record came back, so it has no result) can never be released: it is held back now, not left to
+         * hold the invocation until the deadline.
+         */
+        private void holdBackOrphansLocked() {
+            for (int predecessor : new ArrayList<>(waitingFor.keySet())) {
+                if (!offered[predecessor]) {
+                    holdBackLocked(waitingFor.remove(predecessor));
+                }
+            }
+        }
+
         private void holdBackLocked(int index) {
             send.failures.set(index, "held back: an earlier result of its group was not confirmed");
             resolveLocked(index);
@@ -317,6 +330,7 @@ public final class SqsResultsSink implements ResultsSink {
             lock.lock();
             try {
                 closed = true;
+                holdBackOrphansLocked();
                 changed.signalAll();
                 long left;
                 while (unresolved > 0 && (left = send.deadline.remainingNanos()) > 0) {

@@ -5,10 +5,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.stream.IntStream;
 
 import org.jboss.logging.Logger;
 
@@ -161,7 +163,7 @@ public final class SqsBatchProcessor {
                 .put("fanInMs", fanInMillis).put("resultLagP50Ms", stream.confirmationLag(50).toMillis())
                 .put("resultLagP99Ms", stream.confirmationLag(99).toMillis());
         InvocationMetrics.countByType(summary, items, run::outcome, handlers.types());
-        logUndelivered(delivery);
+        logUndelivered(delivery, handed);
         return finish(failed, summary, deadline);
     }
 
@@ -242,8 +244,10 @@ public final class SqsBatchProcessor {
                 .put("engineMs", run.elapsed().toMillis()).put("abandoned", run.abandoned());
     }
 
-    private static void logUndelivered(Delivery delivery) {
-        delivery.failures().stream().filter(f -> f != null).distinct().limit(5)
+    /** Why results were not delivered; a record that never had a result (it comes back) is no such case. */
+    private static void logUndelivered(Delivery delivery, AtomicIntegerArray handed) {
+        IntStream.range(0, handed.length()).filter(i -> handed.get(i) == 1)
+                .mapToObj(i -> delivery.failures().get(i)).filter(Objects::nonNull).distinct().limit(5)
                 .forEach(reason -> LOG.warnf("result not delivered: %s", reason));
     }
 

@@ -5,6 +5,7 @@ import static dev.fanout.function.SqsBatchProcessorTest.failedIds;
 import static dev.fanout.function.SqsBatchProcessorTest.readTree;
 import static dev.fanout.function.SqsBatchProcessorTest.resultsBySource;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -186,6 +187,36 @@ class StreamingFanInTest {
         assertThat(client.bodiesSent).noneMatch(body -> body.contains("late-") || body.contains("cut-"));
         assertThat(invocation.summary().get("results").asInt()).isEqualTo(20);
         assertThat(invocation.summary().get("timedOut").asInt()).isEqualTo(1);
+    }
+
+    /**
+     * A message id that repeats in a batch (a standard queue may deliver a message twice): on a FIFO results
+     * queue both copies share the id's group, so the second copy's result waits for the first one's. When the
+     * first copy comes back (not final, so it never has a result), nothing can release the second: it is held
+     * back when the batch ends, and the invocation answers then, not at its deadline two minutes later.
+     */
+    @Test
+    void aResultWaitingForAPredecessorThatNeverCameIsHeldBackWhenTheBatchEnds() {
+        String queue = sqs.createQueue("streaming-repeated-id.fifo");
+        var handlers = WorkHandlers.builder(MAPPER)
+                .register("comes-back", context -> {
+                    throw new IllegalStateException("retryable: this copy comes back");
+                })
+                .register("succeeds", context -> Map.of("text", "second copy"))
+                .build();
+        var event = SqsEvents.parse(SqsEvents.standard(List.of(SqsEvents.item("comes-back", "{}"),
+                SqsEvents.item("succeeds", "{}"))));
+        event.getRecords().get(1).setMessageId("m-0");
+        var processor = processor(sqs.client(), queue, Limits.of(8).withCutoffMargin(Duration.ofSeconds(1)), 4,
+                handlers);
+        var deadline = Deadline.after(Duration.ofMinutes(2));
+
+        var invocation = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> processor.process(event, deadline),
+                "the answer waited for a result that could never be released");
+
+        assertThat(failedIds(invocation.response())).containsExactly("m-0");
+        assertThat(sqs.drain(queue)).isEmpty();
+        assertThat(invocation.summary().get("delivered").asInt()).isZero();
     }
 
     @ParameterizedTest
