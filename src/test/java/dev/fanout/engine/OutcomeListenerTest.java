@@ -36,7 +36,7 @@ class OutcomeListenerTest {
                 throw new IllegalStateException("fails " + i);
             }
             if (i % 97 == 5) {
-                Thread.sleep(10_000); // cut off
+                WorkerPoolTest.hangUntilInterrupted(); // until the cut-off
             }
             return i;
         }, Deadline.after(Duration.ofMillis(1_200)), (index, outcome) -> {

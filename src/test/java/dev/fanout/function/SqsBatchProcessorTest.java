@@ -88,6 +88,46 @@ class SqsBatchProcessorTest {
         return results;
     }
 
+    /**
+     * The promise, record by record, for a batch of records {@code m-0..m-(n-1)}: every acknowledged record has
+     * its result on the queue; for a FIFO source, each group's results are on the queue in record order, and
+     * once a group has a reported record every later one is reported too; the summary counts what was handed
+     * back. Returns the reported message ids.
+     */
+    static Set<String> assertPromiseKept(SqsBatchProcessor.Invocation invocation, List<Message> drained,
+            List<String> groups, boolean fifo, Object faults) {
+        int n = groups.size();
+        Set<String> reported = new HashSet<>(failedIds(invocation.response()));
+        Map<String, JsonNode> onQueue = resultsBySource(drained);
+        if (fifo) {
+            Map<String, Integer> lastOfGroup = new HashMap<>();
+            for (Message m : drained) {
+                int index = Integer.parseInt(readTree(m.body()).get("sourceMessageId").asText().substring(2));
+                Integer previous = lastOfGroup.put(groups.get(index), index);
+                assertThat(previous == null || previous < index).as("m-%d after m-%s in group %s (faults %s)", index,
+                        previous, groups.get(index), faults).isTrue();
+            }
+        }
+        int acknowledged = 0;
+        Set<String> broken = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            String id = "m-" + i;
+            boolean isReported = reported.contains(id);
+            if (!isReported) {
+                acknowledged++;
+                assertThat(onQueue).as("acknowledged record %s (faults %s)", id, faults).containsKey(id);
+            }
+            if (fifo && broken.contains(groups.get(i))) {
+                assertThat(isReported).as("m-%d after a reported record of %s", i, groups.get(i)).isTrue();
+            }
+            if (fifo && isReported) {
+                broken.add(groups.get(i));
+            }
+        }
+        assertThat(invocation.summary().get("batchItemFailures").asInt()).isEqualTo(n - acknowledged);
+        return reported;
+    }
+
     static JsonNode readTree(String json) {
         try {
             return MAPPER.readTree(json);
@@ -404,44 +444,12 @@ class SqsBatchProcessorTest {
 
             var invocation = processor.process(SqsEvents.parse(json), Deadline.after(Duration.ofSeconds(4)));
 
-            Set<String> reported = new HashSet<>(failedIds(invocation.response()));
-            List<Message> drained = sqs.drain(queue);
-            Map<String, JsonNode> onQueue = resultsBySource(drained);
-            if (fifo) {
-                // on the queue, each group's results are in the order of its records
-                Map<String, Integer> lastOfGroup = new HashMap<>();
-                for (Message m : drained) {
-                    int index = Integer.parseInt(readTree(m.body()).get("sourceMessageId").asText().substring(2));
-                    Integer previous = lastOfGroup.put(groups.get(index), index);
-                    assertThat(previous == null || previous < index).as("m-%d after m-%s in group %s (faults %s)", index,
-                            previous, groups.get(index), faults).isTrue();
-                }
-            }
-            int acknowledged = 0;
+            Set<String> reported = assertPromiseKept(invocation, sqs.drain(queue), groups, fifo, faults);
             for (int i = 0; i < n; i++) {
-                String id = "m-" + i;
-                if (!reported.contains(id)) {
-                    acknowledged++;
-                    assertThat(onQueue).as("acknowledged record %s (faults %s)", id, faults).containsKey(id);
-                }
                 if (bodies.get(i).contains("failRate")) {
-                    assertThat(reported).as("retryable failure %s", id).contains(id);
+                    assertThat(reported).as("retryable failure m-%d", i).contains("m-" + i);
                 }
             }
-            if (fifo) {
-                // once a group has a reported record, every later record of the group is reported too
-                Set<String> broken = new HashSet<>();
-                for (int i = 0; i < n; i++) {
-                    boolean isReported = reported.contains("m-" + i);
-                    if (broken.contains(groups.get(i))) {
-                        assertThat(isReported).as("m-%d after a reported record of %s", i, groups.get(i)).isTrue();
-                    }
-                    if (isReported) {
-                        broken.add(groups.get(i));
-                    }
-                }
-            }
-            assertThat(invocation.summary().get("batchItemFailures").asInt()).isEqualTo(n - acknowledged);
         }
 
         @Test

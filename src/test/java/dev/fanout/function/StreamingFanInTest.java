@@ -1,8 +1,8 @@
 package dev.fanout.function;
 
 import static dev.fanout.function.SqsBatchProcessorTest.MAPPER;
+import static dev.fanout.function.SqsBatchProcessorTest.assertPromiseKept;
 import static dev.fanout.function.SqsBatchProcessorTest.failedIds;
-import static dev.fanout.function.SqsBatchProcessorTest.readTree;
 import static dev.fanout.function.SqsBatchProcessorTest.resultsBySource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -10,12 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -40,7 +38,6 @@ import dev.fanout.testing.SqsEvents;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.WorkHandlers;
 import software.amazon.awssdk.services.sqs.SqsClient;
-import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
@@ -244,35 +241,7 @@ class StreamingFanInTest {
 
         var invocation = processor.process(SqsEvents.parse(json), Deadline.after(Duration.ofSeconds(9)));
 
-        Set<String> reported = new HashSet<>(failedIds(invocation.response()));
-        List<Message> drained = sqs.drain(queue);
-        Map<String, JsonNode> onQueue = resultsBySource(drained);
-        if (fifo) {
-            Map<String, Integer> lastOfGroup = new HashMap<>();
-            for (Message m : drained) {
-                int index = Integer.parseInt(readTree(m.body()).get("sourceMessageId").asText().substring(2));
-                Integer previous = lastOfGroup.put(groups.get(index), index);
-                assertThat(previous == null || previous < index).as("m-%d after m-%s in group %s (faults %s)", index,
-                        previous, groups.get(index), faults).isTrue();
-            }
-        }
-        int acknowledged = 0;
-        Set<String> broken = new HashSet<>();
-        for (int i = 0; i < n; i++) {
-            String id = "m-" + i;
-            boolean isReported = reported.contains(id);
-            if (!isReported) {
-                acknowledged++;
-                assertThat(onQueue).as("acknowledged record %s (faults %s)", id, faults).containsKey(id);
-            }
-            if (fifo && broken.contains(groups.get(i))) {
-                assertThat(isReported).as("m-%d after a reported record of %s", i, groups.get(i)).isTrue();
-            }
-            if (fifo && isReported) {
-                broken.add(groups.get(i));
-            }
-        }
-        assertThat(invocation.summary().get("batchItemFailures").asInt()).isEqualTo(n - acknowledged);
+        assertPromiseKept(invocation, sqs.drain(queue), groups, fifo, faults);
         assertThat(invocation.summary().get("succeeded").asInt() + invocation.summary().get("rejected").asInt())
                 .isEqualTo(n);
     }
