@@ -45,8 +45,8 @@ import dev.fanout.engine.Outcome.Timing;
  * {@link #decideLocked}, so the first outcome of an item is its only one; the array is read without the lock
  * only to skip work for an item that already has one.
  * <p>
- * Every wait is bounded: the caller never waits more than {@link #MAX_WAIT_NANOS} before it re-reads the
- * ticker, and never past the deadline.
+ * Every wait is bounded: the caller never waits more than the pool's bound ({@link #MAX_WAIT_NANOS} on the
+ * system ticker) before it re-reads the ticker, and never past the deadline.
  */
 final class Run<I, R> {
 
@@ -95,7 +95,7 @@ final class Run<I, R> {
     private int decided;
     private boolean cutOff;
 
-    Run(Batch<I> batch, ItemHandler<I, R> handler, Limits limits, Ticker ticker, Deadline deadline,
+    Run(Batch<I> batch, ItemHandler<I, R> handler, Limits limits, Ticker ticker, long maxWaitNanos, Deadline deadline,
             OutcomeListener<R> listener) {
         this.batch = batch;
         this.listener = listener;
@@ -105,7 +105,7 @@ final class Run<I, R> {
         this.maxConcurrency = limits.maxConcurrency();
         this.itemTimeoutNanos = limits.itemTimeout().map(Deadline::saturatedNanos).orElse(0L);
         this.cancelGraceNanos = Deadline.saturatedNanos(limits.cancelGrace());
-        this.maxWaitNanos = ticker == Ticker.system() ? MAX_WAIT_NANOS : OTHER_TICKER_WAIT_NANOS;
+        this.maxWaitNanos = maxWaitNanos;
         this.ticker = ticker;
         this.deadline = deadline;
         this.cutoff = deadline.minus(limits.cutoffMargin());

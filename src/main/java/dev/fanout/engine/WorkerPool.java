@@ -1,5 +1,6 @@
 package dev.fanout.engine;
 
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -20,14 +21,25 @@ public final class WorkerPool {
 
     private final Limits limits;
     private final Ticker ticker;
+    private final long maxWaitNanos;
 
     public WorkerPool(Limits limits) {
         this(limits, Ticker.system());
     }
 
     public WorkerPool(Limits limits, Ticker ticker) {
+        this(limits, ticker, Duration.ofNanos(ticker == Ticker.system() ? Run.MAX_WAIT_NANOS : Run.OTHER_TICKER_WAIT_NANOS));
+    }
+
+    /**
+     * A pool whose waits re-read the ticker at least every {@code maxWait}. That bound is a safety net: every
+     * wait of a run also ends by a signal or by its own timer. The tests lift it to prove those, since a
+     * missing wake-up shows only as a run that ends late by up to the bound.
+     */
+    WorkerPool(Limits limits, Ticker ticker, Duration maxWait) {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.ticker = Objects.requireNonNull(ticker, "ticker");
+        this.maxWaitNanos = Deadline.saturatedNanos(Objects.requireNonNull(maxWait, "maxWait"));
     }
 
     public Limits limits() {
@@ -72,7 +84,7 @@ public final class WorkerPool {
         Objects.requireNonNull(batch, "batch");
         Objects.requireNonNull(handler, "handler");
         checkTicker(Objects.requireNonNull(deadline, "deadline"));
-        return new Run<>(batch, handler, limits, ticker, deadline, listener).execute();
+        return new Run<>(batch, handler, limits, ticker, maxWaitNanos, deadline, listener).execute();
     }
 
     private void checkTicker(Deadline deadline) {
