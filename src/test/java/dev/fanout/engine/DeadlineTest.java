@@ -52,4 +52,28 @@ class DeadlineTest {
         assertThat(deadline.isExpired()).isTrue();
         assertThat(deadline.remaining()).isEqualTo(Duration.ZERO);
     }
+
+    @Test
+    void distinctInstantsHashApart() {
+        Deadline one = Deadline.after(Duration.ofSeconds(1), ticker);
+        assertThat(one.hashCode()).isNotEqualTo(Deadline.after(Duration.ofSeconds(2), ticker).hashCode());
+    }
+
+    @Test
+    void aTimeoutBeyondTheCounterSaturatesInsteadOfWrapping() {
+        // 400 years do not fit in a long of nanoseconds: far in the future, and far in the past once subtracted
+        Duration centuries = Duration.ofDays(400 * 365);
+        Deadline farAway = Deadline.after(centuries, ticker);
+        assertThat(farAway.remaining()).isEqualTo(Duration.ofNanos(Long.MAX_VALUE / 2));
+        assertThat(farAway.isExpired()).isFalse();
+        Deadline longAgo = Deadline.after(Duration.ofSeconds(1), ticker).minus(centuries);
+        assertThat(longAgo.remaining()).isEqualTo(Duration.ofNanos(1_000_000_000L - Long.MAX_VALUE / 2));
+        assertThat(longAgo.isExpired()).isTrue();
+        assertThat(Deadline.after(centuries.negated(), ticker).remaining()).isEqualTo(Duration.ofNanos(Long.MIN_VALUE / 2));
+    }
+
+    @Test
+    void saysHowMuchTimeIsLeft() {
+        assertThat(Deadline.after(Duration.ofMillis(1500), ticker)).hasToString("Deadline[PT1.5S left]");
+    }
 }
