@@ -9,6 +9,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.BinaryNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.POJONode;
 
 class ItemParserTest {
 
@@ -71,5 +76,76 @@ class ItemParserTest {
         assertThat(parsed.reason()).startsWith("body is not valid JSON: Unexpected character (','")
                 .endsWith("at line 1, column 14");
         assertThat(parsed.group()).contains("g");
+    }
+
+    @Test
+    void aNullBodyIsEmpty() {
+        assertThat(parser.parse(null, "msg-4", Optional.of("g")))
+                .isEqualTo(new ParsedItem.Malformed("msg-4", Optional.of("g"), "body is empty"));
+    }
+
+    @Test
+    void jsonBeyondTheReadersLimitsIsMalformedWithTheLimitNamed() {
+        // nesting past Jackson's limit is a read constraint, not a syntax error: it has no line and column
+        String deep = "[".repeat(1001) + "]".repeat(1001);
+        var parsed = (ParsedItem.Malformed) parser.parse(deep, "m", Optional.empty());
+        assertThat(parsed.reason()).startsWith("body is not valid JSON: Document nesting depth (1001) exceeds")
+                .doesNotContain(" at line ");
+        assertThat(parsed.id()).isEqualTo("m");
+    }
+
+    @Test
+    void anElementThatIsNoJsonValueSaysWhatItWas() {
+        assertThat(((ParsedItem.Malformed) parser.read(null, "m", Optional.empty())).reason())
+                .isEqualTo("item must be a JSON object, was nothing");
+        assertThat(((ParsedItem.Malformed) parser.read(MissingNode.getInstance(), "m", Optional.empty())).reason())
+                .isEqualTo("item must be a JSON object, was nothing");
+        assertThat(((ParsedItem.Malformed) parser.read(JsonNodeFactory.instance.booleanNode(true), "m",
+                Optional.empty())).reason()).isEqualTo("item must be a JSON object, was a boolean");
+        assertThat(((ParsedItem.Malformed) parser.read(new BinaryNode(new byte[] {1}), "m", Optional.empty())).reason())
+                .isEqualTo("item must be a JSON object, was binary");
+        assertThat(((ParsedItem.Malformed) parser.read(new POJONode(new Object()), "m", Optional.empty())).reason())
+                .isEqualTo("item must be a JSON object, was pojo");
+    }
+
+    @Test
+    void explicitNullsMeanTheFallbacks() {
+        var withDefault = new ItemParser(new ObjectMapper(), Optional.of("digest"));
+        WorkItem item = ((ParsedItem.Valid) withDefault.parse("{\"id\":null,\"type\":null,\"group\":null,\"payload\":null}",
+                "msg-5", Optional.empty())).item();
+        assertThat(item).isEqualTo(new WorkItem("msg-5", "digest", Optional.empty(),
+                NullNode.getInstance()));
+    }
+
+    @Test
+    void aBlankIdIsMalformed() {
+        assertThat(parser.parse("{\"type\":\"x\",\"id\":\"  \"}", "msg-6", Optional.empty()))
+                .isEqualTo(new ParsedItem.Malformed("msg-6", Optional.empty(), "field 'id' must be a non-empty string"));
+    }
+
+    @Test
+    void aMalformedItemKeepsTheIdAndGroupReadBeforeTheFault() {
+        // a bad group: the item's own id is known, the group is the source's
+        assertThat(parser.parse("{\"id\":\"o-9\",\"type\":\"x\",\"group\":\"\"}", "msg-7", Optional.of("src")))
+                .isEqualTo(new ParsedItem.Malformed("o-9", Optional.of("src"),
+                        "field 'group' must be 1 to 128 letters, digits or punctuation (an SQS MessageGroupId)"));
+        // a bad or missing type: id and group are both the item's
+        assertThat(parser.parse("{\"id\":\"o-9\",\"group\":\"g-1\",\"type\":\" \"}", "msg-7", Optional.empty()))
+                .isEqualTo(new ParsedItem.Malformed("o-9", Optional.of("g-1"), "field 'type' must be a non-empty string"));
+        assertThat(parser.parse("{\"id\":\"o-9\",\"group\":\"g-1\"}", "msg-7", Optional.empty()))
+                .isEqualTo(new ParsedItem.Malformed("o-9", Optional.of("g-1"),
+                        "field 'type' is missing and no default type is configured"));
+    }
+
+    @Test
+    void aGroupIdIsOneTo128PrintableAsciiCharactersWithoutSpace() {
+        assertThat(ItemParser.isGroupId("!")).isTrue();
+        assertThat(ItemParser.isGroupId("~")).isTrue();
+        assertThat(ItemParser.isGroupId("a".repeat(128))).isTrue();
+        assertThat(ItemParser.isGroupId("a".repeat(129))).isFalse();
+        assertThat(ItemParser.isGroupId("")).isFalse();
+        assertThat(ItemParser.isGroupId("a b")).isFalse();
+        assertThat(ItemParser.isGroupId("a\u007f")).isFalse();
+        assertThat(ItemParser.isGroupId("caf\u00e9")).isFalse();
     }
 }
