@@ -22,20 +22,20 @@ record Cidr(byte[] network, int prefix) {
             throw new IllegalArgumentException("allow entry '" + text + "' has no IP address before the '/'");
         }
         byte[] bytes = address.getAddress();
+        // InetAddress reads an IPv4-mapped IPv6 literal (::ffff:10.0.0.0) as its IPv4 address: its prefix still
+        // counts the 96 bits of IPv6 before that address
+        int mappedBits = bytes.length == 4 && network.contains(":") ? 96 : 0;
         int prefix;
         try {
             prefix = Integer.parseInt(length);
         } catch (NumberFormatException e) {
             prefix = -1;
         }
-        if (prefix < 0 || prefix > bytes.length * 8) {
-            throw new IllegalArgumentException("allow entry '" + text + "' must have a prefix length between 0 and "
-                    + bytes.length * 8);
+        if (prefix < mappedBits || prefix > mappedBits + bytes.length * 8) {
+            throw new IllegalArgumentException("allow entry '" + text + "' must have a prefix length between "
+                    + mappedBits + " and " + (mappedBits + bytes.length * 8));
         }
-        if (isMapped(bytes) && prefix >= 96) {
-            return new Cidr(canonical(bytes), prefix - 96);
-        }
-        return new Cidr(bytes, prefix);
+        return new Cidr(bytes, prefix - mappedBits);
     }
 
     /** A range written with its '/', as the special-purpose tables write them. */
