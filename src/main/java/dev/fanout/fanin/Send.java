@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -36,6 +37,7 @@ final class Send {
     final AtomicInteger retries = new AtomicInteger();
     final AtomicInteger throttled = new AtomicInteger();
     final AtomicInteger refused = new AtomicInteger();
+    final AtomicInteger tooLarge = new AtomicInteger();
     final AtomicInteger connectFailuresInARow = new AtomicInteger();
     volatile String unreachable;
 
@@ -65,7 +67,7 @@ final class Send {
         messages.set(index, message);
     }
 
-    /** Indexes in order; a result above the message limit is replaced by its minimal error result. */
+    /** Indexes in order; a result above the message limit is replaced (see {@link #withinSizeLimit(int)}). */
     List<Integer> withinSizeLimit() {
         List<Integer> sendable = new ArrayList<>(messages.length());
         for (int i = 0; i < messages.length(); i++) {
@@ -76,12 +78,26 @@ final class Send {
         return sendable;
     }
 
-    /** Whether message {@code i} may be sent; one above the message limit is replaced by its minimal error result. */
+    /**
+     * The one check of the message limit: whether message {@code i} may be sent. A result above it is replaced by
+     * its smaller form (its output dropped, the reason given) if its stand-in has one that fits, else by its
+     * minimal error result; anything else above it is not sent.
+     */
     boolean withinSizeLimit(int i) {
-        int size = messages.get(i).sizeInBytes();
-        if (size > settings.maxMessageBytes() && !refuse(i, "the result is " + size + " bytes, more than the "
-                + settings.maxMessageBytes() + "-byte message limit")) {
-            failures.set(i, "message of " + size + " bytes exceeds the " + settings.maxMessageBytes() + "-byte limit");
+        ResultMessage message = messages.get(i);
+        int size = message.sizeInBytes();
+        int limit = settings.maxMessageBytes();
+        if (size <= limit) {
+            return true;
+        }
+        var smaller = message.withinLimit(size, limit).filter(m -> m.sizeInBytes() <= limit);
+        if (smaller.isPresent()) {
+            set(i, smaller.get()); // the smaller form is what goes out: a refusal of it gets the minimal error result
+            tooLarge.incrementAndGet();
+            return true;
+        }
+        if (!refuse(i, "the result is " + size + " bytes, more than the " + limit + "-byte message limit")) {
+            failures.set(i, "message of " + size + " bytes exceeds the " + limit + "-byte limit");
             return false;
         }
         return true;
@@ -97,7 +113,7 @@ final class Send {
             ids.add(failure == null ? messageIds.get(i) : null);
         }
         return new Delivery(failureList, requests.get(), retries.get(), throttled.get(), ids, refused.get(),
-                unreachable != null);
+                tooLarge.get(), unreachable != null);
     }
 
     /** Groups message indexes in order into batches within the entry and byte limits. */
@@ -288,20 +304,21 @@ final class Send {
 
     /**
      * Replaces a result SQS refused as the sender's fault with its minimal error result, once. Only a
-     * message that names its record ({@link ResultMessage#recordId()}) is a result to replace.
+     * message whose stand-in has one ({@link ResultMessage#standIn()}) is a record's result to replace.
      *
      * @return whether the replacement is to be sent; false if the refused one was the replacement already
      */
     private boolean refuse(int index, String why) {
         ResultMessage message = messages.get(index);
-        if (message.recordId().isEmpty()) {
-            return false; // not a record's result (a queued work item, say): an error result has no place there
-        }
         if (message != original.get(index)) {
             failures.set(index, "SQS refused even the minimal error result: " + why);
             return false;
         }
-        messages.set(index, message.refused(why));
+        Optional<ResultMessage> minimal = message.refused(why);
+        if (minimal.isEmpty()) {
+            return false; // not a record's result (a queued work item, say): an error result has no place there
+        }
+        messages.set(index, minimal.get());
         refused.incrementAndGet();
         return true;
     }

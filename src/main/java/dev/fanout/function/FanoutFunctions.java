@@ -5,6 +5,7 @@ import java.util.Optional;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 
+import dev.fanout.batch.http.HttpAnswer;
 import dev.fanout.engine.Deadline;
 import io.quarkus.funqy.Context;
 import io.quarkus.funqy.Funq;
