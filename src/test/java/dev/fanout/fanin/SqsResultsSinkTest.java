@@ -306,6 +306,72 @@ class SqsResultsSinkTest {
                     .contains("\"sourceMessageId\":\"m-big\"", "the result is 2021 bytes, more than the 1000-byte message limit");
         }
 
+        /** A stand-in whose smaller form is {@code smaller} characters long, and whose minimal result names the reason. */
+        static ResultMessage.StandIn standIn(int smaller) {
+            return new ResultMessage.StandIn() {
+                @Override
+                public Optional<ResultMessage.Replacement> refused(String reason) {
+                    return Optional.of(new ResultMessage.Replacement("minimal: " + reason, Map.of("status", "failed")));
+                }
+
+                @Override
+                public Optional<ResultMessage.Replacement> withinLimit(int size, int limit) {
+                    String body = size + " over " + limit + " ";
+                    return Optional.of(new ResultMessage.Replacement(body + "s".repeat(smaller - body.length()),
+                            Map.of("status", "failed")));
+                }
+            };
+        }
+
+        @Test
+        void aResultAboveTheMessageLimitIsSentInTheSmallerFormItsStandInOffers() {
+            String queue = sqs.createQueue("sink-smaller-form");
+            var settings = new SqsResultsSink.Settings(queue, 1000, 10_000, 4, 1, Duration.ofMillis(1),
+                    Duration.ofMillis(5), Duration.ofMillis(20));
+            var big = new ResultMessage("x".repeat(2000), Map.of("status", "succeeded"), Optional.empty(),
+                    Optional.empty(), Optional.of(standIn(100)));
+
+            Delivery delivery = new SqsResultsSink(sqs.client(), settings).deliver(List.of(big), Deadline.after(Duration.ofSeconds(10)));
+
+            assertThat(delivery.delivered(0)).isTrue();
+            assertThat(delivery.tooLarge()).isEqualTo(1);
+            assertThat(delivery.refused()).isZero();
+            var sent = sqs.drain(queue);
+            assertThat(sent).singleElement().extracting(m -> m.body()).isEqualTo("2021 over 1000 " + "s".repeat(85));
+            assertThat(sent.getFirst().messageAttributes().get("status").stringValue()).isEqualTo("failed");
+        }
+
+        @Test
+        void aSmallerFormStillAboveTheLimitGivesWayToTheMinimalErrorResult() {
+            String queue = sqs.createQueue("sink-smaller-form-too-large");
+            var settings = new SqsResultsSink.Settings(queue, 1000, 10_000, 4, 1, Duration.ofMillis(1),
+                    Duration.ofMillis(5), Duration.ofMillis(20));
+            var big = new ResultMessage("x".repeat(2000), Map.of("status", "succeeded"), Optional.empty(),
+                    Optional.empty(), Optional.of(standIn(1500)));
+
+            Delivery delivery = new SqsResultsSink(sqs.client(), settings).deliver(List.of(big), Deadline.after(Duration.ofSeconds(10)));
+
+            assertThat(delivery.delivered(0)).isTrue();
+            assertThat(delivery.tooLarge()).isZero();
+            assertThat(delivery.refused()).isEqualTo(1);
+            assertThat(sqs.drain(queue)).singleElement().extracting(m -> m.body())
+                    .isEqualTo("minimal: the result is 2021 bytes, more than the 1000-byte message limit");
+        }
+
+        @Test
+        void aMessageAboveTheLimitWithoutAStandInIsNotSent() {
+            String queue = sqs.createQueue("sink-too-large-no-stand-in");
+            var settings = new SqsResultsSink.Settings(queue, 1000, 10_000, 4, 1, Duration.ofMillis(1),
+                    Duration.ofMillis(5), Duration.ofMillis(20));
+            var big = new ResultMessage("x".repeat(2000), Map.of("status", "succeeded"), Optional.empty(), Optional.empty());
+
+            Delivery delivery = new SqsResultsSink(sqs.client(), settings).deliver(List.of(big), Deadline.after(Duration.ofSeconds(10)));
+
+            assertThat(delivery.failures().getFirst()).isEqualTo("message of 2021 bytes exceeds the 1000-byte limit");
+            assertThat(delivery.requests()).isZero();
+            assertThat(sqs.drain(queue)).isEmpty();
+        }
+
         /** Every class of text SQS refuses, straight to ElasticMQ, which refuses them as SQS does. */
         @ParameterizedTest
         @ValueSource(strings = { "lone high \ud83d here", "lone low \ude80 here", "reversed \ude80\ud83d pair",

@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.fanout.batch.QueuedBatch;
+import dev.fanout.batch.Summaries;
 import dev.fanout.batch.http.EscapedJson;
 import dev.fanout.batch.http.HttpAnswer;
 import dev.fanout.batch.http.RequestBatch;
@@ -241,6 +242,17 @@ class HttpBatchProcessorTest {
             assertThat(summary.get("outputDropped").asInt()).isEqualTo(byStatus.getOrDefault("failed", 0));
             assertThat(summary.get("outputDropped").asInt()).isPositive();
         }
+    }
+
+    @Test
+    void theSummaryNamesTheEnginesTimeAsTheSqsSummaryDoes() {
+        Response response = invoke(SYNC, Format.HTTP_API_V2.event(items(2, i -> digest("d" + i))));
+
+        JsonNode summary = response.body().get("summary");
+        assertThat(summary.has(Summaries.ENGINE_MS)).as(summary.toString()).isTrue();
+        assertThat(summary.get(Summaries.ENGINE_MS).isIntegralNumber()).isTrue();
+        assertThat(summary.has("elapsedMs")).isFalse();
+        assertThat(summary.get("succeeded").asInt()).isEqualTo(2);
     }
 
     static long fixedBytes() {
