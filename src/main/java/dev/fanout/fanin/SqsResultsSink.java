@@ -43,7 +43,7 @@ public final class SqsResultsSink implements ResultsSink {
 
     /**
      * @param queueUrl        the results queue; a URL ending in {@code .fifo} means a FIFO queue
-     * @param maxMessageBytes largest message, at most 1 MiB
+     * @param maxMessageBytes largest message, at most 1 MiB; checked here and nowhere else ({@link Send#withinSizeLimit(int)})
      * @param maxBatchBytes   largest SendMessageBatch payload, at most 1 MiB
      * @param sendConcurrency batches in flight at once (standard queues)
      * @param maxAttempts     attempts per entry, first one included

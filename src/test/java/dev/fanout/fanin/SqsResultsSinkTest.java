@@ -294,16 +294,27 @@ class SqsResultsSinkTest {
         @Test
         void aResultAboveTheMessageLimitIsReplacedByItsMinimalErrorResult() {
             String queue = sqs.createQueue("sink-too-large");
-            var settings = new SqsResultsSink.Settings(queue, 1000, 10_000, 4, 1, Duration.ofMillis(1),
-                    Duration.ofMillis(5), Duration.ofMillis(20));
             var big = new ResultMessage("x".repeat(2000), Map.of("status", "succeeded"), Optional.empty(),
                     Optional.empty(), Optional.of(RefusedResult.of("m-big")));
 
-            Delivery delivery = new SqsResultsSink(sqs.client(), settings).deliver(List.of(big), Deadline.after(Duration.ofSeconds(10)));
+            Delivery delivery = deliverWithin1000Bytes(queue, big);
 
             assertThat(delivery.delivered(0)).isTrue();
             assertThat(sqs.drain(queue)).singleElement().extracting(m -> m.body()).asString()
                     .contains("\"sourceMessageId\":\"m-big\"", "the result is 2021 bytes, more than the 1000-byte message limit");
+        }
+
+        /** Delivers {@code message} to {@code queue} through a sink whose message limit is 1,000 bytes. */
+        static Delivery deliverWithin1000Bytes(String queue, ResultMessage message) {
+            var settings = new SqsResultsSink.Settings(queue, 1000, 10_000, 4, 1, Duration.ofMillis(1),
+                    Duration.ofMillis(5), Duration.ofMillis(20));
+            return new SqsResultsSink(sqs.client(), settings).deliver(List.of(message), Deadline.after(Duration.ofSeconds(10)));
+        }
+
+        /** A result of 2,021 bytes as SQS counts them (its body and its status attribute). */
+        static ResultMessage oversized(Optional<ResultMessage.StandIn> standIn) {
+            return new ResultMessage("x".repeat(2000), Map.of("status", "succeeded"), Optional.empty(), Optional.empty(),
+                    standIn);
         }
 
         /** A stand-in whose smaller form is {@code smaller} characters long, and whose minimal result names the reason. */
@@ -326,12 +337,7 @@ class SqsResultsSinkTest {
         @Test
         void aResultAboveTheMessageLimitIsSentInTheSmallerFormItsStandInOffers() {
             String queue = sqs.createQueue("sink-smaller-form");
-            var settings = new SqsResultsSink.Settings(queue, 1000, 10_000, 4, 1, Duration.ofMillis(1),
-                    Duration.ofMillis(5), Duration.ofMillis(20));
-            var big = new ResultMessage("x".repeat(2000), Map.of("status", "succeeded"), Optional.empty(),
-                    Optional.empty(), Optional.of(standIn(100)));
-
-            Delivery delivery = new SqsResultsSink(sqs.client(), settings).deliver(List.of(big), Deadline.after(Duration.ofSeconds(10)));
+            Delivery delivery = deliverWithin1000Bytes(queue, oversized(Optional.of(standIn(100))));
 
             assertThat(delivery.delivered(0)).isTrue();
             assertThat(delivery.tooLarge()).isEqualTo(1);
@@ -344,12 +350,7 @@ class SqsResultsSinkTest {
         @Test
         void aSmallerFormStillAboveTheLimitGivesWayToTheMinimalErrorResult() {
             String queue = sqs.createQueue("sink-smaller-form-too-large");
-            var settings = new SqsResultsSink.Settings(queue, 1000, 10_000, 4, 1, Duration.ofMillis(1),
-                    Duration.ofMillis(5), Duration.ofMillis(20));
-            var big = new ResultMessage("x".repeat(2000), Map.of("status", "succeeded"), Optional.empty(),
-                    Optional.empty(), Optional.of(standIn(1500)));
-
-            Delivery delivery = new SqsResultsSink(sqs.client(), settings).deliver(List.of(big), Deadline.after(Duration.ofSeconds(10)));
+            Delivery delivery = deliverWithin1000Bytes(queue, oversized(Optional.of(standIn(1500))));
 
             assertThat(delivery.delivered(0)).isTrue();
             assertThat(delivery.tooLarge()).isZero();
@@ -361,11 +362,7 @@ class SqsResultsSinkTest {
         @Test
         void aMessageAboveTheLimitWithoutAStandInIsNotSent() {
             String queue = sqs.createQueue("sink-too-large-no-stand-in");
-            var settings = new SqsResultsSink.Settings(queue, 1000, 10_000, 4, 1, Duration.ofMillis(1),
-                    Duration.ofMillis(5), Duration.ofMillis(20));
-            var big = new ResultMessage("x".repeat(2000), Map.of("status", "succeeded"), Optional.empty(), Optional.empty());
-
-            Delivery delivery = new SqsResultsSink(sqs.client(), settings).deliver(List.of(big), Deadline.after(Duration.ofSeconds(10)));
+            Delivery delivery = deliverWithin1000Bytes(queue, oversized(Optional.empty()));
 
             assertThat(delivery.failures().getFirst()).isEqualTo("message of 2021 bytes exceeds the 1000-byte limit");
             assertThat(delivery.requests()).isZero();
