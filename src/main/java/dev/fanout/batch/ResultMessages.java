@@ -33,6 +33,30 @@ public final class ResultMessages {
         this.writer = new ResultWriter(mapper);
     }
 
+    /**
+     * The stand-in of a result that carries nothing but its record's id: the minimal error result when SQS
+     * refuses it, and no smaller form (over the limit, it is replaced by the minimal error result too).
+     */
+    public static ResultMessage.StandIn standIn(String recordId) {
+        return new ResultMessage.StandIn() {
+            @Override
+            public Optional<ResultMessage.Replacement> refused(String reason) {
+                return Optional.of(minimal(recordId, reason));
+            }
+
+            @Override
+            public Optional<ResultMessage.Replacement> withinLimit(int size, int limit) {
+                return Optional.empty();
+            }
+        };
+    }
+
+    /** The minimal error result ({@link RefusedResult}) and its status attribute. */
+    private static ResultMessage.Replacement minimal(String recordId, String reason) {
+        return new ResultMessage.Replacement(RefusedResult.body(recordId, reason),
+                Map.of(STATUS_ATTRIBUTE, ResultRecord.status(Outcome.Status.FAILED)));
+    }
+
     /** The message of {@code result}; {@code keys} null for a standard results queue. */
     public ResultMessage message(ResultRecord result, FifoKeys keys, Optional<String> traceId) {
         ResultMessage.Replacement written = write(result, traceId);
@@ -74,7 +98,7 @@ public final class ResultMessages {
 
         @Override
         public Optional<ResultMessage.Replacement> refused(String reason) {
-            return Optional.ofNullable(result.sourceMessageId()).map(id -> RefusedResult.replacement(id, reason));
+            return Optional.ofNullable(result.sourceMessageId()).map(id -> minimal(id, reason));
         }
 
         @Override

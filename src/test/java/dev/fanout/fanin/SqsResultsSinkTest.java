@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.fanout.batch.RefusedResult;
+import dev.fanout.batch.ResultMessages;
 import dev.fanout.engine.Deadline;
 import dev.fanout.testing.ElasticMq;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
@@ -146,7 +146,7 @@ class SqsResultsSinkTest {
             List<ResultMessage> messages = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
                 messages.add(new ResultMessage((i == 0 ? "poison" : "a") + i, Map.of("status", "succeeded"),
-                        Optional.of("a"), Optional.of("d" + i), Optional.of(RefusedResult.of("m-" + i))));
+                        Optional.of("a"), Optional.of("d" + i), Optional.of(ResultMessages.standIn("m-" + i))));
             }
 
             Delivery delivery = new SqsResultsSink(intercepted(refusingEntries("poison", true, "InvalidMessageContents")),
@@ -206,7 +206,7 @@ class SqsResultsSinkTest {
             List<ResultMessage> messages = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
                 messages.add(new ResultMessage((i == 4 ? "poison \"x\" \u00e9" : "ok") + i, Map.of("status", "succeeded"),
-                        Optional.empty(), Optional.empty(), Optional.of(RefusedResult.of("m-" + i))));
+                        Optional.empty(), Optional.empty(), Optional.of(ResultMessages.standIn("m-" + i))));
             }
 
             Delivery delivery = new SqsResultsSink(intercepted(refusingEntries("poison", true, "InvalidMessageContents")),
@@ -236,7 +236,7 @@ class SqsResultsSinkTest {
 
             Delivery delivery = new SqsResultsSink(client, settings(queue, 5)).deliver(
                     List.of(new ResultMessage("x", Map.of("status", "succeeded"), Optional.empty(), Optional.empty(),
-                            Optional.of(RefusedResult.of("m-0")))), Deadline.after(Duration.ofSeconds(10)));
+                            Optional.of(ResultMessages.standIn("m-0")))), Deadline.after(Duration.ofSeconds(10)));
 
             assertThat(delivery.failures().getFirst()).isEqualTo("SQS refused even the minimal error result: InvalidParameterValue no");
             assertThat(requests).hasValue(2);
@@ -278,7 +278,7 @@ class SqsResultsSinkTest {
             List<ResultMessage> messages = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
                 messages.add(new ResultMessage((i == 7 ? "poison" : "ok") + i, Map.of("status", "succeeded"),
-                        Optional.empty(), Optional.empty(), Optional.of(RefusedResult.of("m-" + i))));
+                        Optional.empty(), Optional.empty(), Optional.of(ResultMessages.standIn("m-" + i))));
             }
 
             Delivery delivery = new SqsResultsSink(client, settings(queue, 1)).deliver(messages, Deadline.after(Duration.ofSeconds(10)));
@@ -295,7 +295,7 @@ class SqsResultsSinkTest {
         void aResultAboveTheMessageLimitIsReplacedByItsMinimalErrorResult() {
             String queue = sqs.createQueue("sink-too-large");
             var big = new ResultMessage("x".repeat(2000), Map.of("status", "succeeded"), Optional.empty(),
-                    Optional.empty(), Optional.of(RefusedResult.of("m-big")));
+                    Optional.empty(), Optional.of(ResultMessages.standIn("m-big")));
 
             Delivery delivery = deliverWithin1000Bytes(queue, big);
 
@@ -378,7 +378,7 @@ class SqsResultsSinkTest {
             String queue = sqs.createQueue("sink-text-" + Integer.toHexString(text.hashCode()));
             assertThat(SqsText.isValid(text)).isFalse();
             String body = "{\"text\":\"" + text + "\"}";
-            var message = new ResultMessage(body, Map.of("status", text), Optional.empty(), Optional.empty(), Optional.of(RefusedResult.of("m")));
+            var message = new ResultMessage(body, Map.of("status", text), Optional.empty(), Optional.empty(), Optional.of(ResultMessages.standIn("m")));
 
             Delivery delivery = new SqsResultsSink(sqs.client(), settings(queue, 1)).deliver(List.of(message),
                     Deadline.after(Duration.ofSeconds(10)));
