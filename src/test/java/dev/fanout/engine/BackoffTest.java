@@ -37,4 +37,15 @@ class BackoffTest {
     void aZeroBaseNeverPauses() {
         assertThat(new Backoff(Duration.ZERO, Duration.ofSeconds(1)).pause(3)).isEqualTo(Duration.ZERO);
     }
+
+    @Test
+    void theCeilingItselfCanBeDrawn() {
+        var oneNanosecond = new Backoff(Duration.ofNanos(1), Duration.ofNanos(1));
+        Set<Duration> seen = new HashSet<>();
+        for (int i = 0; i < 200; i++) {
+            seen.add(oneNanosecond.pause(1));
+        }
+        // 200 draws of two values: each is missing with a chance of 2^-200
+        assertThat(seen).containsExactlyInAnyOrder(Duration.ZERO, Duration.ofNanos(1));
+    }
 }
