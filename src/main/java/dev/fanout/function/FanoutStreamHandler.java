@@ -17,6 +17,11 @@ import io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler;
  */
 public final class FanoutStreamHandler implements RequestStreamHandler {
 
+    static {
+        // before Quarkus starts, so that what the first event needs loads on the other core meanwhile
+        StartPriming.startFor(StartPriming.entryPoint());
+    }
+
     private final QuarkusStreamHandler quarkus;
 
     public FanoutStreamHandler() {
