@@ -17,14 +17,12 @@ import io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler;
  */
 public final class FanoutStreamHandler implements RequestStreamHandler {
 
-    static {
-        // before Quarkus starts, so that what the first event needs loads on the other core meanwhile
-        StartPriming.startFor(StartPriming.entryPoint());
-    }
-
     private final QuarkusStreamHandler quarkus;
 
     public FanoutStreamHandler() {
+        // before Quarkus starts, so that what the first event needs loads on the other core meanwhile (here, not in
+        // a static initialiser: a native build initialises classes at build time, where no thread may start)
+        StartPriming.startFor(StartPriming.entryPoint());
         try {
             quarkus = new QuarkusStreamHandler();
         } catch (RuntimeException e) {

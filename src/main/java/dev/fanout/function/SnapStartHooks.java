@@ -100,7 +100,10 @@ public class SnapStartHooks implements Resource {
     }
 
     @Override
-    public void beforeCheckpoint(Context<? extends Resource> context) {
+    public void beforeCheckpoint(Context<? extends Resource> context) throws InterruptedException {
+        if (!StartPriming.await(PRIMING_TIME)) {
+            LOG.warn("SnapStart: the start's priming had not ended; the snapshot holds it half done");
+        }
         Priming priming = prime();
         dropConnections();
         LOG.infof("SnapStart: primed %d events, %d items, %d results written; pooled connections closed",

@@ -53,8 +53,9 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
  * on plain objects of its own (a mapper, the built-in handlers, the engine, the HTTP entry point's answer),
  * so that Jackson, the engine and virtual threads are loaded before the first event.</li>
  * </ul>
- * Started from {@link FanoutStreamHandler}'s class initialisation, the first code of Fanout's that Lambda
- * runs. Priming only saves time: a job that fails is reported by the start-up log and changes nothing else.
+ * Started by {@link FanoutStreamHandler}'s constructor, the first code of Fanout's that Lambda runs (on the
+ * JVM; a native build has its own poll loop and primes nothing). Priming only saves time: a job that fails
+ * is reported by the start-up log and changes nothing else.
  */
 final class StartPriming {
 
@@ -109,6 +110,22 @@ final class StartPriming {
         }
         String variable = System.getenv("QUARKUS_LAMBDA_HANDLER");
         return variable != null ? variable : "sqs";
+    }
+
+    /**
+     * Waits, at most {@code limit} in all, for the jobs started to end: SnapStart's snapshot is better taken
+     * with the priming done than in the middle of it.
+     *
+     * @return whether every job ended
+     */
+    static boolean await(Duration limit) throws InterruptedException {
+        long end = System.nanoTime() + limit.toNanos();
+        for (Thread thread : STARTED.values()) {
+            if (!thread.join(Duration.ofNanos(Math.max(0, end - System.nanoTime())))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The jobs that failed, by thread name, with what went wrong (for the start-up log). */

@@ -78,9 +78,8 @@ class StartPrimingTest {
         assertThat(sqs).allMatch(Thread::isDaemon);
         // once per JVM: the HTTP entry point's job is the one already started
         assertThat(http).containsExactly(sqs.get(1));
-        for (Thread thread : sqs) {
-            assertThat(thread.join(Duration.ofSeconds(60))).as(thread.getName()).isTrue();
-        }
+        assertThat(StartPriming.await(Duration.ofSeconds(60))).isTrue();
+        assertThat(sqs).noneMatch(Thread::isAlive);
         assertThat(StartPriming.failures()).isEmpty();
         assertThat(System.getProperty("java.util.logging.manager")).isEqualTo("org.jboss.logmanager.LogManager");
     }
