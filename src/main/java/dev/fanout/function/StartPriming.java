@@ -135,7 +135,8 @@ final class StartPriming {
 
     /** SnapStart's priming run on objects of its own: nothing here is shared with the beans Quarkus builds. */
     static SnapStartHooks.Priming primeBatchPath(String entryPoint) {
-        var mapper = new ObjectMapper();
+        // with the modules on the class path, as Quarkus's mappers have them (Joda-Time, java.time, Optional)
+        var mapper = new ObjectMapper().findAndRegisterModules();
         var handlers = WorkHandlers.builder(mapper).register(DigestHandler.TYPE, new DigestHandler(DIGEST_ROUNDS))
                 .register(DelayHandler.TYPE, new DelayHandler(Duration.ofSeconds(1))).build();
         var parser = new ItemParser(mapper, Optional.empty());
