@@ -23,7 +23,7 @@ import dev.fanout.testing.RuntimeApiServer;
  * figures come from {@link StartupComparison}.
  *
  * <pre>
- * java -cp target/test-classes:target/classes:$(cat cp.txt) dev.fanout.bench.StartupProfile [sqs|http] [jvm options...]
+ * java -cp target/test-classes:target/classes:$(cat cp.txt) dev.fanout.bench.StartupProfile [sqs|http] [other build's function.zip] [jvm options...]
  * </pre>
  */
 public final class StartupProfile {
@@ -45,8 +45,12 @@ public final class StartupProfile {
 
     public static void main(String[] args) throws Exception {
         String entry = args.length > 0 ? args[0] : "sqs";
-        List<String> jvmOptions = new ArrayList<>(args.length > 1 ? List.of(args).subList(1, args.length) : List.of());
-        Path log = Files.createDirectories(Path.of("target", "startup-profile")).resolve(entry + "-classes.txt").toAbsolutePath();
+        // another build's zip (with its own unpacked copy), then JVM options
+        boolean otherZip = args.length > 1 && args[1].endsWith(".zip");
+        Path zip = otherZip ? Path.of(args[1]) : Path.of("target", "function.zip");
+        List<String> jvmOptions = new ArrayList<>(List.of(args).subList(Math.min(args.length, otherZip ? 2 : 1), args.length));
+        Path log = Files.createDirectories(Path.of("target", "startup-profile"))
+                .resolve(entry + (otherZip ? "-other" : "") + "-classes.txt").toAbsolutePath();
         Files.deleteIfExists(log);
         jvmOptions.add("-Xlog:class+load=info:file=" + log + ":uptimemillis");
         try (ElasticMq sqs = ElasticMq.start(); RuntimeApiServer api = RuntimeApiServer.start()) {
@@ -59,7 +63,7 @@ public final class StartupProfile {
             }
             sqs.drain(results);
             long started = System.nanoTime();
-            try (PackagedFunction function = PackagedFunction.start(Path.of("target", "function.zip"), PackagedFunction.HANDLER,
+            try (PackagedFunction function = PackagedFunction.start(zip, PackagedFunction.HANDLER,
                     entry, api, Map.of("RESULTS_QUEUE_URL", results, "FANOUT_RESULTS_ENDPOINT", sqs.endpoint().toString()),
                     jvmOptions, true)) {
                 var result = api.invoke(StartupComparison.event(entry), Duration.ofSeconds(60));
