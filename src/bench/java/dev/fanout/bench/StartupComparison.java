@@ -136,8 +136,26 @@ public final class StartupComparison {
         });
     }
 
+    /**
+     * Extra environment for the baseline, from {@code -Dstartup.baseline-env=K=V,...}: the same zip twice with
+     * one setting apart (e.g. {@code FANOUT_START_PRIMING=false}) isolates what that setting does.
+     */
+    static Map<String, String> baselineEnv() {
+        Map<String, String> env = new TreeMap<>();
+        for (String pair : System.getProperty("startup.baseline-env", "").split(",")) {
+            if (pair.contains("=")) {
+                env.put(pair.substring(0, pair.indexOf('=')), pair.substring(pair.indexOf('=') + 1));
+            }
+        }
+        return env;
+    }
+
     static Start start(Build build, String entry, ElasticMq sqs, String results, List<String> jvmOptions) throws Exception {
-        Map<String, String> env = Map.of("RESULTS_QUEUE_URL", results, "FANOUT_RESULTS_ENDPOINT", sqs.endpoint().toString());
+        Map<String, String> env = new TreeMap<>(Map.of("RESULTS_QUEUE_URL", results,
+                "FANOUT_RESULTS_ENDPOINT", sqs.endpoint().toString()));
+        if (build.name().equals("baseline")) {
+            env.putAll(baselineEnv());
+        }
         try (RuntimeApiServer api = RuntimeApiServer.start()) {
             long started = System.nanoTime();
             try (PackagedFunction function = PackagedFunction.start(build.zip(), build.handler(), entry, api, env,

@@ -45,6 +45,14 @@ public interface FanoutConfig {
     @WithDefault("30s")
     Duration fallbackTimeout();
 
+    /**
+     * Whether the JVM start primes what the first event needs on threads of its own while Quarkus starts
+     * ({@code StartPriming}). Read by the handler class before Quarkus starts, from the system property or the
+     * environment variable {@code FANOUT_START_PRIMING}; declared here so that it is a known setting.
+     */
+    @WithDefault("true")
+    boolean startPriming();
+
     /** The item type of items that name none. */
     Optional<String> defaultType();
 

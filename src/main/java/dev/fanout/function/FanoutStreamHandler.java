@@ -22,7 +22,7 @@ public final class FanoutStreamHandler implements RequestStreamHandler {
     public FanoutStreamHandler() {
         // before Quarkus starts, so that what the first event needs loads on the other core meanwhile (here, not in
         // a static initialiser: a native build initialises classes at build time, where no thread may start)
-        StartPriming.startFor(StartPriming.entryPoint());
+        StartPriming.start();
         try {
             quarkus = new QuarkusStreamHandler();
         } catch (RuntimeException e) {

@@ -75,6 +75,28 @@ final class StartPriming {
      * Starts the jobs the entry point needs, once: both for {@code sqs}, the batch path for {@code http}
      * (its queued mode's client is built at init by {@code Warmup}), none for anything else.
      */
+    /**
+     * What the handler starts: the entry point's jobs, unless priming is switched off
+     * ({@link FanoutConfig#startPriming()}) or the JVM has a single processor, where the jobs would only take
+     * turns with Quarkus's start.
+     */
+    static List<Thread> start() {
+        if (!enabled() || Runtime.getRuntime().availableProcessors() < 2) {
+            return List.of();
+        }
+        return startFor(entryPoint());
+    }
+
+    /**
+     * Read before Quarkus starts, as Quarkus will read {@code fanout.start-priming}: the system property, else
+     * the environment variable {@code FANOUT_START_PRIMING}, else on.
+     */
+    static boolean enabled() {
+        String property = System.getProperty("fanout.start-priming");
+        String value = property != null ? property : System.getenv("FANOUT_START_PRIMING");
+        return value == null || !value.trim().equalsIgnoreCase("false");
+    }
+
     static List<Thread> startFor(String entryPoint) {
         // what Quarkus's generated application sets as it starts: the jobs may log (the SDK through SLF4J) before
         // it does, and the first use of java.util.logging would otherwise fix the JDK's own log manager for good

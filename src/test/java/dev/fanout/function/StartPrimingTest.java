@@ -85,6 +85,24 @@ class StartPrimingTest {
     }
 
     @Test
+    void primingCanBeSwitchedOff() {
+        String before = System.getProperty("fanout.start-priming");
+        try {
+            System.setProperty("fanout.start-priming", "false");
+            assertThat(StartPriming.enabled()).isFalse();
+            assertThat(StartPriming.start()).isEmpty();
+            System.setProperty("fanout.start-priming", "true");
+            assertThat(StartPriming.enabled()).isTrue();
+        } finally {
+            if (before == null) {
+                System.clearProperty("fanout.start-priming");
+            } else {
+                System.setProperty("fanout.start-priming", before);
+            }
+        }
+    }
+
+    @Test
     void theEntryPointIsReadAsQuarkusReadsIt() {
         String before = System.getProperty("quarkus.lambda.handler");
         try {
