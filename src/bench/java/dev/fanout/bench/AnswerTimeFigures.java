@@ -8,9 +8,10 @@ import java.util.Optional;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.fanout.batch.http.HttpAnswer;
+import dev.fanout.batch.http.RequestBatch;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
-import dev.fanout.function.HttpAnswer;
 import dev.fanout.function.HttpBatchProcessor;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.WorkHandlers;
@@ -36,7 +37,7 @@ public final class AnswerTimeFigures {
             var mapper = new ObjectMapper();
             var processor = new HttpBatchProcessor(new WorkerPool(Limits.of(64)), WorkHandlers.builder(mapper).build(),
                     new ItemParser(mapper, Optional.empty()), mapper,
-                    new HttpBatchProcessor.Settings(Duration.ofSeconds(29), 1_000, HttpAnswer.LAMBDA_RESPONSE_LIMIT, 10_000),
+                    new RequestBatch.Settings(Duration.ofSeconds(29), 1_000, HttpAnswer.LAMBDA_RESPONSE_LIMIT, 10_000),
                     Optional.empty());
             System.out.println(processor.measureAnswer().toMillis());
             return;

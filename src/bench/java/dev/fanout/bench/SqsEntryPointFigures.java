@@ -11,6 +11,7 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.RecordBatch;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
@@ -84,10 +85,10 @@ public final class SqsEntryPointFigures {
                 }
                 String queue = sqs.createQueue("e2e-" + q++);
                 var sinkSettings = SqsResultsSink.Settings.defaults(queue);
-                var processor = new SqsBatchProcessor(new WorkerPool(Limits.of(spread ? 1_000 : 500)
+                var processor = new SqsBatchProcessor(new RecordBatch(new WorkerPool(Limits.of(spread ? 1_000 : 500)
                         .withCutoffMargin(Duration.ofSeconds(3))), handlers, new ItemParser(mapper, Optional.empty()),
                         new SqsResultsSink(new DelayedClient(sqs.client(), Duration.ofMillis(10)), sinkSettings), mapper,
-                        new SqsBatchProcessor.Settings(Duration.ofMillis(250), sinkSettings.maxMessageBytes(), false));
+                        new RecordBatch.Settings(Duration.ofMillis(250), false)));
                 SQSEvent event = SqsEvents.parse(SqsEvents.standard(bodies));
                 long start = System.nanoTime();
                 ObjectNode s = processor.process(event, Deadline.after(Duration.ofSeconds(120))).summary();

@@ -14,10 +14,11 @@ import java.util.List;
  * @param throttled   calls or entries refused for throttling
  * @param messageIds  for each message, the id SQS gave it, or null if it is not on the queue
  * @param refused     results SQS refused as the sender's fault, replaced by a minimal error result
+ * @param tooLarge    results over the message limit, sent in their smaller form (the output dropped)
  * @param unreachable the queue could not be reached and the delivery stopped early
  */
 public record Delivery(List<String> failures, int requests, int retries, int throttled, List<String> messageIds,
-        int refused, boolean unreachable) {
+        int refused, int tooLarge, boolean unreachable) {
 
     public Delivery {
         failures = Collections.unmodifiableList(new ArrayList<>(failures));
@@ -25,11 +26,11 @@ public record Delivery(List<String> failures, int requests, int retries, int thr
     }
 
     public Delivery(List<String> failures, int requests, int retries, int throttled) {
-        this(failures, requests, retries, throttled, Collections.nCopies(failures.size(), null), 0, false);
+        this(failures, requests, retries, throttled, Collections.nCopies(failures.size(), null), 0, 0, false);
     }
 
     public Delivery(List<String> failures, int requests, int retries, int throttled, List<String> messageIds) {
-        this(failures, requests, retries, throttled, messageIds, 0, false);
+        this(failures, requests, retries, throttled, messageIds, 0, 0, false);
     }
 
     /** The id SQS gave message {@code index}, or null if it was not delivered. */

@@ -7,6 +7,9 @@ import java.util.TreeMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.fanout.batch.http.EscapedJson;
+import dev.fanout.batch.http.Problem;
+
 /**
  * One request as API Gateway's Lambda proxy integration hands it over, in either payload format, told
  * apart by the event itself:

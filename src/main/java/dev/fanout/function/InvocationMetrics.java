@@ -4,13 +4,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.function.IntFunction;
 import java.util.logging.Level;
 
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
+import org.jboss.logmanager.LogContext;
 import org.jboss.logmanager.formatters.PatternFormatter;
 import org.jboss.logmanager.handlers.ConsoleHandler;
 
@@ -18,9 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.fanout.engine.Outcome;
-import dev.fanout.work.ParsedItem;
-import dev.fanout.work.WorkItem;
+import dev.fanout.batch.Summaries;
 
 /**
  * One invocation's summary as a CloudWatch Embedded Metric Format (EMF) event: the summary's members at
@@ -46,9 +42,6 @@ public final class InvocationMetrics {
     public static final String ENTRY_POINT = "EntryPoint";
     /** The specification's limit of metrics per directive. */
     public static final int MAX_METRICS = 100;
-    /** Per-type metrics: {@code items.<type>} and {@code failures.<type>} (failed, rejected or timed out). */
-    public static final String TYPE_ITEMS = "items.";
-    public static final String TYPE_FAILURES = "failures.";
     /** An HTTP answer's status code; it becomes a count of answers of its class. */
     public static final String STATUS = "status";
 
@@ -71,7 +64,7 @@ public final class InvocationMetrics {
                 "sendRetries", "throttled", "peakConcurrency", "answers2xx", "answers4xx", "answers5xx")) {
             units.put(count, COUNT);
         }
-        for (String millis : List.of("engineMs", "elapsedMs", "fanInMs", "timeLeftMs", "p50Ms", "p95Ms", "maxMs")) {
+        for (String millis : List.of(Summaries.ENGINE_MS, "elapsedMs", "fanInMs", "timeLeftMs", "p50Ms", "p95Ms", "maxMs")) {
             units.put(millis, MILLISECONDS);
         }
         return Map.copyOf(units);
@@ -116,28 +109,8 @@ public final class InvocationMetrics {
         return event;
     }
 
-    /**
-     * Adds {@code items.<type>} and {@code failures.<type>} for each registered type in the batch. Types
-     * no handler is registered for are counted under {@code other}: the names come from user input, and
-     * each new name would be a new metric.
-     */
-    public static void countByType(ObjectNode summary, List<ParsedItem> items, IntFunction<Outcome<?>> outcomes,
-            Set<String> knownTypes) {
-        Map<String, int[]> byType = new TreeMap<>();
-        for (int i = 0; i < items.size(); i++) {
-            String type = items.get(i) instanceof ParsedItem.Valid(WorkItem item) && knownTypes.contains(item.type())
-                    ? item.type() : "other";
-            int[] counts = byType.computeIfAbsent(type, t -> new int[2]);
-            counts[0]++;
-            Outcome.Status status = outcomes.apply(i).status();
-            counts[1] += status == Outcome.Status.FAILED || status == Outcome.Status.REJECTED
-                    || status == Outcome.Status.TIMED_OUT ? 1 : 0;
-        }
-        byType.forEach((type, counts) -> summary.put(TYPE_ITEMS + type, counts[0]).put(TYPE_FAILURES + type, counts[1]));
-    }
-
     static String unit(String name) {
-        if (name.startsWith(TYPE_ITEMS) || name.startsWith(TYPE_FAILURES)) {
+        if (name.startsWith(Summaries.TYPE_ITEMS) || name.startsWith(Summaries.TYPE_FAILURES)) {
             return COUNT;
         }
         return UNITS.get(name);
@@ -154,7 +127,7 @@ public final class InvocationMetrics {
      * at INFO whatever the root's level, so that quieter logs keep their metrics.
      */
     private static Logger rawLogger() {
-        var logger = org.jboss.logmanager.Logger.getLogger(LOGGER);
+        var logger = LogContext.getLogContext().getLogger(LOGGER);
         logger.setUseParentHandlers(false);
         logger.setLevel(Level.INFO);
         var handler = new ConsoleHandler(ConsoleHandler.Target.SYSTEM_OUT, new PatternFormatter("%s%n"));

@@ -19,12 +19,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.ResultRecord;
+import dev.fanout.batch.ResultWriter;
 import dev.fanout.engine.Batch;
 import dev.fanout.engine.BatchResult;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.WorkerPool;
-import dev.fanout.fanin.ResultRecord;
-import dev.fanout.fanin.ResultWriter;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.ItemType;
 import dev.fanout.work.ParsedItem;

@@ -16,6 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.fanout.batch.http.HttpAnswer;
+import dev.fanout.batch.http.RequestBatch;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.work.ItemParser;
@@ -163,7 +165,7 @@ final class StartPriming {
                 .register(DelayHandler.TYPE, new DelayHandler(Duration.ofSeconds(1))).build();
         var parser = new ItemParser(mapper, Optional.empty());
         var pool = new WorkerPool(Limits.of(SnapStartHooks.PRIMING_ITEMS.size()));
-        var settings = new HttpBatchProcessor.Settings(Duration.ofSeconds(29), SnapStartHooks.PRIMING_ITEMS.size(),
+        var settings = new RequestBatch.Settings(Duration.ofSeconds(29), SnapStartHooks.PRIMING_ITEMS.size(),
                 HttpAnswer.LAMBDA_RESPONSE_LIMIT, SnapStartHooks.PRIMING_ITEMS.size());
         var httpBatches = new HttpBatchProcessor(pool, handlers, parser, mapper, settings, Optional.empty());
         return new SnapStartHooks(entryPoint, () -> null, Optional::empty, () -> httpBatches, pool, handlers, parser,

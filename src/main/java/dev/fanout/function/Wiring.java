@@ -9,6 +9,10 @@ import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.fanout.batch.QueuedBatch;
+import dev.fanout.batch.RecordBatch;
+import dev.fanout.batch.http.HttpAnswer;
+import dev.fanout.batch.http.RequestBatch;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.fanin.ResultsSink;
@@ -147,7 +151,7 @@ public class Wiring {
     HttpBatchProcessor httpBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser,
             ObjectMapper mapper, FanoutConfig config, Instance<SqsClient> sqs) {
         FanoutConfig.HttpApi api = config.httpApi();
-        var settings = new HttpBatchProcessor.Settings(api.timeout(), api.maxItems(), HttpAnswer.LAMBDA_RESPONSE_LIMIT,
+        var settings = new RequestBatch.Settings(api.timeout(), api.maxItems(), HttpAnswer.LAMBDA_RESPONSE_LIMIT,
                 api.maxQueuedItems());
         Duration margin = api.cutoffMargin().orElseGet(() -> AnswerTiming.defaultMargin(config.cancelGrace(), api.memoryMb()));
         LOG.infof("HTTP cut-off margin %d ms%s", margin.toMillis(), api.cutoffMargin().isPresent() ? " (configured)"
@@ -190,7 +194,7 @@ public class Wiring {
             throw new IllegalStateException("fanout.cutoff-margin " + config.cutoffMargin() + " leaves no time for"
                     + " fan-in: it must exceed cancel-grace + response-margin + results.min-call-time (" + needed + ")");
         }
-        return new SqsBatchProcessor(pool, handlers, parser, sink, mapper, new SqsBatchProcessor.Settings(
-                config.responseMargin(), sinkSettings.maxMessageBytes(), sinkSettings.fifo()));
+        return new SqsBatchProcessor(new RecordBatch(pool, handlers, parser, sink, mapper,
+                new RecordBatch.Settings(config.responseMargin(), sinkSettings.fifo())));
     }
 }

@@ -19,6 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.fanout.batch.ResultMessages;
 import dev.fanout.engine.Deadline;
 import dev.fanout.testing.ElasticMq;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
@@ -145,7 +146,7 @@ class SqsResultsSinkTest {
             List<ResultMessage> messages = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
                 messages.add(new ResultMessage((i == 0 ? "poison" : "a") + i, Map.of("status", "succeeded"),
-                        Optional.of("a"), Optional.of("d" + i), Optional.of("m-" + i)));
+                        Optional.of("a"), Optional.of("d" + i), Optional.of(ResultMessages.standIn("m-" + i))));
             }
 
             Delivery delivery = new SqsResultsSink(intercepted(refusingEntries("poison", true, "InvalidMessageContents")),
@@ -205,7 +206,7 @@ class SqsResultsSinkTest {
             List<ResultMessage> messages = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
                 messages.add(new ResultMessage((i == 4 ? "poison \"x\" \u00e9" : "ok") + i, Map.of("status", "succeeded"),
-                        Optional.empty(), Optional.empty(), Optional.of("m-" + i)));
+                        Optional.empty(), Optional.empty(), Optional.of(ResultMessages.standIn("m-" + i))));
             }
 
             Delivery delivery = new SqsResultsSink(intercepted(refusingEntries("poison", true, "InvalidMessageContents")),
@@ -235,7 +236,7 @@ class SqsResultsSinkTest {
 
             Delivery delivery = new SqsResultsSink(client, settings(queue, 5)).deliver(
                     List.of(new ResultMessage("x", Map.of("status", "succeeded"), Optional.empty(), Optional.empty(),
-                            Optional.of("m-0"))), Deadline.after(Duration.ofSeconds(10)));
+                            Optional.of(ResultMessages.standIn("m-0")))), Deadline.after(Duration.ofSeconds(10)));
 
             assertThat(delivery.failures().getFirst()).isEqualTo("SQS refused even the minimal error result: InvalidParameterValue no");
             assertThat(requests).hasValue(2);
@@ -277,7 +278,7 @@ class SqsResultsSinkTest {
             List<ResultMessage> messages = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
                 messages.add(new ResultMessage((i == 7 ? "poison" : "ok") + i, Map.of("status", "succeeded"),
-                        Optional.empty(), Optional.empty(), Optional.of("m-" + i)));
+                        Optional.empty(), Optional.empty(), Optional.of(ResultMessages.standIn("m-" + i))));
             }
 
             Delivery delivery = new SqsResultsSink(client, settings(queue, 1)).deliver(messages, Deadline.after(Duration.ofSeconds(10)));
@@ -293,16 +294,79 @@ class SqsResultsSinkTest {
         @Test
         void aResultAboveTheMessageLimitIsReplacedByItsMinimalErrorResult() {
             String queue = sqs.createQueue("sink-too-large");
-            var settings = new SqsResultsSink.Settings(queue, 1000, 10_000, 4, 1, Duration.ofMillis(1),
-                    Duration.ofMillis(5), Duration.ofMillis(20));
             var big = new ResultMessage("x".repeat(2000), Map.of("status", "succeeded"), Optional.empty(),
-                    Optional.empty(), Optional.of("m-big"));
+                    Optional.empty(), Optional.of(ResultMessages.standIn("m-big")));
 
-            Delivery delivery = new SqsResultsSink(sqs.client(), settings).deliver(List.of(big), Deadline.after(Duration.ofSeconds(10)));
+            Delivery delivery = deliverWithin1000Bytes(queue, big);
 
             assertThat(delivery.delivered(0)).isTrue();
             assertThat(sqs.drain(queue)).singleElement().extracting(m -> m.body()).asString()
                     .contains("\"sourceMessageId\":\"m-big\"", "the result is 2021 bytes, more than the 1000-byte message limit");
+        }
+
+        /** Delivers {@code message} to {@code queue} through a sink whose message limit is 1,000 bytes. */
+        static Delivery deliverWithin1000Bytes(String queue, ResultMessage message) {
+            var settings = new SqsResultsSink.Settings(queue, 1000, 10_000, 4, 1, Duration.ofMillis(1),
+                    Duration.ofMillis(5), Duration.ofMillis(20));
+            return new SqsResultsSink(sqs.client(), settings).deliver(List.of(message), Deadline.after(Duration.ofSeconds(10)));
+        }
+
+        /** A result of 2,021 bytes as SQS counts them (its body and its status attribute). */
+        static ResultMessage oversized(Optional<ResultMessage.StandIn> standIn) {
+            return new ResultMessage("x".repeat(2000), Map.of("status", "succeeded"), Optional.empty(), Optional.empty(),
+                    standIn);
+        }
+
+        /** A stand-in whose smaller form is {@code smaller} characters long, and whose minimal result names the reason. */
+        static ResultMessage.StandIn standIn(int smaller) {
+            return new ResultMessage.StandIn() {
+                @Override
+                public Optional<ResultMessage.Replacement> refused(String reason) {
+                    return Optional.of(new ResultMessage.Replacement("minimal: " + reason, Map.of("status", "failed")));
+                }
+
+                @Override
+                public Optional<ResultMessage.Replacement> withinLimit(int size, int limit) {
+                    String body = size + " over " + limit + " ";
+                    return Optional.of(new ResultMessage.Replacement(body + "s".repeat(smaller - body.length()),
+                            Map.of("status", "failed")));
+                }
+            };
+        }
+
+        @Test
+        void aResultAboveTheMessageLimitIsSentInTheSmallerFormItsStandInOffers() {
+            String queue = sqs.createQueue("sink-smaller-form");
+            Delivery delivery = deliverWithin1000Bytes(queue, oversized(Optional.of(standIn(100))));
+
+            assertThat(delivery.delivered(0)).isTrue();
+            assertThat(delivery.tooLarge()).isEqualTo(1);
+            assertThat(delivery.refused()).isZero();
+            var sent = sqs.drain(queue);
+            assertThat(sent).singleElement().extracting(m -> m.body()).isEqualTo("2021 over 1000 " + "s".repeat(85));
+            assertThat(sent.getFirst().messageAttributes().get("status").stringValue()).isEqualTo("failed");
+        }
+
+        @Test
+        void aSmallerFormStillAboveTheLimitGivesWayToTheMinimalErrorResult() {
+            String queue = sqs.createQueue("sink-smaller-form-too-large");
+            Delivery delivery = deliverWithin1000Bytes(queue, oversized(Optional.of(standIn(1500))));
+
+            assertThat(delivery.delivered(0)).isTrue();
+            assertThat(delivery.tooLarge()).isZero();
+            assertThat(delivery.refused()).isEqualTo(1);
+            assertThat(sqs.drain(queue)).singleElement().extracting(m -> m.body())
+                    .isEqualTo("minimal: the result is 2021 bytes, more than the 1000-byte message limit");
+        }
+
+        @Test
+        void aMessageAboveTheLimitWithoutAStandInIsNotSent() {
+            String queue = sqs.createQueue("sink-too-large-no-stand-in");
+            Delivery delivery = deliverWithin1000Bytes(queue, oversized(Optional.empty()));
+
+            assertThat(delivery.failures().getFirst()).isEqualTo("message of 2021 bytes exceeds the 1000-byte limit");
+            assertThat(delivery.requests()).isZero();
+            assertThat(sqs.drain(queue)).isEmpty();
         }
 
         /** Every class of text SQS refuses, straight to ElasticMQ, which refuses them as SQS does. */
@@ -314,7 +378,7 @@ class SqsResultsSinkTest {
             String queue = sqs.createQueue("sink-text-" + Integer.toHexString(text.hashCode()));
             assertThat(SqsText.isValid(text)).isFalse();
             String body = "{\"text\":\"" + text + "\"}";
-            var message = new ResultMessage(body, Map.of("status", text), Optional.empty(), Optional.empty(), Optional.of("m"));
+            var message = new ResultMessage(body, Map.of("status", text), Optional.empty(), Optional.empty(), Optional.of(ResultMessages.standIn("m")));
 
             Delivery delivery = new SqsResultsSink(sqs.client(), settings(queue, 1)).deliver(List.of(message),
                     Deadline.after(Duration.ofSeconds(10)));
@@ -405,17 +469,5 @@ class SqsResultsSinkTest {
         // 10 -> 5 + 5 -> (2 + 3) + (2 + 3): three refused requests, then four that fit
         assertThat(requests).hasValue(7);
         assertThat(sqs.drain(queue)).hasSize(10);
-    }
-
-    @Test
-    void nonCharactersSqsRefusesAreEscapedInResultBodies() throws Exception {
-        var mapper = new ObjectMapper();
-        var record = new ResultRecord("m-1", "i", "echo", "succeeded",
-                mapper.createObjectNode().put("text", "a\uFFFFb\uFFFEc 🚀"), null, 1, null, null);
-
-        String body = new ResultWriter(mapper).write(record);
-
-        assertThat(body).contains("a\\uffffb\\ufffec 🚀").doesNotContain("\uFFFF", "\uFFFE");
-        assertThat(mapper.readTree(body).at("/output/text").asText()).isEqualTo("a\uFFFFb\uFFFEc 🚀");
     }
 }

@@ -24,6 +24,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.QueuedBatch;
+import dev.fanout.batch.Summaries;
+import dev.fanout.batch.http.EscapedJson;
+import dev.fanout.batch.http.HttpAnswer;
+import dev.fanout.batch.http.RequestBatch;
+import dev.fanout.batch.http.ResultsAnswer;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
@@ -59,7 +65,7 @@ class HttpBatchProcessorTest {
     static HttpBatchProcessor processor(Optional<QueuedBatch> queue) {
         return new HttpBatchProcessor(new WorkerPool(Limits.of(64).withCutoffMargin(Duration.ofMillis(300))), HANDLERS,
                 new ItemParser(MAPPER, Optional.empty()), MAPPER,
-                new HttpBatchProcessor.Settings(Duration.ofSeconds(29), 1_000, LIMIT, 10_000), queue);
+                new RequestBatch.Settings(Duration.ofSeconds(29), 1_000, LIMIT, 10_000), queue);
     }
 
     static final HttpBatchProcessor SYNC = processor(Optional.empty());
@@ -106,10 +112,10 @@ class HttpBatchProcessorTest {
             JsonNode result = response.results().get(0);
             assertThat(result.get("status").asText()).isEqualTo("rejected");
             assertThat(result.get("type").asText()).startsWith("AAAA").endsWith(EscapedJson.CUT_MARK);
-            assertThat(EscapedJson.answerSize(result.get("type").asText())).isLessThanOrEqualTo(HttpBatchProcessor.MAX_TYPE_BYTES);
+            assertThat(EscapedJson.answerSize(result.get("type").asText())).isLessThanOrEqualTo(ResultsAnswer.MAX_TYPE_BYTES);
             assertThat(result.at("/error/message").asText()).startsWith("unknown item type 'AAAA").endsWith(EscapedJson.CUT_MARK);
             assertThat(EscapedJson.answerSize(result.at("/error/message").asText()))
-                    .isLessThanOrEqualTo(HttpBatchProcessor.MAX_MESSAGE_BYTES);
+                    .isLessThanOrEqualTo(ResultsAnswer.MAX_MESSAGE_BYTES);
             assertThat(response.bytes()).isLessThan(2_000);
         }
 
@@ -135,7 +141,7 @@ class HttpBatchProcessorTest {
             assertThat(response.body().get("type").asText()).isEqualTo("urn:fanout:problem:too-many-items");
             assertThat(response.body().get("detail").asText()).isEqualTo("the items' results could take "
                     // an id's two quotes take two bytes each in the answer: \"
-                    + (1_000L * (6_100 + 4 + HttpBatchProcessor.MAX_RESULT_BYTES_WITHOUT_ID) + fixedBytes())
+                    + (1_000L * (6_100 + 4 + ResultsAnswer.MAX_RESULT_BYTES_WITHOUT_ID) + fixedBytes())
                     + " bytes, more than a response can carry (6291556): use shorter ids or fewer items;"
                     + " this deployment has no work queue for queued mode");
         }
@@ -187,7 +193,7 @@ class HttpBatchProcessorTest {
             assertThat(summary.get("outputDropped").asInt()).isEqualTo(100 - kept);
             assertThat(summary.get("outputTooLarge").asInt()).isZero();
             // as full as it gets: one more output would not have fit
-            assertThat(response.bytes() + 100_200).isGreaterThan(LIMIT - HttpBatchProcessor.SUMMARY_RESERVE);
+            assertThat(response.bytes() + 100_200).isGreaterThan(LIMIT - ResultsAnswer.SUMMARY_RESERVE);
         }
 
         @Test
@@ -238,10 +244,21 @@ class HttpBatchProcessorTest {
         }
     }
 
+    @Test
+    void theSummaryNamesTheEnginesTimeAsTheSqsSummaryDoes() {
+        Response response = invoke(SYNC, Format.HTTP_API_V2.event(items(2, i -> digest("d" + i))));
+
+        JsonNode summary = response.body().get("summary");
+        assertThat(summary.has(Summaries.ENGINE_MS)).as(summary.toString()).isTrue();
+        assertThat(summary.get(Summaries.ENGINE_MS).isIntegralNumber()).isTrue();
+        assertThat(summary.has("elapsedMs")).isFalse();
+        assertThat(summary.get("succeeded").asInt()).isEqualTo(2);
+    }
+
     static long fixedBytes() {
         return HttpAnswer.envelopeSize(MAPPER, 200, Map.of("Content-Type", "application/json"))
                 + EscapedJson.escape("{\"results\":[").length + EscapedJson.escape("],\"summary\":").length
-                + EscapedJson.escape("}").length + HttpBatchProcessor.SUMMARY_RESERVE;
+                + EscapedJson.escape("}").length + ResultsAnswer.SUMMARY_RESERVE;
     }
 
     @Nested

@@ -2,7 +2,6 @@ package dev.fanout.function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 
+import dev.fanout.batch.http.HttpAnswer;
 import dev.fanout.testing.PackagedFunction;
 import dev.fanout.testing.ProxyEvents;
 import dev.fanout.testing.ProxyEvents.Format;

@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.QueuedBatch;
 import dev.fanout.testing.ElasticMq;
 import dev.fanout.testing.LocalEventSource;
 import dev.fanout.testing.PackagedFunction;

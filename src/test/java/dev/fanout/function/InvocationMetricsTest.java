@@ -2,12 +2,8 @@ package dev.fanout.function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
@@ -15,11 +11,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.fanout.engine.Cancellation;
-import dev.fanout.engine.Outcome;
+import dev.fanout.batch.Summaries;
 import dev.fanout.testing.EmfSpecification;
-import dev.fanout.work.ParsedItem;
-import dev.fanout.work.WorkItem;
 
 class InvocationMetricsTest {
 
@@ -64,27 +57,10 @@ class InvocationMetricsTest {
     }
 
     @Test
-    void typesCountOnlyWhenRegisteredSoUserInputCannotAddMetrics() {
-        List<ParsedItem> items = List.of(valid("digest"), valid("digest"), valid("delay"), valid("made-up-1"),
-                valid("made-up-2"), new ParsedItem.Malformed("m", Optional.empty(), "not JSON"));
-        Outcome.Timing timing = new Outcome.Timing(Instant.EPOCH, Duration.ZERO);
-        List<Outcome<?>> outcomes = List.of(new Outcome.Succeeded<>("x", timing),
-                new Outcome.Failed<>(new IllegalStateException("boom"), true, timing),
-                new Outcome.TimedOut<>(Cancellation.Cause.CUT_OFF, timing),
-                new Outcome.Rejected<>("no handler", timing), new Outcome.Rejected<>("no handler", timing), new Outcome.Rejected<>("bad", timing));
-        ObjectNode summary = MAPPER.createObjectNode();
-
-        InvocationMetrics.countByType(summary, items, outcomes::get, Set.of("digest", "delay", "http"));
-
-        assertThat(summary.toString()).isEqualTo("{\"items.delay\":1,\"failures.delay\":1,\"items.digest\":2,"
-                + "\"failures.digest\":1,\"items.other\":3,\"failures.other\":3}");
-    }
-
-    @Test
     void noMoreThanTheSpecificationsHundredMetrics() {
         ObjectNode summary = MAPPER.createObjectNode();
         for (int i = 0; i < 150; i++) {
-            summary.put(InvocationMetrics.TYPE_ITEMS + "t" + i, i);
+            summary.put(Summaries.TYPE_ITEMS + "t" + i, i);
         }
         ObjectNode emf = InvocationMetrics.emf(summary, "f", "sqs", 1L);
         assertThat(declared(emf)).hasSize(InvocationMetrics.MAX_METRICS);
@@ -126,7 +102,4 @@ class InvocationMetricsTest {
         assertThat(metricsLogger.getUseParentHandlers()).as("the root's (JSON) handler never sees the event").isFalse();
     }
 
-    static ParsedItem valid(String type) {
-        return new ParsedItem.Valid(new WorkItem("id-" + type, type, Optional.empty(), MAPPER.createObjectNode()));
-    }
 }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.fanout.fanin.ResultRecord;
+import dev.fanout.batch.ResultRecord;
 import dev.fanout.testing.JacksonBindings;
 import dev.fanout.work.builtin.DigestHandler;
 

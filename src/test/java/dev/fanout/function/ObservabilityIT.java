@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.RecordBatch;
 import dev.fanout.testing.ElasticMq;
 import dev.fanout.testing.EmfLog;
 import dev.fanout.testing.EmfSpecification;
@@ -161,7 +162,7 @@ class ObservabilityIT {
         }
         assertThat(lines).extracting(l -> l.get("level").asText(), l -> l.get("logger").asText(),
                 l -> l.at("/mdc/traceId").asText())
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("ERROR", SqsBatchProcessor.class.getName(),
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("ERROR", RecordBatch.class.getName(),
                         tooShort.traceId()));
         assertThat(lines.get(0).get("message").asText()).contains("raise the function's timeout");
     }

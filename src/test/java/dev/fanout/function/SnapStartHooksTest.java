@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 
+import dev.fanout.batch.http.RequestBatch;
 import dev.fanout.engine.Batch;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.Limits;
@@ -82,7 +83,7 @@ class SnapStartHooksTest {
 
     SnapStartHooks hooks(String entryPoint, SqsClient client) {
         var httpBatches = new HttpBatchProcessor(pool, handlers, parser, MAPPER,
-                new HttpBatchProcessor.Settings(Duration.ofSeconds(29), 100, 100_000, 1000), Optional.empty());
+                new RequestBatch.Settings(Duration.ofSeconds(29), 100, 100_000, 1000), Optional.empty());
         return new SnapStartHooks(entryPoint, () -> client, () -> Optional.<WorkHandler>of(http), () -> httpBatches,
                 pool, handlers, parser, MAPPER);
     }

@@ -25,6 +25,8 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.fanout.batch.RecordBatch;
+import dev.fanout.batch.ResultMessages;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
@@ -66,9 +68,9 @@ class SqsBatchProcessorTest {
 
     static SqsBatchProcessor processor(SqsClient client, String queueUrl, Limits limits) {
         var sinkSettings = SqsResultsSink.Settings.defaults(queueUrl);
-        return new SqsBatchProcessor(new WorkerPool(limits), handlers(), new ItemParser(MAPPER, Optional.empty()),
+        return new SqsBatchProcessor(new RecordBatch(new WorkerPool(limits), handlers(), new ItemParser(MAPPER, Optional.empty()),
                 new SqsResultsSink(client, sinkSettings), MAPPER,
-                new SqsBatchProcessor.Settings(Duration.ofMillis(100), sinkSettings.maxMessageBytes(), sinkSettings.fifo()));
+                new RecordBatch.Settings(Duration.ofMillis(100), sinkSettings.fifo())));
     }
 
     static SqsBatchProcessor processor(String queueUrl) {
@@ -243,9 +245,9 @@ class SqsBatchProcessorTest {
                 return root;
             }).register(DigestHandler.TYPE, new DigestHandler(10)).build();
             var sinkSettings = SqsResultsSink.Settings.defaults(queue);
-            var processor = new SqsBatchProcessor(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofSeconds(1))),
+            var processor = new SqsBatchProcessor(new RecordBatch(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofSeconds(1))),
                     handlers, new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings),
-                    MAPPER, new SqsBatchProcessor.Settings(Duration.ofMillis(100), sinkSettings.maxMessageBytes(), false));
+                    MAPPER, new RecordBatch.Settings(Duration.ofMillis(100), false)));
 
             var invocation = processor.process(SqsEvents.parse(SqsEvents.standard(List.of(SqsEvents.item("deep", "{}"),
                     SqsEvents.item("digest", "{\"data\":\"x\"}")))), Deadline.after(Duration.ofSeconds(30)));
@@ -470,9 +472,9 @@ class SqsBatchProcessorTest {
             var client = new FaultySqsClient(sqs.client(), new FaultySqsClient.Faults(50, 0, 30, 0, 0, 0), 7);
             var sinkSettings = new SqsResultsSink.Settings(queue, SqsResultsSink.SQS_MAX_BYTES, SqsResultsSink.SQS_MAX_BYTES,
                     4, 30, Duration.ofMillis(1), Duration.ofMillis(20), Duration.ofMillis(50));
-            var processor = new SqsBatchProcessor(new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(5))),
+            var processor = new SqsBatchProcessor(new RecordBatch(new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(5))),
                     handlers(), new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(client, sinkSettings), MAPPER,
-                    new SqsBatchProcessor.Settings(Duration.ofMillis(100), sinkSettings.maxMessageBytes(), false));
+                    new RecordBatch.Settings(Duration.ofMillis(100), false)));
             List<String> bodies = IntStream.range(0, 100).mapToObj(i -> SqsEvents.item("digest", "{\"data\":\"x\"}")).toList();
 
             var invocation = processor.process(SqsEvents.parse(SqsEvents.standard(bodies)), Deadline.after(Duration.ofSeconds(20)));
@@ -487,9 +489,9 @@ class SqsBatchProcessorTest {
     /** A mapper that cannot write any ResultRecord, as a native image without its reflection data could not. */
     static ObjectMapper mapperThatCannotWriteResults() {
         var module = new com.fasterxml.jackson.databind.module.SimpleModule("unwritable-results");
-        module.addSerializer(dev.fanout.fanin.ResultRecord.class, new com.fasterxml.jackson.databind.JsonSerializer<>() {
+        module.addSerializer(dev.fanout.batch.ResultRecord.class, new com.fasterxml.jackson.databind.JsonSerializer<>() {
             @Override
-            public void serialize(dev.fanout.fanin.ResultRecord value, com.fasterxml.jackson.core.JsonGenerator gen,
+            public void serialize(dev.fanout.batch.ResultRecord value, com.fasterxml.jackson.core.JsonGenerator gen,
                     com.fasterxml.jackson.databind.SerializerProvider serializers) {
                 throw new IllegalStateException("no serializer for " + value.getClass().getName());
             }
@@ -505,9 +507,9 @@ class SqsBatchProcessorTest {
             String queue = sqs.createQueue("results-unserializable");
             ObjectMapper broken = mapperThatCannotWriteResults();
             var sinkSettings = SqsResultsSink.Settings.defaults(queue);
-            var processor = new SqsBatchProcessor(new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(1))),
+            var processor = new SqsBatchProcessor(new RecordBatch(new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(1))),
                     handlers(), new ItemParser(broken, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings),
-                    broken, new SqsBatchProcessor.Settings(Duration.ofMillis(100), sinkSettings.maxMessageBytes(), false));
+                    broken, new RecordBatch.Settings(Duration.ofMillis(100), false)));
             SQSEvent event = SqsEvents.parse(SqsEvents.standard(List.of(SqsEvents.item("digest", "{\"data\":\"x\"}"),
                     SqsEvents.item("echo", "{\"text\":\"\\ud800 lone\"}"), "not json")));
 
@@ -523,9 +525,9 @@ class SqsBatchProcessorTest {
                 assertThat(result.get("status").asText()).isEqualTo("failed");
                 assertThat(result.at("/error/type").asText()).isEqualTo("OutputNotWritable");
                 assertThat(result.at("/error/message").asText()).isEqualTo("the result could not be written as JSON: "
-                        + "no serializer for dev.fanout.fanin.ResultRecord");
+                        + "no serializer for dev.fanout.batch.ResultRecord");
             }
-            assertThat(messages).allSatisfy(m -> assertThat(m.messageAttributes().get(SqsBatchProcessor.STATUS_ATTRIBUTE)
+            assertThat(messages).allSatisfy(m -> assertThat(m.messageAttributes().get(ResultMessages.STATUS_ATTRIBUTE)
                     .stringValue()).isEqualTo("failed"));
         }
     }

@@ -28,6 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.fanout.batch.RecordBatch;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
@@ -77,9 +78,9 @@ class StreamingFanInTest {
         var sinkSettings = new SqsResultsSink.Settings(queueUrl, defaults.maxMessageBytes(), defaults.maxBatchBytes(),
                 sendConcurrency, defaults.maxAttempts(), defaults.backoffBase(), defaults.backoffCap(),
                 defaults.minCallTime());
-        return new SqsBatchProcessor(new WorkerPool(limits), handlers, new ItemParser(MAPPER, Optional.empty()),
+        return new SqsBatchProcessor(new RecordBatch(new WorkerPool(limits), handlers, new ItemParser(MAPPER, Optional.empty()),
                 new SqsResultsSink(client, sinkSettings), MAPPER,
-                new SqsBatchProcessor.Settings(Duration.ofMillis(100), sinkSettings.maxMessageBytes(), sinkSettings.fifo()));
+                new RecordBatch.Settings(Duration.ofMillis(100), sinkSettings.fifo())));
     }
 
     static String waitItem(long millis, String text) {

@@ -1,4 +1,4 @@
-package dev.fanout.function;
+package dev.fanout.batch.http;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -60,7 +60,7 @@ public final class HttpAnswer {
     }
 
     /** The envelope's bytes around a body, for budgeting it. */
-    static int envelopeSize(ObjectMapper mapper, int status, Map<String, String> headers) {
+    public static int envelopeSize(ObjectMapper mapper, int status, Map<String, String> headers) {
         return head(mapper, status, headers).length + TAIL.length;
     }
 

@@ -1,4 +1,4 @@
-package dev.fanout.fanin;
+package dev.fanout.batch;
 
 import java.util.Locale;
 
@@ -10,10 +10,10 @@ import dev.fanout.engine.Outcome;
 import dev.fanout.work.ParsedItem;
 import dev.fanout.work.WorkItem;
 
-import io.quarkus.runtime.annotations.RegisterForReflection;
-
 /**
- * The JSON result of one record on the results queue.
+ * The JSON result of one item: its record's message on the results queue, and its element of an HTTP answer's
+ * {@code results}, in one shape. Jackson binds it by reflection, which a native image registers in
+ * {@code function/NativeReflection} (the batch layer stays free of Quarkus).
  *
  * @param sourceMessageId the SQS message id of the record (or the request's item index for HTTP)
  * @param itemId          the item's id
@@ -28,7 +28,6 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * @param itemIndex       the item's index in that request
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@RegisterForReflection
 public record ResultRecord(String sourceMessageId, String itemId, String type, String status, JsonNode output,
         Error error, Integer attempt, String startedAt, Long durationMs, String batchId, Integer itemIndex) {
 
@@ -38,7 +37,6 @@ public record ResultRecord(String sourceMessageId, String itemId, String type, S
     }
 
     /** An error: the exception's simple class name or a Fanout kind, its message, and whether a retry may help. */
-    @RegisterForReflection
     public record Error(String type, String message, boolean retryable) {
     }
 

@@ -1,4 +1,4 @@
-package dev.fanout.fanin;
+package dev.fanout.batch;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.SerializableString;

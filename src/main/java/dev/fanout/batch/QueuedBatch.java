@@ -1,4 +1,4 @@
-package dev.fanout.function;
+package dev.fanout.batch;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -7,14 +7,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
-import com.amazonaws.services.lambda.runtime.events.SQSEvent.MessageAttribute;
-import com.amazonaws.services.lambda.runtime.events.SQSEvent.SQSMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.fanout.engine.Deadline;
 import dev.fanout.fanin.Delivery;
 import dev.fanout.fanin.ResultMessage;
-import dev.fanout.fanin.ResultRecord;
 import dev.fanout.fanin.ResultsSink;
 import dev.fanout.fanin.SqsResultsSink;
 
@@ -106,15 +103,18 @@ public final class QueuedBatch {
         return new Receipt(batchId, entries, delivery.requests(), delivery.retries());
     }
 
-    /** The result of a record that came through queued mode, marked with its batch and index. */
-    static ResultRecord tag(ResultRecord result, SQSMessage record) {
-        String batchId = attribute(record, BATCH_ID_ATTRIBUTE);
+    /**
+     * The result of a record that came through queued mode, marked with its batch and index (the record's
+     * {@value #BATCH_ID_ATTRIBUTE} and {@value #ITEM_INDEX_ATTRIBUTE} attributes; an index that is not a number
+     * is left out).
+     */
+    static ResultRecord tag(ResultRecord result, String batchId, String itemIndex) {
         if (batchId == null) {
             return result;
         }
         Integer index;
         try {
-            index = Integer.valueOf(attribute(record, ITEM_INDEX_ATTRIBUTE));
+            index = Integer.valueOf(itemIndex);
         } catch (NumberFormatException e) {
             index = null;
         }
@@ -132,11 +132,5 @@ public final class QueuedBatch {
             attributes.put(ITEM_INDEX_ATTRIBUTE, result.itemIndex().toString());
         }
         return attributes;
-    }
-
-    private static String attribute(SQSMessage record, String name) {
-        Map<String, MessageAttribute> attributes = record.getMessageAttributes();
-        MessageAttribute attribute = attributes == null ? null : attributes.get(name);
-        return attribute == null ? null : attribute.getStringValue();
     }
 }

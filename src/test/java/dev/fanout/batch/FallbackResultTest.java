@@ -1,4 +1,4 @@
-package dev.fanout.fanin;
+package dev.fanout.batch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,6 +1,6 @@
-package dev.fanout.fanin;
+package dev.fanout.batch;
 
-import java.util.Optional;
+import dev.fanout.engine.Outcome;
 
 /**
  * The minimal error result for a record whose result SQS refused: written by {@link FallbackResult}
@@ -16,15 +16,14 @@ final class RefusedResult {
     private RefusedResult() {
     }
 
-    static String body(Optional<String> recordId, String reason) {
+    static String body(String recordId, String reason) {
         String message = "the results queue refused this record's result: " + reason;
         if (message.length() > MAX_REASON_CHARS) {
             int end = Character.isHighSurrogate(message.charAt(MAX_REASON_CHARS - 1)) ? MAX_REASON_CHARS - 1 : MAX_REASON_CHARS;
             message = message.substring(0, end) + "\u2026";
         }
-        var json = new StringBuilder(160 + MAX_REASON_CHARS).append('{');
-        recordId.ifPresent(id -> json.append("\"sourceMessageId\":").append(FallbackResult.quote(id)).append(','));
-        return json.append("\"status\":\"").append(ResultMessage.REFUSED_STATUS).append("\",\"error\":")
+        return new StringBuilder(160 + MAX_REASON_CHARS).append("{\"sourceMessageId\":")
+                .append(FallbackResult.quote(recordId)).append(",\"status\":\"").append(ResultRecord.status(Outcome.Status.FAILED)).append("\",\"error\":")
                 .append(FallbackResult.error(ERROR_TYPE, message, false)).append('}').toString();
     }
 }

@@ -1,4 +1,4 @@
-package dev.fanout.fanin;
+package dev.fanout.batch;
 
 import dev.fanout.engine.Outcome;
 

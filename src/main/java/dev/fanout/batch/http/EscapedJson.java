@@ -1,4 +1,4 @@
-package dev.fanout.function;
+package dev.fanout.batch.http;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -11,17 +11,17 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
  * escaped form of a concatenation is the concatenation of the escaped forms: an answer is assembled from
  * pieces escaped once, and its size is the sum of theirs, exactly.
  */
-final class EscapedJson {
+public final class EscapedJson {
 
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     /** Appended to text cut to fit its cap. */
-    static final String CUT_MARK = "... (cut)";
+    public static final String CUT_MARK = "... (cut)";
 
     private EscapedJson() {
     }
 
     /** {@code text} escaped as the content of a JSON string, in UTF-8 (a lone surrogate as {@code \\uXXXX}). */
-    static byte[] escape(CharSequence text) {
+    public static byte[] escape(CharSequence text) {
         int length = text.length();
         // most text needs no escape and no more than a byte a character: one pass, one array
         byte[] out = new byte[length + (length >> 3) + 16];
@@ -92,12 +92,12 @@ final class EscapedJson {
     }
 
     /** {@code text} as a JSON string literal, quotes included (the inner JSON, before {@link #escape}). */
-    static String quote(String text) {
+    public static String quote(String text) {
         return '"' + new String(JsonStringEncoder.getInstance().quoteAsString(text)) + '"';
     }
 
     /** How many bytes {@code text}, quoted as a JSON string, takes inside the answer's body. */
-    static int answerSize(String text) {
+    public static int answerSize(String text) {
         return escape(quote(text)).length;
     }
 
@@ -106,7 +106,7 @@ final class EscapedJson {
      * {@code maxBytes} in the answer: client text echoed back (a type, a reason quoting it) can never
      * crowd out the other results.
      */
-    static String cap(String text, int maxBytes) {
+    public static String cap(String text, int maxBytes) {
         if (text == null || answerSize(text) <= maxBytes) {
             return text;
         }

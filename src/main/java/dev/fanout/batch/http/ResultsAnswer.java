@@ -1,0 +1,323 @@
+package dev.fanout.batch.http;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.fanout.batch.ResultRecord;
+import dev.fanout.batch.Summaries;
+import dev.fanout.engine.BatchResult;
+import dev.fanout.engine.ItemHandler;
+import dev.fanout.engine.NonRetryableException;
+import dev.fanout.engine.Outcome;
+import dev.fanout.engine.RunSummary;
+import dev.fanout.work.ParsedItem;
+import dev.fanout.work.WorkItem;
+
+/**
+ * The 200 answer of an HTTP batch: every item's result in input order, in {@link ResultRecord}'s shape, and the
+ * summary, within Lambda's response limit counted in the bytes written.
+ * <p>
+ * Each output is serialised once, on its item's thread as it finishes ({@link #preparing}), into the escaped
+ * form it takes in the answer; building the answer is then a copy of at most the limit, which the cut-off
+ * margin is sized for ({@link #measure}). Client text echoed in results (a type, a reason that quotes it) is
+ * capped; an item's id is echoed whole, and a request whose ids could not fit in an answer is over the
+ * synchronous limits ({@link #overSynchronousLimits}). All outputs are kept when the whole answer fits;
+ * otherwise outputs are dropped, from the first that does not fit, and those items fail with
+ * {@code OutputDropped} (retryable: resubmit them) or, if an output could not fit even alone,
+ * {@code OutputTooLarge} (not retryable).
+ */
+public final class ResultsAnswer {
+
+    /** Most bytes a result's {@code type}, error type and error message take in the answer. */
+    public static final int MAX_TYPE_BYTES = 200;
+    public static final int MAX_MESSAGE_BYTES = 600;
+    /** Room kept for the summary, which is written after the results are chosen. */
+    public static final int SUMMARY_RESERVE = 1_024;
+
+    private static final Map<String, String> JSON = Map.of("Content-Type", "application/json");
+    private static final byte[] RESULTS_OPEN = EscapedJson.escape("{\"results\":[");
+    private static final byte[] COMMA = EscapedJson.escape(",");
+    private static final byte[] SUMMARY_OPEN = EscapedJson.escape("],\"summary\":");
+    private static final byte[] CLOSE = EscapedJson.escape("}");
+    private static final byte[] OUTPUT_FIELD = EscapedJson.escape(",\"output\":");
+    private static final int SUCCEEDED_BYTES = "succeeded".length();
+    private static final int FAILED_BYTES = "failed".length();
+    /**
+     * The most a result takes in the answer without its id and output: the longest status, error type,
+     * message and timing. Checked up front, so that every item's result fits even with its output dropped.
+     */
+    public static final int MAX_RESULT_BYTES_WITHOUT_ID = EscapedJson.escape("{\"itemId\":\"\",\"type\":\"\",\"status\":\"not_started\","
+            + "\"error\":{\"type\":\"\",\"message\":\"\",\"retryable\":false},\"startedAt\":\"+1000000000-12-31T23:59:59.999999999Z\","
+            + "\"durationMs\":-9223372036854775808},").length + 2 * MAX_TYPE_BYTES + MAX_MESSAGE_BYTES;
+
+
+    private final ObjectMapper mapper;
+    private final int maxItems;
+    private final int maxResponseBytes;
+    private final int droppedErrorBound;
+
+    /**
+     * @param maxItems         most items one request runs synchronously
+     * @param maxResponseBytes most bytes of a response, envelope included
+     */
+    public ResultsAnswer(ObjectMapper mapper, int maxItems, int maxResponseBytes) {
+        this.mapper = mapper;
+        this.maxItems = maxItems;
+        this.maxResponseBytes = maxResponseBytes;
+        this.droppedErrorBound = droppedErrorBound();
+    }
+
+    /** Why the request cannot be answered synchronously, or null if it can. */
+    String overSynchronousLimits(List<ParsedItem> items) {
+        if (items.size() > maxItems) {
+            return "a request runs at most " + maxItems + " items synchronously, this one has " + items.size();
+        }
+        long worst = fixedAnswerBytes(200, JSON);
+        for (ParsedItem item : items) {
+            worst += EscapedJson.answerSize(item.id()) + MAX_RESULT_BYTES_WITHOUT_ID;
+        }
+        if (worst > maxResponseBytes) {
+            return "the items' results could take " + worst + " bytes, more than a response can carry ("
+                    + maxResponseBytes + "): use shorter ids or fewer items";
+        }
+        return null;
+    }
+
+    private long fixedAnswerBytes(int status, Map<String, String> headers) {
+        return HttpAnswer.envelopeSize(mapper, status, headers) + RESULTS_OPEN.length + SUMMARY_OPEN.length
+                + CLOSE.length + SUMMARY_RESERVE;
+    }
+
+    /** An output serialised once, on its item's thread, into the form it takes in the answer. */
+    record PreparedOutput(byte[] escaped) {
+    }
+
+    ItemHandler<ParsedItem, PreparedOutput> preparing(ItemHandler<ParsedItem, JsonNode> handler) {
+        return context -> prepare(handler.handle(context));
+    }
+
+    private PreparedOutput prepare(JsonNode output) {
+        try {
+            return new PreparedOutput(EscapedJson.escape(mapper.writeValueAsString(output)));
+        } catch (JsonProcessingException e) {
+            throw new NonRetryableException("the output could not be written as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * The answer to a run: results in input order within the response limit, and the summary. After the
+     * engine, so its time comes out of the cut-off margin; {@link #measure} times it. The summary goes in the
+     * answer and in {@code log}, with the items counted by type ({@code knownTypes}: the others count as other).
+     */
+    HttpAnswer assemble(List<ParsedItem> items, BatchResult<PreparedOutput> run, ObjectNode log, Set<String> knownTypes) {
+        long built = System.nanoTime();
+        long gcBefore = gcMillis();
+        int n = items.size();
+        byte[][] minimal = new byte[n][];
+        long[] minimalSize = new long[n];
+        byte[][] head = new byte[n][];
+        byte[][] tail = new byte[n][];
+        long[] full = new long[n];
+        long minimalTotal = 0;
+        for (int i = 0; i < n; i++) {
+            Outcome<PreparedOutput> outcome = run.outcome(i);
+            ResultRecord result = ResultRecord.of(null, items.get(i), withoutValue(outcome), null);
+            if (outcome instanceof Outcome.Succeeded<PreparedOutput> succeeded) {
+                head[i] = EscapedJson.escape(resultHead(result, "succeeded"));
+                tail[i] = EscapedJson.escape(resultTail(result, false));
+                full[i] = head[i].length + OUTPUT_FIELD.length + succeeded.value().escaped().length + tail[i].length;
+                // the result with its output dropped: written only if it comes to that, its size bounded now
+                minimalSize[i] = head[i].length - SUCCEEDED_BYTES + FAILED_BYTES + droppedErrorBound + tail[i].length;
+            } else {
+                minimal[i] = EscapedJson.escape(resultHead(result, result.status()) + resultTail(result, true));
+                minimalSize[i] = minimal[i].length;
+                full[i] = minimal[i].length;
+            }
+            minimalTotal += minimalSize[i] + (i > 0 ? COMMA.length : 0);
+        }
+        long budget = maxResponseBytes - fixedAnswerBytes(200, JSON);
+        if (minimalTotal > budget) {
+            // overSynchronousLimits keeps this from happening: every result fits with its output dropped
+            throw new IllegalStateException("the results take " + minimalTotal + " bytes without outputs, over " + budget);
+        }
+        List<byte[]> body = new ArrayList<>(3 * n + 4);
+        body.add(RESULTS_OPEN);
+        long used = 0;
+        long reserve = minimalTotal;
+        int dropped = 0;
+        int tooLarge = 0;
+        for (int i = 0; i < n; i++) {
+            byte[] separator = i > 0 ? COMMA : new byte[0];
+            reserve -= minimalSize[i] + separator.length;
+            body.add(separator);
+            if (!(run.outcome(i) instanceof Outcome.Succeeded<PreparedOutput> succeeded)) {
+                body.add(minimal[i]);
+                used += minimal[i].length + separator.length;
+            } else if (used + separator.length + full[i] + reserve <= budget) {
+                body.add(head[i]);
+                body.add(OUTPUT_FIELD);
+                body.add(succeeded.value().escaped());
+                body.add(tail[i]);
+                used += full[i] + separator.length;
+            } else {
+                boolean neverFits = full[i] > budget;
+                ResultRecord result = ResultRecord.of(null, items.get(i), withoutValue(succeeded), null);
+                byte[] error = EscapedJson.escape(withoutOutput(result, neverFits, full[i]));
+                body.add(error);
+                used += error.length + separator.length;
+                if (neverFits) {
+                    tooLarge++;
+                } else {
+                    dropped++;
+                }
+            }
+        }
+        RunSummary s = run.summary();
+        ObjectNode summary = mapper.createObjectNode();
+        summary.put("items", s.items());
+        Summaries.outcomes(summary, s, dropped + tooLarge);
+        summary.put("outputDropped", dropped).put("outputTooLarge", tooLarge)
+                .put(Summaries.ENGINE_MS, s.elapsed().toMillis()).put("timeLeftMs", s.timeLeft().toMillis());
+        body.add(SUMMARY_OPEN);
+        body.add(EscapedJson.escape(summary.toString()));
+        body.add(CLOSE);
+        HttpAnswer answer = HttpAnswer.of(mapper, 200, JSON, body);
+        log.setAll(summary);
+        Summaries.countByType(log, items, run::outcome, knownTypes);
+        // after the engine: building the answer, and the garbage collection in that time
+        log.put("answerMs", Duration.ofNanos(System.nanoTime() - built).toMillis()).put("gcMs", gcMillis() - gcBefore);
+        return answer;
+    }
+
+    /**
+     * How long assembling, writing and handing over the largest answer takes here: 1,000 results whose
+     * outputs add up to twice the limit (so that half are kept and half dropped), written as the runtime
+     * takes them and sent through a loopback socket as the runtime posts them; the slowest of three runs,
+     * the first one cold as the first invocation is. The HTTP cut-off margin is derived from it.
+     *
+     * @param handOver what the runtime does with the answer's bytes (here: post them through a loopback socket)
+     */
+    public Duration measure(HandOver handOver) {
+        int n = maxItems;
+        List<ParsedItem> items = new ArrayList<>(n);
+        List<Outcome<PreparedOutput>> outcomes = new ArrayList<>(n);
+        var timing = new Outcome.Timing(Instant.now(), Duration.ofMillis(1));
+        String output = "{\"body\":\"" + "x".repeat(Math.max(1, 2 * maxResponseBytes / n - 12)) + "\"}";
+        for (int i = 0; i < n; i++) {
+            items.add(new ParsedItem.Valid(new WorkItem(Integer.toString(i), "http", Optional.empty(), NullNode.getInstance())));
+            outcomes.add(new Outcome.Succeeded<>(new PreparedOutput(EscapedJson.escape(output)), timing));
+        }
+        var summary = new RunSummary(n, n, 0, 0, 0, 0, n, Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ZERO,
+                Duration.ZERO, 0);
+        var run = new BatchResult<>(outcomes, summary);
+        long slowest = 0;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            long start = System.nanoTime();
+            HttpAnswer answer = assemble(items, run, mapper.createObjectNode(), Set.of());
+            try {
+                // as the runtime takes it: into a growing buffer, then posted to the Runtime API on loopback
+                var out = new ByteArrayOutputStream();
+                answer.writeTo(out);
+                handOver.accept(out.toByteArray());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            slowest = Math.max(slowest, System.nanoTime() - start);
+        }
+        return Duration.ofNanos(slowest);
+    }
+
+    /** What the runtime does with an answer's bytes. */
+    @FunctionalInterface
+    public interface HandOver {
+        void accept(byte[] answer) throws IOException;
+    }
+
+    private static long gcMillis() {
+        long total = 0;
+        for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            total += Math.max(0, gc.getCollectionTime());
+        }
+        return total;
+    }
+
+    /** The outcome's status, error and timing, without its value (results are written from a ResultRecord). */
+    @SuppressWarnings("unchecked")
+    private static Outcome<JsonNode> withoutValue(Outcome<PreparedOutput> outcome) {
+        if (outcome instanceof Outcome.Succeeded<PreparedOutput> succeeded) {
+            return new Outcome.Succeeded<>(NullNode.getInstance(), succeeded.time());
+        }
+        return (Outcome<JsonNode>) (Outcome<?>) outcome;
+    }
+
+    /** {@code {"itemId":...,"type":...,"status":...}} without its closing brace, in the order ResultRecord has. */
+    private static String resultHead(ResultRecord result, String status) {
+        var text = new StringBuilder("{\"itemId\":").append(EscapedJson.quote(result.itemId()));
+        if (result.type() != null) {
+            text.append(",\"type\":").append(EscapedJson.quote(EscapedJson.cap(result.type(), MAX_TYPE_BYTES)));
+        }
+        return text.append(",\"status\":").append(EscapedJson.quote(status)).toString();
+    }
+
+    /** The error (if {@code withError}), the timing, and the closing brace. */
+    private static String resultTail(ResultRecord result, boolean withError) {
+        var text = new StringBuilder();
+        if (withError && result.error() != null) {
+            text.append(errorPart(result.error()));
+        }
+        if (result.startedAt() != null) {
+            text.append(",\"startedAt\":").append(EscapedJson.quote(result.startedAt()));
+        }
+        if (result.durationMs() != null) {
+            text.append(",\"durationMs\":").append(result.durationMs());
+        }
+        return text.append('}').toString();
+    }
+
+    private static String errorPart(ResultRecord.Error error) {
+        return ",\"error\":{\"type\":" + EscapedJson.quote(EscapedJson.cap(error.type(), MAX_TYPE_BYTES))
+                + ",\"message\":" + EscapedJson.quote(EscapedJson.cap(error.message(), MAX_MESSAGE_BYTES))
+                + ",\"retryable\":" + error.retryable() + '}';
+    }
+
+    /**
+     * The error of a succeeded item whose output is dropped: {@code OutputDropped} (retryable: it fits in a
+     * smaller answer) or {@code OutputTooLarge} (it cannot fit in any).
+     */
+    private ResultRecord.Error droppedError(boolean neverFits, long outputBytes) {
+        return neverFits
+                ? new ResultRecord.Error("OutputTooLarge", "the item succeeded, but its result takes " + outputBytes
+                        + " bytes, more than a response can carry (" + maxResponseBytes + " bytes in all)", false)
+                : new ResultRecord.Error("OutputDropped", "the item succeeded, but its result (" + outputBytes
+                        + " bytes) did not fit in this response with the others (" + maxResponseBytes
+                        + " bytes in all); resubmit it in a smaller request, or with 'Prefer: respond-async' to get its"
+                        + " result on the results queue", true);
+    }
+
+    /** The most either dropped error takes in the answer, whatever the output's size. */
+    private int droppedErrorBound() {
+        return Math.max(EscapedJson.escape(errorPart(droppedError(false, Long.MAX_VALUE))).length,
+                EscapedJson.escape(errorPart(droppedError(true, Long.MAX_VALUE))).length);
+    }
+
+    /** A succeeded item's result with its output dropped. */
+    private String withoutOutput(ResultRecord result, boolean neverFits, long outputBytes) {
+        return resultHead(result, ResultRecord.status(Outcome.Status.FAILED)) + errorPart(droppedError(neverFits, outputBytes))
+                + resultTail(result, false);
+    }
+}
