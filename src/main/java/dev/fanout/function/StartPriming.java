@@ -74,10 +74,6 @@ final class StartPriming {
     }
 
     /**
-     * Starts the jobs the entry point needs, once: both for {@code sqs}, the batch path for {@code http}
-     * (its queued mode's client is built at init by {@code Warmup}), none for anything else.
-     */
-    /**
      * What the handler starts: the entry point's jobs, unless priming is switched off
      * ({@link FanoutConfig#startPriming()}) or the JVM has a single processor, where the jobs would only take
      * turns with Quarkus's start.
@@ -99,6 +95,10 @@ final class StartPriming {
         return value == null || !value.trim().equalsIgnoreCase("false");
     }
 
+    /**
+     * Starts the jobs the entry point needs, once: both for {@code sqs}, the batch path for {@code http}
+     * (its queued mode's client is built at init by {@code Warmup}), none for anything else.
+     */
     static List<Thread> startFor(String entryPoint) {
         // what Quarkus's generated application sets as it starts: the jobs may log (the SDK through SLF4J) before
         // it does, and the first use of java.util.logging would otherwise fix the JDK's own log manager for good
