@@ -26,7 +26,7 @@ import dev.fanout.testing.SqsEvents;
  *
  * <pre>
  * java -cp target/test-classes:... dev.fanout.bench.StartupComparison \
- *     &lt;baseline function.zip&gt; &lt;baseline handler&gt; [runs=3]
+ *     &lt;baseline function.zip&gt; &lt;baseline handler&gt; [runs=3] [entry points=sqs,http] [no-aot]
  * </pre>
  *
  * The current build is target/function.zip with {@link PackagedFunction#HANDLER}.
@@ -36,7 +36,7 @@ public final class StartupComparison {
     record Build(String name, Path zip, String handler) {
     }
 
-    record Start(Duration firstAnswer, long peakRssKib) {
+    record Start(Duration firstAnswer, long peakRssKib, long cpuMillis) {
     }
 
     static final Map<String, String> GROUPS = new LinkedHashMap<>();
@@ -55,16 +55,22 @@ public final class StartupComparison {
         List<Build> builds = List.of(new Build("baseline", Path.of(args[0]), args[1]),
                 new Build("current", Path.of("target", "function.zip"), PackagedFunction.HANDLER));
         int runs = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        // a narrower run, for more repetitions on a loaded machine: the entry points, and whether to skip the AOT cache
+        List<String> entries = args.length > 3 ? List.of(args[3].split(",")) : List.of("sqs", "http");
+        boolean withAot = args.length <= 4 || !args[4].equals("no-aot");
+        boolean[] aotModes = withAot ? new boolean[] { false, true } : new boolean[] { false };
         Path work = Files.createDirectories(Path.of("target", "startup-comparison"));
         Map<String, List<Start>> starts = new TreeMap<>();
         Map<String, Map<String, Integer>> classes = new TreeMap<>();
         try (ElasticMq sqs = ElasticMq.start()) {
             String results = sqs.createQueue("startup-results");
             for (Build build : builds) {
-                for (String entry : List.of("sqs", "http")) {
+                for (String entry : entries) {
                     Path cache = work.resolve(build.name() + "-" + entry + ".aot").toAbsolutePath();
                     Files.deleteIfExists(cache);
-                    start(build, entry, sqs, results, List.of("-XX:AOTCacheOutput=" + cache)); // training run
+                    if (withAot) {
+                        start(build, entry, sqs, results, List.of("-XX:AOTCacheOutput=" + cache)); // training run
+                    }
                     Path log = work.resolve(build.name() + "-" + entry + "-classes.txt").toAbsolutePath();
                     Files.deleteIfExists(log);
                     start(build, entry, sqs, results, List.of("-Xlog:class+load=info:file=" + log));
@@ -72,8 +78,8 @@ public final class StartupComparison {
                 }
             }
             for (int run = 0; run < runs; run++) {
-                for (String entry : List.of("sqs", "http")) {
-                    for (boolean aot : new boolean[] { false, true }) {
+                for (String entry : entries) {
+                    for (boolean aot : aotModes) {
                         // alternate the order, so that neither build always starts on a machine the other just warmed
                         List<Build> order = run % 2 == 0 ? builds : builds.reversed();
                         for (Build build : order) {
@@ -82,8 +88,8 @@ public final class StartupComparison {
                             Start start = start(build, entry, sqs, results, options);
                             String key = build.name() + " " + entry + (aot ? " aot" : "");
                             starts.computeIfAbsent(key, k -> new ArrayList<>()).add(start);
-                            System.out.printf(Locale.ROOT, "run %d %-22s first answer %5d ms, peak RSS %4d MiB%n", run + 1,
-                                    key, start.firstAnswer().toMillis(), start.peakRssKib() / 1024);
+                            System.out.printf(Locale.ROOT, "run %d %-22s first answer %5d ms, peak RSS %4d MiB, CPU %5d ms%n",
+                                    run + 1, key, start.firstAnswer().toMillis(), start.peakRssKib() / 1024, start.cpuMillis());
                         }
                     }
                 }
@@ -91,14 +97,34 @@ public final class StartupComparison {
             sqs.drain(results);
         }
         System.out.println();
-        System.out.println("| build | entry point | AOT cache | first answer, median of " + runs + " (ms) | peak RSS, median (MiB) |");
-        System.out.println("|---|---|---|---:|---:|");
+        System.out.println("| build | entry point | AOT cache | first answer, median of " + runs + " (ms) | peak RSS, median (MiB)"
+                + " | CPU time by the first answer, median (ms) |");
+        System.out.println("|---|---|---|---:|---:|---:|");
         starts.forEach((key, list) -> {
             String[] parts = key.split(" ");
-            System.out.printf(Locale.ROOT, "| %s | %s | %s | %d | %d |%n", parts[0], parts[1], parts.length > 2 ? "yes" : "no",
+            System.out.printf(Locale.ROOT, "| %s | %s | %s | %d | %d | %d |%n", parts[0], parts[1], parts.length > 2 ? "yes" : "no",
                     median(list.stream().map(s -> s.firstAnswer().toMillis()).toList()),
-                    median(list.stream().map(s -> s.peakRssKib() / 1024).toList()));
+                    median(list.stream().map(s -> s.peakRssKib() / 1024).toList()),
+                    median(list.stream().map(Start::cpuMillis).toList()));
         });
+        // each run starts both builds back to back: the ratio within a run is the figure least moved by load
+        System.out.println();
+        System.out.println("| entry point | AOT cache | current / baseline, median of the " + runs + " runs' ratios | the ratios |");
+        System.out.println("|---|---|---:|---|");
+        for (String entry : entries) {
+            for (boolean aot : aotModes) {
+                String suffix = " " + entry + (aot ? " aot" : "");
+                List<Start> base = starts.get("baseline" + suffix);
+                List<Start> current = starts.get("current" + suffix);
+                List<Double> ratios = new ArrayList<>();
+                for (int i = 0; i < runs; i++) {
+                    ratios.add((double) current.get(i).firstAnswer().toNanos() / base.get(i).firstAnswer().toNanos());
+                }
+                List<Double> sorted = ratios.stream().sorted().toList();
+                System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %s |%n", entry, aot ? "yes" : "no", sorted.get(runs / 2),
+                        ratios.stream().map(r -> String.format(Locale.ROOT, "%.2f", r)).toList());
+            }
+        }
         System.out.println();
         System.out.println("| build | entry point | classes loaded | " + String.join(" | ", GROUPS.values()) + " |");
         System.out.println("|---|---|---:|" + "---:|".repeat(GROUPS.size()));
@@ -110,8 +136,26 @@ public final class StartupComparison {
         });
     }
 
+    /**
+     * Extra environment for the baseline, from {@code -Dstartup.baseline-env=K=V,...}: the same zip twice with
+     * one setting apart (e.g. {@code FANOUT_START_PRIMING=false}) isolates what that setting does.
+     */
+    static Map<String, String> baselineEnv() {
+        Map<String, String> env = new TreeMap<>();
+        for (String pair : System.getProperty("startup.baseline-env", "").split(",")) {
+            if (pair.contains("=")) {
+                env.put(pair.substring(0, pair.indexOf('=')), pair.substring(pair.indexOf('=') + 1));
+            }
+        }
+        return env;
+    }
+
     static Start start(Build build, String entry, ElasticMq sqs, String results, List<String> jvmOptions) throws Exception {
-        Map<String, String> env = Map.of("RESULTS_QUEUE_URL", results, "FANOUT_RESULTS_ENDPOINT", sqs.endpoint().toString());
+        Map<String, String> env = new TreeMap<>(Map.of("RESULTS_QUEUE_URL", results,
+                "FANOUT_RESULTS_ENDPOINT", sqs.endpoint().toString()));
+        if (build.name().equals("baseline")) {
+            env.putAll(baselineEnv());
+        }
         try (RuntimeApiServer api = RuntimeApiServer.start()) {
             long started = System.nanoTime();
             try (PackagedFunction function = PackagedFunction.start(build.zip(), build.handler(), entry, api, env,
@@ -122,7 +166,7 @@ public final class StartupComparison {
                     throw new IllegalStateException(build.name() + " " + entry + " answered an error: " + result.body()
                             + "\n" + function.log());
                 }
-                return new Start(first, ProcStatus.peakRssKib(function.pid()));
+                return new Start(first, ProcStatus.peakRssKib(function.pid()), ProcStatus.cpuMillis(function.pid()));
             }
         }
     }

@@ -45,6 +45,14 @@ public interface FanoutConfig {
     @WithDefault("30s")
     Duration fallbackTimeout();
 
+    /**
+     * Whether the JVM start primes what the first event needs on threads of its own while Quarkus starts
+     * ({@code StartPriming}). Read by the handler class before Quarkus starts, from the system property or the
+     * environment variable {@code FANOUT_START_PRIMING}; declared here so that it is a known setting.
+     */
+    @WithDefault("true")
+    boolean startPriming();
+
     /** The item type of items that name none. */
     Optional<String> defaultType();
 
@@ -107,11 +115,18 @@ public interface FanoutConfig {
 
         /**
          * The cut-off margin of HTTP batches: only the response is left to do after the engine. Unset, it is
-         * derived from the size of the largest answer: cancel grace + 3 x the time this function takes to
-         * assemble, write and hand over (through a loopback socket) an answer of Lambda's limit, measured at
-         * start-up.
+         * derived from the size of the largest answer ({@link AnswerTiming#defaultMargin}): cancel grace + 3 x
+         * the time to assemble, write and hand over an answer of Lambda's limit on one vCPU (a benchmark's
+         * figure), scaled up for a function with less than one vCPU.
          */
         Optional<Duration> cutoffMargin();
+
+        /**
+         * The function's memory size in MB (env {@code AWS_LAMBDA_FUNCTION_MEMORY_SIZE}, which Lambda sets):
+         * Lambda gives CPU in proportion to it, which the derived cut-off margin allows for.
+         */
+        @WithDefault("1769")
+        int memoryMb();
 
         /** Most items one request runs synchronously; more are queued (with a work queue) or refused (413). */
         @WithDefault("1000")

@@ -20,6 +20,9 @@ public final class FanoutStreamHandler implements RequestStreamHandler {
     private final QuarkusStreamHandler quarkus;
 
     public FanoutStreamHandler() {
+        // before Quarkus starts, so that what the first event needs loads on the other core meanwhile (here, not in
+        // a static initialiser: a native build initialises classes at build time, where no thread may start)
+        StartPriming.start();
         try {
             quarkus = new QuarkusStreamHandler();
         } catch (RuntimeException e) {

@@ -40,6 +40,8 @@ public class Warmup {
 
     void onStart(@Observes StartupEvent event) {
         snapStart = "snap-start".equals(initializationType);
+        StartPriming.failures().forEach((job, failure) -> LOG.infof("%s failed (the first event loads what it did not"
+                + " load): %s", job, failure.toString()));
         switch (entryPoint) {
             case "sqs" -> {
                 sqsBatches.get();

@@ -153,10 +153,9 @@ public class Wiring {
         FanoutConfig.HttpApi api = config.httpApi();
         var settings = new RequestBatch.Settings(api.timeout(), api.maxItems(), HttpAnswer.LAMBDA_RESPONSE_LIMIT,
                 api.maxQueuedItems());
-        Duration margin = api.cutoffMargin().orElseGet(() -> AnswerTiming.margin(config.cancelGrace(),
-                new HttpBatchProcessor(pool, handlers, parser, mapper, settings, Optional.empty()).measureAnswer()));
+        Duration margin = api.cutoffMargin().orElseGet(() -> AnswerTiming.defaultMargin(config.cancelGrace(), api.memoryMb()));
         LOG.infof("HTTP cut-off margin %d ms%s", margin.toMillis(), api.cutoffMargin().isPresent() ? " (configured)"
-                : " (derived from assembling, writing and handing over a " + HttpAnswer.LAMBDA_RESPONSE_LIMIT + "-byte answer)");
+                : " (derived for a " + HttpAnswer.LAMBDA_RESPONSE_LIMIT + "-byte answer at " + api.memoryMb() + " MB)");
         var httpPool = new WorkerPool(pool.limits().withCutoffMargin(margin));
         // queued mode: the items go to the work queue through a sink of their own, with the results' limits
         Optional<QueuedBatch> workQueue = api.workQueueUrl().filter(url -> !url.isBlank()).map(url -> {

@@ -228,6 +228,14 @@ class DeploymentDescriptorsTest {
             assertThat(TEMPLATE.at("/Globals/Function/AutoPublishAlias").asText()).isEqualTo("live");
             assertThat(TEMPLATE.at("/Resources/SqsFunction/Properties/AutoPublishAlias").isMissingNode()).isTrue();
         }
+
+        @Test
+        void tieredCompilationIsLeftToLambdasJava25Runtime() {
+            // C1 only on an on-demand start, full tiering under SnapStart (AWS's java-customization page): a
+            // TieredStopAtLevel here would override the SnapStart case too
+            assertThat(TEMPLATE.at("/Globals/Function/Environment/Variables/JAVA_TOOL_OPTIONS").toString()).isEqualTo(
+                    "[\"IsNative\",\"AWS::NoValue\",\"--add-opens java.base/java.lang=ALL-UNNAMED --enable-native-access=ALL-UNNAMED\"]");
+        }
     }
 
     @Nested

@@ -124,7 +124,7 @@ class SnapStartHooksTest {
     }
 
     @Test
-    void beforeCheckpointPrimesTheSqsPathWithoutCallingAwsAndLeavesNoConnection() {
+    void beforeCheckpointPrimesTheSqsPathWithoutCallingAwsAndLeavesNoConnection() throws Exception {
         var neverCalled = new RestorableSqsClient(() -> new SqsClient() {
             @Override
             public String serviceName() {

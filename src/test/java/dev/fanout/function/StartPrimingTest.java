@@ -1,0 +1,119 @@
+package dev.fanout.function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
+
+/** The start's priming jobs: they run without configuration or network, and each entry point gets its own. */
+class StartPrimingTest {
+
+    @Test
+    void theSqsClientPrimingSendsOneEntryThroughTheWholeClientPathAnsweredInProcess() {
+        SendMessageBatchResponse answer = StartPriming.primeSqsClient();
+
+        // read back through unmarshalling and the client's MD5 check of the entry's body
+        assertThat(answer.successful()).hasSize(1);
+        assertThat(answer.successful().getFirst().id()).isEqualTo("0");
+        assertThat(answer.successful().getFirst().md5OfMessageBody()).isEqualTo(StartPriming.BODY_MD5);
+        assertThat(answer.failed()).isEmpty();
+    }
+
+    @Test
+    void theBatchPathPrimingRunsSnapStartsPrimingOnObjectsOfItsOwn() {
+        // every priming item parsed, run and written; the HTTP one answers three items
+        assertThat(StartPriming.primeBatchPath("sqs")).isEqualTo(new SnapStartHooks.Priming(1, 4, 4));
+        assertThat(StartPriming.primeBatchPath("http")).isEqualTo(new SnapStartHooks.Priming(1, 3, 3));
+    }
+
+    @Test
+    void primingRunsAreNoInvocationsAndLogNoMetrics() {
+        var metricsLogger = Logger.getLogger(InvocationMetrics.LOGGER);
+        List<String> messages = new CopyOnWriteArrayList<>();
+        var capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                messages.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        metricsLogger.addHandler(capture);
+        try {
+            StartPriming.primeBatchPath("http");
+            StartPriming.primeBatchPath("sqs");
+            // the control: an answer to a real invocation is one metrics line
+            InvocationMetrics.log(new ObjectMapper().createObjectNode().put("items", 1), "http");
+        } finally {
+            metricsLogger.removeHandler(capture);
+        }
+        assertThat(messages).hasSize(1);
+        assertThat(messages.getFirst()).contains("\"items\":1");
+    }
+
+    @Test
+    void eachEntryPointStartsTheJobsItNeedsOnceAndTheyEndWithoutFailures() throws InterruptedException {
+        assertThat(StartPriming.startFor("no-such-entry-point")).isEmpty();
+
+        List<Thread> sqs = StartPriming.startFor("sqs");
+        List<Thread> http = StartPriming.startFor("http");
+
+        assertThat(sqs).extracting(Thread::getName).containsExactly("fanout-sqs-client-priming", "fanout-batch-path-priming");
+        assertThat(sqs).allMatch(Thread::isDaemon);
+        // once per JVM: the HTTP entry point's job is the one already started
+        assertThat(http).containsExactly(sqs.get(1));
+        assertThat(StartPriming.await(Duration.ofSeconds(60))).isTrue();
+        assertThat(sqs).noneMatch(Thread::isAlive);
+        assertThat(StartPriming.failures()).isEmpty();
+        assertThat(System.getProperty("java.util.logging.manager")).isEqualTo("org.jboss.logmanager.LogManager");
+    }
+
+    @Test
+    void primingCanBeSwitchedOff() {
+        String before = System.getProperty("fanout.start-priming");
+        try {
+            System.setProperty("fanout.start-priming", "false");
+            assertThat(StartPriming.enabled()).isFalse();
+            assertThat(StartPriming.start()).isEmpty();
+            System.setProperty("fanout.start-priming", "true");
+            assertThat(StartPriming.enabled()).isTrue();
+        } finally {
+            if (before == null) {
+                System.clearProperty("fanout.start-priming");
+            } else {
+                System.setProperty("fanout.start-priming", before);
+            }
+        }
+    }
+
+    @Test
+    void theEntryPointIsReadAsQuarkusReadsIt() {
+        String before = System.getProperty("quarkus.lambda.handler");
+        try {
+            System.setProperty("quarkus.lambda.handler", "http");
+            assertThat(StartPriming.entryPoint()).isEqualTo("http");
+            System.clearProperty("quarkus.lambda.handler");
+            assertThat(StartPriming.entryPoint()).isEqualTo(System.getenv().getOrDefault("QUARKUS_LAMBDA_HANDLER", "sqs"));
+        } finally {
+            if (before != null) {
+                System.setProperty("quarkus.lambda.handler", before);
+            }
+        }
+    }
+}
