@@ -1,16 +1,15 @@
 package dev.fanout.fanin;
 
+import static dev.fanout.fanin.SqsResultsSinkTest.intercepted;
+import static dev.fanout.fanin.SqsResultsSinkTest.message;
+import static dev.fanout.fanin.SqsResultsSinkTest.refusingEntries;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiFunction;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,12 +18,8 @@ import org.junit.jupiter.api.Test;
 import dev.fanout.engine.Deadline;
 import dev.fanout.testing.ElasticMq;
 import software.amazon.awssdk.core.exception.SdkClientException;
-import software.amazon.awssdk.services.sqs.SqsClient;
-import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
 import software.amazon.awssdk.services.sqs.model.Message;
-import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
-import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 
 /**
  * The results sink's streaming send ({@link ResultsSink#open}) against ElasticMQ: what each offered result
@@ -47,46 +42,9 @@ class ResultStreamTest {
         sqs.close();
     }
 
-    /** A result with a status attribute: 21 bytes more than its body. */
-    static ResultMessage message(String body, String group) {
-        return new ResultMessage(body, Map.of("status", "succeeded"), Optional.ofNullable(group),
-                Optional.ofNullable(group == null ? null : body));
-    }
-
     static SqsResultsSink.Settings settings(String queue, int maxBatchBytes, int sendConcurrency) {
         return new SqsResultsSink.Settings(queue, maxBatchBytes, maxBatchBytes, sendConcurrency, 1, Duration.ofMillis(1),
                 Duration.ofMillis(5), Duration.ofMillis(20));
-    }
-
-    /** A client in front of ElasticMQ that lets a test decide each request's fate. */
-    static SqsClient intercepted(BiFunction<SendMessageBatchRequest, SqsClient, SendMessageBatchResponse> interceptor) {
-        return new SqsClient() {
-            @Override
-            public SendMessageBatchResponse sendMessageBatch(SendMessageBatchRequest request) {
-                return interceptor.apply(request, sqs.client());
-            }
-
-            @Override
-            public String serviceName() {
-                return "sqs";
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-    }
-
-    /** Refuses (retryable, in an HTTP 200 answer) the entries whose body is {@code body}; sends the others. */
-    static SendMessageBatchResponse refusing(String body, SendMessageBatchRequest request, SqsClient real) {
-        List<SendMessageBatchRequestEntry> forwarded = request.entries().stream()
-                .filter(e -> !e.messageBody().equals(body)).toList();
-        SendMessageBatchResponse stored = forwarded.isEmpty() ? SendMessageBatchResponse.builder().build()
-                : real.sendMessageBatch(request.toBuilder().entries(forwarded).build());
-        List<BatchResultErrorEntry> failed = new ArrayList<>(stored.failed());
-        request.entries().stream().filter(e -> e.messageBody().equals(body)).forEach(e -> failed.add(BatchResultErrorEntry
-                .builder().id(e.id()).senderFault(false).code("InternalError").message("injected").build()));
-        return stored.toBuilder().failed(failed).build();
     }
 
     static List<String> bodies(List<Message> messages) {
@@ -96,7 +54,7 @@ class ResultStreamTest {
     @Test
     void underPartialConfirmationOnlyTheConfirmedResultsAreDeliveredWithTheirIds() {
         String queue = sqs.createQueue("stream-partial");
-        var sink = new SqsResultsSink(intercepted((request, real) -> refusing("r1", request, real)),
+        var sink = new SqsResultsSink(intercepted(sqs, refusingEntries("r1", false, "InternalError")),
                 settings(queue, SqsResultsSink.SQS_MAX_BYTES, 4));
 
         ResultStream stream = sink.open(4, Deadline.after(Duration.ofSeconds(10)));
@@ -138,7 +96,7 @@ class ResultStreamTest {
     void aFifoResultWaitsForItsPredecessorsConfirmationWhateverTheOfferOrder() {
         String queue = sqs.createQueue("stream-order.fifo");
         var requests = new ConcurrentLinkedQueue<List<String>>();
-        var sink = new SqsResultsSink(intercepted((request, real) -> {
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
             requests.add(request.entries().stream().map(SendMessageBatchRequestEntry::messageBody).toList());
             return real.sendMessageBatch(request);
         }), settings(queue, SqsResultsSink.SQS_MAX_BYTES, 4));
@@ -158,7 +116,7 @@ class ResultStreamTest {
     @Test
     void aGroupWhoseResultIsNotConfirmedSendsNoneOfItsLaterResults() {
         String queue = sqs.createQueue("stream-hold-back.fifo");
-        var sink = new SqsResultsSink(intercepted((request, real) -> refusing("a0", request, real)),
+        var sink = new SqsResultsSink(intercepted(sqs, refusingEntries("a0", false, "InternalError")),
                 settings(queue, SqsResultsSink.SQS_MAX_BYTES, 4));
 
         ResultStream stream = sink.open(4, Deadline.after(Duration.ofSeconds(10)));
@@ -226,7 +184,7 @@ class ResultStreamTest {
         var sizes = new ConcurrentLinkedQueue<Integer>();
         var firstArrived = new CountDownLatch(1);
         var allOffered = new CountDownLatch(1);
-        var sink = new SqsResultsSink(intercepted((request, real) -> {
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
             sizes.add(request.entries().size());
             firstArrived.countDown();
             try {
@@ -259,7 +217,7 @@ class ResultStreamTest {
         var sent = new CountDownLatch(1);
         var release = new CountDownLatch(1);
         // the first request hangs (a call that never answers) until the stream's deadline interrupts it
-        var sink = new SqsResultsSink(intercepted((request, real) -> {
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
             if (request.entries().getFirst().messageBody().equals("hangs")) {
                 sent.countDown();
                 try {

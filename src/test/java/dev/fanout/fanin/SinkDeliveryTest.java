@@ -1,18 +1,18 @@
 package dev.fanout.fanin;
 
+import static dev.fanout.fanin.SqsResultsSinkTest.intercepted;
+import static dev.fanout.fanin.SqsResultsSinkTest.message;
+import static dev.fanout.fanin.SqsResultsSinkTest.refusingEntries;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.ConnectException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiFunction;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,7 +23,6 @@ import dev.fanout.engine.ManualTicker;
 import dev.fanout.testing.ElasticMq;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.exception.SdkClientException;
-import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
@@ -50,12 +49,6 @@ class SinkDeliveryTest {
         sqs.close();
     }
 
-    /** A result with a status attribute: 21 bytes more than its body. */
-    static ResultMessage message(String body, String group) {
-        return new ResultMessage(body, Map.of("status", "succeeded"), Optional.ofNullable(group),
-                Optional.ofNullable(group == null ? null : body));
-    }
-
     static List<ResultMessage> messages(int n) {
         List<ResultMessage> messages = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -68,24 +61,6 @@ class SinkDeliveryTest {
             Duration backoff) {
         return new SqsResultsSink.Settings(queue, maxBatchBytes, maxBatchBytes, sendConcurrency, maxAttempts, backoff,
                 backoff, Duration.ofMillis(20));
-    }
-
-    static SqsClient intercepted(BiFunction<SendMessageBatchRequest, SqsClient, SendMessageBatchResponse> interceptor) {
-        return new SqsClient() {
-            @Override
-            public SendMessageBatchResponse sendMessageBatch(SendMessageBatchRequest request) {
-                return interceptor.apply(request, sqs.client());
-            }
-
-            @Override
-            public String serviceName() {
-                return "sqs";
-            }
-
-            @Override
-            public void close() {
-            }
-        };
     }
 
     static List<String> bodies(SendMessageBatchRequest request) {
@@ -104,7 +79,7 @@ class SinkDeliveryTest {
     @Test
     void eachDeliveredResultHasTheIdTheQueueGaveItAndAFailedOneNone() {
         String queue = sqs.createQueue("deliver-ids");
-        var sink = new SqsResultsSink(intercepted((request, real) -> ResultStreamTest.refusing("r01", request, real)),
+        var sink = new SqsResultsSink(intercepted(sqs, refusingEntries("r01", false, "InternalError")),
                 settings(queue, SqsResultsSink.SQS_MAX_BYTES, 4, 1, Duration.ofMillis(1)));
 
         Delivery delivery = sink.deliver(messages(3), Deadline.after(Duration.ofSeconds(10)));
@@ -123,7 +98,7 @@ class SinkDeliveryTest {
         String queue = sqs.createQueue("deliver-packing");
         var requests = new ConcurrentLinkedQueue<List<String>>();
         // 24-byte results, 72 bytes a request: three fit exactly; eight make requests of 3, 3 and 2
-        var sink = new SqsResultsSink(intercepted((request, real) -> {
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
             requests.add(bodies(request));
             return real.sendMessageBatch(request);
         }), settings(queue, 72, 4, 1, Duration.ofMillis(1)));
@@ -140,7 +115,7 @@ class SinkDeliveryTest {
     void fifoRoundsSendEachGroupsEarliestResultInRecordOrder() {
         String queue = sqs.createQueue("deliver-rounds.fifo");
         var requests = new ConcurrentLinkedQueue<List<String>>();
-        var sink = new SqsResultsSink(intercepted((request, real) -> {
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
             requests.add(bodies(request));
             return real.sendMessageBatch(request);
         }), settings(queue, SqsResultsSink.SQS_MAX_BYTES, 4, 1, Duration.ofMillis(1)));
@@ -160,7 +135,7 @@ class SinkDeliveryTest {
         // one sender, three requests of ten; before each request goes through, two connection failures, and once
         // a throttle between them: never three in a row, so the queue is never given up as unreachable
         var calls = new AtomicInteger();
-        var sink = new SqsResultsSink(intercepted((request, real) -> {
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
             int call = calls.incrementAndGet();
             switch (call) {
                 case 1, 2, 4, 6, 7, 9, 10 -> throw connectionRefused();
@@ -185,7 +160,7 @@ class SinkDeliveryTest {
     void throttledEntriesAreCountedAndRetried() {
         String queue = sqs.createQueue("deliver-throttled-entries");
         var calls = new AtomicInteger();
-        var sink = new SqsResultsSink(intercepted((request, real) -> {
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
             if (calls.incrementAndGet() == 1) {
                 return SendMessageBatchResponse.builder().failed(request.entries().stream().map(e -> BatchResultErrorEntry
                         .builder().id(e.id()).senderFault(false).code("RequestThrottled").message("slow down").build())
@@ -205,7 +180,7 @@ class SinkDeliveryTest {
     void aCallerFaultIsReportedForEveryResultAndNotRetried() {
         String queue = sqs.createQueue("deliver-denied");
         var calls = new AtomicInteger();
-        var sink = new SqsResultsSink(intercepted((request, real) -> {
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
             calls.incrementAndGet();
             throw serviceError(403, "AccessDenied");
         }), settings(queue, SqsResultsSink.SQS_MAX_BYTES, 1, 5, Duration.ofMillis(1)));
@@ -221,7 +196,7 @@ class SinkDeliveryTest {
     void withLessThanTheMinimumCallTimeLeftNothingIsSent() {
         var ticker = new ManualTicker();
         var calls = new AtomicInteger();
-        var sink = new SqsResultsSink(intercepted((request, real) -> {
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
             calls.incrementAndGet();
             return real.sendMessageBatch(request);
         }), settings(sqs.createQueue("deliver-no-time"), SqsResultsSink.SQS_MAX_BYTES, 1, 1, Duration.ofMillis(1)));
@@ -238,7 +213,7 @@ class SinkDeliveryTest {
         var ticker = new ManualTicker();
         String queue = sqs.createQueue("deliver-just-in-time");
         var calls = new AtomicInteger();
-        var sink = new SqsResultsSink(intercepted((request, real) -> {
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
             if (calls.incrementAndGet() == 1) {
                 throw serviceError(500, "InternalError");
             }
@@ -257,7 +232,7 @@ class SinkDeliveryTest {
         // 20 ms and 1 ns left on a ticker that stands still; the pause before a retry is drawn up to 1 s
         var ticker = new ManualTicker();
         var calls = new AtomicInteger();
-        var sink = new SqsResultsSink(intercepted((request, real) -> {
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
             calls.incrementAndGet();
             throw serviceError(500, "InternalError");
         }), settings(sqs.createQueue("deliver-no-retry"), SqsResultsSink.SQS_MAX_BYTES, 1, 5, Duration.ofSeconds(1)));
@@ -276,7 +251,7 @@ class SinkDeliveryTest {
         var interrupted = new CountDownLatch(2);
         var release = new CountDownLatch(1);
         // two requests of ten, both hang until interrupted
-        var sink = new SqsResultsSink(intercepted((request, real) -> {
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
             try {
                 release.await();
             } catch (InterruptedException e) {

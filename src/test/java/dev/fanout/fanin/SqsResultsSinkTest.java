@@ -60,10 +60,15 @@ class SqsResultsSinkTest {
     }
 
     static SqsClient intercepted(Interceptor interceptor) {
+        return intercepted(sqs, interceptor);
+    }
+
+    /** {@link #intercepted(Interceptor)} in front of another test's ElasticMQ. */
+    static SqsClient intercepted(ElasticMq server, Interceptor interceptor) {
         return new SqsClient() {
             @Override
             public SendMessageBatchResponse sendMessageBatch(SendMessageBatchRequest request) {
-                return interceptor.send(request, sqs.client());
+                return interceptor.send(request, server.client());
             }
 
             @Override
