@@ -23,6 +23,7 @@ import dev.fanout.engine.ManualTicker;
 import dev.fanout.testing.ElasticMq;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
@@ -272,5 +273,34 @@ class SinkDeliveryTest {
             release.countDown();
         }
         assertThat(sqs.drain(queue)).isEmpty();
+    }
+
+    @Test
+    void anSdkErrorThatIsNeitherTheServicesNorTheNetworksIsNotRetried() {
+        var calls = new AtomicInteger();
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
+            calls.incrementAndGet();
+            throw SdkException.builder().message("a signing failure").build();
+        }), settings(sqs.createQueue("deliver-sdk-error"), SqsResultsSink.SQS_MAX_BYTES, 1, 5, Duration.ofMillis(1)));
+
+        Delivery delivery = sink.deliver(messages(1), Deadline.after(Duration.ofSeconds(10)));
+
+        assertThat(delivery.failures()).containsExactly("SendMessageBatch failed: SdkException: a signing failure");
+        assertThat(calls).hasValue(1);
+    }
+
+    @Test
+    void aClientErrorWithoutDetailsIsTheSendersFaultAndReportedNotThrown() {
+        var calls = new AtomicInteger();
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
+            calls.incrementAndGet();
+            throw (SqsException) SqsException.builder().statusCode(400).message("bad request").build();
+        }), settings(sqs.createQueue("deliver-no-details"), SqsResultsSink.SQS_MAX_BYTES, 1, 5, Duration.ofMillis(1)));
+
+        Delivery delivery = sink.deliver(messages(1), Deadline.after(Duration.ofSeconds(10)));
+
+        // a lone entry refused as the sender's fault, with no stand-in to send instead: reported, not retried
+        assertThat(delivery.failures().getFirst()).startsWith("SendMessageBatch failed: SqsException: bad request");
+        assertThat(calls).hasValue(1);
     }
 }
