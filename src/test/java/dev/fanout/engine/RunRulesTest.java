@@ -156,11 +156,11 @@ class RunRulesTest {
 
     @Test
     void theSummaryHasNearestRankPercentilesOfTheRunningTimes() {
-        // twenty items, one at a time, running 1 s, 2 s, ... 20 s
+        // twenty items, one at a time, running 20 s, 19 s, ... 1 s: the longest first
         var pool = new WorkerPool(Limits.of(1), ticker);
 
         RunSummary summary = pool.run(Batch.of(range(20)), ctx -> {
-            ticker.advance(Duration.ofSeconds(ctx.index() + 1));
+            ticker.advance(Duration.ofSeconds(20 - ctx.index()));
             return ctx.index();
         }, Deadline.after(Duration.ofMinutes(10), ticker)).summary();
 
