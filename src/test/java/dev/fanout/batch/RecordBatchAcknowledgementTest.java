@@ -10,7 +10,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +45,8 @@ class RecordBatchAcknowledgementTest {
     /** A sink that records each offer and confirms every offered index except those it refuses. */
     static final class RecordingSink implements ResultsSink {
         final Set<Integer> unconfirmed;
+        /** The one reason every unconfirmed result fails with, or null: a reason of its own each. */
+        volatile String sameReason;
         final Map<Integer, ResultMessage> offered = new ConcurrentHashMap<>();
         final Map<Integer, Integer> after = new ConcurrentHashMap<>();
         final AtomicInteger opened = new AtomicInteger();
@@ -71,7 +78,9 @@ class RecordBatchAcknowledgementTest {
                     List<String> ids = new ArrayList<>();
                     for (int i = 0; i < capacity; i++) {
                         boolean ok = offered.containsKey(i) && !unconfirmed.contains(i);
-                        failures.add(ok ? null : offered.containsKey(i) ? "refused " + i : "not offered");
+                        failures.add(ok ? null
+                                : offered.containsKey(i) ? sameReason != null ? sameReason : "refused " + i
+                                : "not offered");
                         ids.add(ok ? "sqs-" + i : null);
                     }
                     return new Delivery(failures, 3, 2, 1, ids, 4, 5, true);
@@ -327,5 +336,64 @@ class RecordBatchAcknowledgementTest {
         assertThat(answer.acknowledged()).isEmpty();
         assertThat(answer.summary()).isEqualTo(MAPPER.createObjectNode().put("event", "fanout.sqs").put("records", 0));
         assertThat(sink.opened).hasValue(0);
+    }
+
+    /** The warnings RecordBatch logs while {@code run} runs. */
+    private static List<String> warnings(Runnable run) {
+        var logger = Logger.getLogger(RecordBatch.class.getName());
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        var capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                if (record.getLevel().intValue() == Level.WARNING.intValue()) {
+                    warnings.add(record.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(capture);
+        try {
+            run.run();
+        } finally {
+            logger.removeHandler(capture);
+        }
+        return warnings;
+    }
+
+    @Test
+    void logsAtMostFiveReasonsForResultsNotDelivered() {
+        var sink = new RecordingSink(Set.of(0, 1, 2, 3, 4, 5, 6));
+        List<SourceRecord> records = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            records.add(record("m-" + i, "ok", i));
+        }
+        records.add(record("m-7", "retry", 7));
+
+        List<String> warnings = warnings(() -> batch(sink, false, Duration.ZERO).run(records, false,
+                Deadline.after(Duration.ofSeconds(30)), Optional.empty()));
+
+        // record 7 had no result to deliver: it is no case of a result not delivered
+        assertThat(warnings).containsExactly("result not delivered: refused 0", "result not delivered: refused 1",
+                "result not delivered: refused 2", "result not delivered: refused 3", "result not delivered: refused 4");
+    }
+
+    @Test
+    void logsEachReasonForResultsNotDeliveredOnce() {
+        var sink = new RecordingSink(Set.of(0, 2));
+        sink.sameReason = "throttled";
+        List<SourceRecord> records = List.of(record("m-0", "ok", 0), record("m-1", "retry", 1), record("m-2", "ok", 2),
+                record("m-3", "ok", 3));
+
+        List<String> warnings = warnings(() -> batch(sink, false, Duration.ZERO).run(records, false,
+                Deadline.after(Duration.ofSeconds(30)), Optional.empty()));
+
+        assertThat(warnings).containsExactly("result not delivered: throttled");
     }
 }
