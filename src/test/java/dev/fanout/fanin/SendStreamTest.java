@@ -193,18 +193,4 @@ class SendStreamTest {
         // close and the lag left the stream unlocked: another thread reads it too
         assertThat(CompletableFuture.supplyAsync(() -> stream.confirmationLag(50)).get(10, TimeUnit.SECONDS)).isEqualTo(p50);
     }
-
-    @Test
-    void aResultOfExactlyTheMessageLimitIsSentAsItIs() {
-        String queue = sqs.createQueue("send-stream-exact-limit");
-        // 24 bytes: the message limit and the batch limit
-        var sink = new SqsResultsSink(sqs.client(), settings(queue, 24, 4));
-        assertThat(message("r00", null).sizeInBytes()).isEqualTo(24);
-
-        Delivery delivery = sink.deliver(List.of(message("r00", null)), Deadline.after(DEADLINE));
-
-        assertThat(delivery.failures()).containsOnlyNulls();
-        assertThat(delivery.tooLarge()).isZero();
-        assertThat(bodies(sqs.drain(queue))).containsExactly("r00");
-    }
 }
