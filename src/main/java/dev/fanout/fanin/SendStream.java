@@ -68,6 +68,11 @@ final class SendStream implements ResultStream {
         this.dispatcher = Thread.ofVirtual().name("fanout-send-dispatch").start(this::dispatch);
     }
 
+    /** The dispatcher's thread: tests wait for it to be waiting before a step whose wake-up they prove. */
+    Thread dispatcher() {
+        return dispatcher;
+    }
+
     @Override
     public void offer(int index, ResultMessage message, int after) {
         Objects.requireNonNull(message, "message");
