@@ -64,6 +64,15 @@ class SendStreamTest {
         return new SendStream(new Send(client, settings, capacity, deadline), settings, LIFTED, LIFTED);
     }
 
+    /** Returns once the stream's dispatcher waits with a timeout (it has taken in every change so far), or after 10 s. */
+    static void untilTheDispatcherWaits(SendStream stream) {
+        Thread dispatcher = stream.dispatcher();
+        long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (dispatcher.getState() != Thread.State.TIMED_WAITING && System.nanoTime() - giveUpAt < 0) {
+            Thread.onSpinWait();
+        }
+    }
+
     static String body(int i) {
         return String.format("r%02d", i);
     }
@@ -117,6 +126,7 @@ class SendStreamTest {
         for (int i = 0; i < 9; i++) {
             stream.offer(i, message(body(i), null), -1);
         }
+        untilTheDispatcherWaits(stream);
         assertThat(recorder.requests()).isEmpty(); // nine of ten, and the linger is lifted: nothing goes yet
         Delivery delivery = stream.close();
 
@@ -125,6 +135,29 @@ class SendStreamTest {
         assertThat(delivery.failures()).containsOnlyNulls();
         assertThat(recorder.requests()).containsExactly(List.of("r00", "r01", "r02", "r03", "r04", "r05", "r06", "r07", "r08"));
         assertThat(bodies(sqs.drain(queue))).hasSize(9);
+    }
+
+    @Test
+    void aRequestSentTakesItsBytesOffWhatWaitsSoTheNextRequestFillsFromNothing() throws InterruptedException {
+        String queue = sqs.createQueue("send-stream-bytes-again");
+        var recorder = new Recorder();
+        Deadline deadline = Deadline.after(DEADLINE);
+        SendStream stream = lifted(recorder.client(), settings(queue, 72, 4), 5, deadline);
+
+        for (int i = 0; i < 3; i++) {
+            stream.offer(i, message(body(i), null), -1);
+        }
+        assertThat(recorder.first().await(10, TimeUnit.SECONDS)).isTrue();
+        untilTheDispatcherWaits(stream);
+        // 24 of 72 bytes wait: not a full request, whatever the first request held
+        stream.offer(3, message(body(3), null), -1);
+        untilTheDispatcherWaits(stream);
+        stream.offer(4, message(body(4), null), -1);
+        Delivery delivery = stream.close();
+
+        assertThat(delivery.failures()).containsOnlyNulls();
+        assertThat(recorder.requests()).containsExactly(List.of("r00", "r01", "r02"), List.of("r03", "r04"));
+        assertThat(deadline.remaining()).isGreaterThan(DEADLINE.dividedBy(2));
     }
 
     @Test
