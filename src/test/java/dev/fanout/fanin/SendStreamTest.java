@@ -84,7 +84,9 @@ class SendStreamTest {
         Deadline deadline = Deadline.after(DEADLINE);
         SendStream stream = lifted(recorder.client(), settings(queue, SqsResultsSink.SQS_MAX_BYTES, 4), 10, deadline);
 
-        for (int i = 0; i < 10; i++) {
+        stream.offer(0, message(body(0), null), -1);
+        untilTheDispatcherWaits(stream); // it has seen the first result alone, and left it to linger
+        for (int i = 1; i < 10; i++) {
             stream.offer(i, message(body(i), null), -1);
         }
         // the request is full: the offer that filled it woke the dispatcher, which sent it before any close
