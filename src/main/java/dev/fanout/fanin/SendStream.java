@@ -26,6 +26,8 @@ final class SendStream implements ResultStream {
 
     private final Send send;
     private final SqsResultsSink.Settings settings;
+    private final long lingerNanos;
+    private final long maxWaitNanos;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final Thread dispatcher;
@@ -45,14 +47,30 @@ final class SendStream implements ResultStream {
     private boolean closed;
 
     SendStream(Send send, SqsResultsSink.Settings settings) {
+        this(send, settings, SqsResultsSink.LINGER, Duration.ofNanos(MAX_WAIT_NANOS));
+    }
+
+    /**
+     * With the linger and the longest wait between looks at the deadline given: tests lift them, so that only
+     * a full request, a close or a signal can move the stream, and a missing wake-up shows as a wait to the
+     * deadline instead of hiding behind the 100 ms re-reading.
+     */
+    SendStream(Send send, SqsResultsSink.Settings settings, Duration linger, Duration maxWait) {
         this.send = send;
         this.settings = settings;
+        this.lingerNanos = linger.toNanos();
+        this.maxWaitNanos = maxWait.toNanos();
         int n = send.messages.length();
         this.offered = new boolean[n];
         this.offeredAt = new long[n];
         this.confirmedAt = new long[n];
         this.resolved = new boolean[n];
         this.dispatcher = Thread.ofVirtual().name("fanout-send-dispatch").start(this::dispatch);
+    }
+
+    /** The dispatcher's thread: tests wait for it to be waiting before a step whose wake-up they prove. */
+    Thread dispatcher() {
+        return dispatcher;
     }
 
     @Override
@@ -135,15 +153,15 @@ final class SendStream implements ResultStream {
                 if (left <= 0) {
                     return;
                 }
-                long wait = Math.min(left, MAX_WAIT_NANOS);
+                long wait = Math.min(left, maxWaitNanos);
                 if (!ready.isEmpty() && inFlight < settings.sendConcurrency()) {
                     long lingered = System.nanoTime() - oldestReadyAt;
                     boolean full = ready.size() >= SqsResultsSink.MAX_ENTRIES || readyBytes >= settings.maxBatchBytes();
-                    if (full || closed || lingered >= SqsResultsSink.LINGER.toNanos()) {
+                    if (full || closed || lingered >= lingerNanos) {
                         startRequestLocked();
                         continue;
                     }
-                    wait = Math.min(wait, SqsResultsSink.LINGER.toNanos() - lingered);
+                    wait = Math.min(wait, lingerNanos - lingered);
                 }
                 changed.awaitNanos(wait);
             }
@@ -197,7 +215,7 @@ final class SendStream implements ResultStream {
             changed.signalAll();
             long left;
             while (unresolved > 0 && (left = send.deadline.remainingNanos()) > 0) {
-                changed.awaitNanos(Math.min(left, MAX_WAIT_NANOS));
+                changed.awaitNanos(Math.min(left, maxWaitNanos));
             }
             running = unresolved > 0 ? new ArrayList<>(senders) : List.of();
         } catch (InterruptedException e) {

@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
@@ -127,5 +130,37 @@ class WakeUpTest {
         assertThat(result.outcomes().subList(1, 3))
                 .containsOnly(new NotStarted<>(NotStarted.Reason.CUT_OFF, OptionalInt.empty()));
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void outcomesThatOnlyTheCallerDecidedAreToldToTheListenerWithoutWaitingForTheDeadline() {
+        // cut-off 200 ms after the start and a 50 ms grace; item 0 ignores its cancellation until the run has
+        // returned, item 1 never starts: both outcomes are the caller's, and no item thread is left to tell them
+        var limits = Limits.of(1).withCutoffMargin(CUTOFF_FAR_AWAY.minusMillis(200)).withCancelGrace(Duration.ofMillis(50));
+        var release = new CountDownLatch(1);
+        var told = new ConcurrentHashMap<Integer, Outcome<Integer>>();
+        long started = System.nanoTime();
+        BatchResult<Integer> result;
+        try {
+            result = pool(limits).run(Batch.of(range(2)), ctx -> {
+                while (true) {
+                    try {
+                        release.await(30, TimeUnit.SECONDS);
+                        return ctx.index();
+                    } catch (InterruptedException cancelled) {
+                        // goes on waiting: an item that does not stop when cancelled
+                    }
+                }
+            }, Deadline.after(CUTOFF_FAR_AWAY), told::put);
+        } finally {
+            release.countDown();
+        }
+
+        assertThat(result.outcome(0)).isInstanceOfSatisfying(TimedOut.class,
+                t -> assertThat(t.cause()).isEqualTo(Cause.CUT_OFF));
+        assertThat(result.outcome(1)).isEqualTo(new NotStarted<>(NotStarted.Reason.CUT_OFF, OptionalInt.empty()));
+        assertThat(result.summary().abandoned()).isEqualTo(1);
+        assertThat(told).containsExactlyInAnyOrderEntriesOf(Map.of(0, result.outcome(0), 1, result.outcome(1)));
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(LONG_BEFORE_THE_CUTOFF);
     }
 }

@@ -216,6 +216,7 @@ class ResultStreamTest {
         String queue = sqs.createQueue("stream-deadline");
         var sent = new CountDownLatch(1);
         var release = new CountDownLatch(1);
+        var interrupted = new CountDownLatch(1);
         // the first request hangs (a call that never answers) until the stream's deadline interrupts it
         var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
             if (request.entries().getFirst().messageBody().equals("hangs")) {
@@ -223,6 +224,7 @@ class ResultStreamTest {
                 try {
                     release.await();
                 } catch (InterruptedException e) {
+                    interrupted.countDown();
                     throw SdkClientException.create("interrupted", e);
                 }
             }
@@ -243,6 +245,8 @@ class ResultStreamTest {
             assertThat(delivery.failures().subList(1, 3)).containsExactly(NOT_SENT, NOT_SENT);
             assertThat(delivery.deliveredCount()).isZero();
             assertThat(stream.confirmationLag(50)).isZero();
+            // close stopped the call still hanging past the deadline, not left it to the test's release
+            assertThat(interrupted.await(10, TimeUnit.SECONDS)).isTrue();
         } finally {
             release.countDown();
         }

@@ -353,6 +353,33 @@ class SqsResultsSinkTest {
         }
 
         @Test
+        void aResultOfExactlyTheMessageLimitIsSentAsItIs() {
+            String queue = sqs.createQueue("sink-exact-limit");
+            // 979 bytes of body and 21 of its status attribute: exactly the 1,000-byte limit
+            var exact = new ResultMessage("x".repeat(979), Map.of("status", "succeeded"), Optional.empty(), Optional.empty(),
+                    Optional.of(standIn(100)));
+            assertThat(exact.sizeInBytes()).isEqualTo(1000);
+
+            Delivery delivery = deliverWithin1000Bytes(queue, exact);
+
+            assertThat(delivery.delivered(0)).isTrue();
+            assertThat(delivery.tooLarge()).isZero();
+            assertThat(sqs.drain(queue)).singleElement().extracting(m -> m.body()).isEqualTo("x".repeat(979));
+        }
+
+        @Test
+        void aSmallerFormOfExactlyTheMessageLimitIsSent() {
+            String queue = sqs.createQueue("sink-smaller-form-exact-limit");
+            // a body of 982 characters and its status attribute of 18 bytes: exactly the 1,000-byte limit
+            Delivery delivery = deliverWithin1000Bytes(queue, oversized(Optional.of(standIn(982))));
+
+            assertThat(delivery.delivered(0)).isTrue();
+            assertThat(delivery.tooLarge()).isEqualTo(1);
+            assertThat(delivery.refused()).isZero();
+            assertThat(sqs.drain(queue)).singleElement().extracting(m -> m.body()).isEqualTo("2021 over 1000 " + "s".repeat(967));
+        }
+
+        @Test
         void aSmallerFormStillAboveTheLimitGivesWayToTheMinimalErrorResult() {
             String queue = sqs.createQueue("sink-smaller-form-too-large");
             Delivery delivery = deliverWithin1000Bytes(queue, oversized(Optional.of(standIn(1500))));
