@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.LongSupplier;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -70,16 +71,23 @@ public final class ResultsAnswer {
     private final int maxItems;
     private final int maxResponseBytes;
     private final int droppedErrorBound;
+    private final LongSupplier gcMillis;
 
     /**
      * @param maxItems         most items one request runs synchronously
      * @param maxResponseBytes most bytes of a response, envelope included
      */
     public ResultsAnswer(ObjectMapper mapper, int maxItems, int maxResponseBytes) {
+        this(mapper, maxItems, maxResponseBytes, ResultsAnswer::gcMillis);
+    }
+
+    /** With the collectors' time given: a test cannot make the JVM collect garbage for an exact time. */
+    ResultsAnswer(ObjectMapper mapper, int maxItems, int maxResponseBytes, LongSupplier gcMillis) {
         this.mapper = mapper;
         this.maxItems = maxItems;
         this.maxResponseBytes = maxResponseBytes;
         this.droppedErrorBound = droppedErrorBound();
+        this.gcMillis = gcMillis;
     }
 
     /** Why the request cannot be answered synchronously, or null if it can. */
@@ -126,7 +134,7 @@ public final class ResultsAnswer {
      */
     HttpAnswer assemble(List<ParsedItem> items, BatchResult<PreparedOutput> run, ObjectNode log, Set<String> knownTypes) {
         long built = System.nanoTime();
-        long gcBefore = gcMillis();
+        long gcBefore = gcMillis.getAsLong();
         int n = items.size();
         byte[][] minimal = new byte[n][];
         long[] minimalSize = new long[n];
@@ -200,7 +208,7 @@ public final class ResultsAnswer {
         log.setAll(summary);
         Summaries.countByType(log, items, run::outcome, knownTypes);
         // after the engine: building the answer, and the garbage collection in that time
-        log.put("answerMs", Duration.ofNanos(System.nanoTime() - built).toMillis()).put("gcMs", gcMillis() - gcBefore);
+        log.put("answerMs", Duration.ofNanos(System.nanoTime() - built).toMillis()).put("gcMs", gcMillis.getAsLong() - gcBefore);
         return answer;
     }
 
@@ -248,7 +256,8 @@ public final class ResultsAnswer {
         void accept(byte[] answer) throws IOException;
     }
 
-    private static long gcMillis() {
+    /** The time all the JVM's garbage collectors have spent collecting, in milliseconds. */
+    static long gcMillis() {
         long total = 0;
         for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
             total += Math.max(0, gc.getCollectionTime());

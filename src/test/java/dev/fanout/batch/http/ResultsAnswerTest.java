@@ -195,6 +195,140 @@ class ResultsAnswerTest {
         assertThat(body.at("/summary/failed").asInt()).isEqualTo(1);
     }
 
+    /** What a result takes in the answer: its JSON, escaped as the body string holds it. */
+    private static long answerBytes(JsonNode result) {
+        return EscapedJson.escape(result.toString()).length;
+    }
+
+    private static HttpAnswer assemble(int limit, List<ParsedItem> items, List<Outcome<ResultsAnswer.PreparedOutput>> outcomes) {
+        return new ResultsAnswer(MAPPER, 10, limit).assemble(items,
+                new BatchResult<>(outcomes, summary(items.size(), 0, 0, 0, 0)), MAPPER.createObjectNode(), Set.of());
+    }
+
+    @Test
+    void anOutputIsKeptOnlyIfEveryLaterResultStillFitsWithTheLongestErrorADroppedOutputCanHave() throws Exception {
+        String out = "\"" + "x".repeat(1_000) + "\"";
+        List<ParsedItem> items = List.of(item("a", "echo"), item("b", "echo"));
+        List<Outcome<ResultsAnswer.PreparedOutput>> outcomes = List.of(output(out), output(out));
+        JsonNode whole = body(assemble(9_999, items, outcomes)).get("results");
+        long full = answerBytes(whole.get(0));
+        assertThat(answerBytes(whole.get(1))).isEqualTo(full);
+        // one byte short of both outputs: b's is dropped, and the error it gets says how large it was
+        int bothKept = (int) (fixedBytes() + full + 1 + full);
+        JsonNode bDropped = body(assemble(bothKept - 1, items, outcomes)).get("results").get(1);
+        assertThat(bDropped.at("/error/type").asText()).isEqualTo("OutputDropped");
+        // a's output is kept only while b's result fits with the longest such error: the size of any output
+        String longest = bDropped.toString().replace("(" + full + " bytes)", "(" + Long.MAX_VALUE + " bytes)");
+        int aKept = (int) (fixedBytes() + full + 1 + EscapedJson.escape(longest).length);
+        assertThat(aKept).isBetween(1_000, 9_999); // the limits' own digits, in the messages, take the same room
+
+        JsonNode atTheLimit = body(assemble(aKept, items, outcomes)).get("results");
+        assertThat(atTheLimit.get(0).get("output").asText()).hasSize(1_000);
+        assertThat(atTheLimit.get(1).at("/error/type").asText()).isEqualTo("OutputDropped");
+
+        JsonNode oneShort = body(assemble(aKept - 1, items, outcomes)).get("results");
+        assertThat(oneShort.get(0).has("output")).isFalse();
+        assertThat(oneShort.get(0).at("/error/type").asText()).isEqualTo("OutputDropped");
+        // a's output dropped leaves room for b's
+        assertThat(oneShort.get(1).get("output").asText()).hasSize(1_000);
+    }
+
+    @Test
+    void anOutputIsKeptExactlyWhenItFitsAfterWhatTheResultsBeforeItTook() throws Exception {
+        String out = "\"" + "x".repeat(1_000) + "\"";
+        // two results without outputs, an output no answer can carry, and the output whose place is decided
+        List<ParsedItem> items = List.of(item("a", "echo"), item("b", "echo"), item("c", "echo"), item("d", "echo"));
+        List<Outcome<ResultsAnswer.PreparedOutput>> outcomes = List.of(new Outcome.Rejected<>("unreadable", TIMING),
+                new Outcome.NotStarted<>(Outcome.NotStarted.Reason.CUT_OFF, OptionalInt.empty()),
+                output("\"" + "z".repeat(50_000) + "\""), output(out));
+        JsonNode whole = body(assemble(9_999, items, outcomes)).get("results");
+        assertThat(whole.get(2).at("/error/type").asText()).isEqualTo("OutputTooLarge");
+        long before = 0;
+        for (int i = 0; i < 3; i++) {
+            before += answerBytes(whole.get(i)) + 1;
+        }
+        int exact = (int) (fixedBytes() + before + answerBytes(whole.get(3)));
+        assertThat(exact).isBetween(1_000, 9_999);
+
+        HttpAnswer atTheLimit = assemble(exact, items, outcomes);
+        JsonNode results = body(atTheLimit).get("results");
+        assertThat(results.get(2).at("/error/type").asText()).isEqualTo("OutputTooLarge");
+        assertThat(results.get(3)).isEqualTo(whole.get(3));
+        assertThat(atTheLimit.size()).isLessThanOrEqualTo(exact);
+        JsonNode oneShort = body(assemble(exact - 1, items, outcomes)).get("results");
+        assertThat(oneShort.get(3).has("output")).isFalse();
+        assertThat(oneShort.get(3).at("/error/type").asText()).isEqualTo("OutputDropped");
+    }
+
+    @Test
+    void anOutputThatFitsOnlyAloneIsDroppedAndRetryableNotTooLarge() throws Exception {
+        String out = "\"" + "x".repeat(1_000) + "\"";
+        List<ParsedItem> items = List.of(item("a", "echo"), item("b", "echo"));
+        List<Outcome<ResultsAnswer.PreparedOutput>> outcomes = List.of(new Outcome.Rejected<>("unreadable", TIMING),
+                output(out));
+        long full = answerBytes(body(assemble(9_999, items, outcomes)).get("results").get(1));
+        // the whole budget is b's result with its output: it fits in an answer of its own, not after a's
+        int alone = (int) (fixedBytes() + full);
+
+        JsonNode dropped = body(assemble(alone, items, outcomes)).get("results").get(1);
+        assertThat(dropped.at("/error/type").asText()).isEqualTo("OutputDropped");
+        assertThat(dropped.at("/error/retryable").asBoolean()).isTrue();
+        assertThat(dropped.at("/error/message").asText()).startsWith("the item succeeded, but its result (" + full + " bytes)");
+
+        JsonNode tooLarge = body(assemble(alone - 1, items, outcomes)).get("results").get(1);
+        assertThat(tooLarge.at("/error/type").asText()).isEqualTo("OutputTooLarge");
+        assertThat(tooLarge.at("/error/retryable").asBoolean()).isFalse();
+    }
+
+    @Test
+    void resultsThatFillTheBudgetExactlyWithoutOutputsAreAnswered() throws Exception {
+        List<ParsedItem> items = List.of(item("a", "t"));
+        List<Outcome<ResultsAnswer.PreparedOutput>> outcomes = List.of(new Outcome.Rejected<>("r".repeat(300), TIMING));
+        JsonNode result = body(assemble(100_000, items, outcomes)).get("results").get(0);
+        int exact = (int) (fixedBytes() + answerBytes(result));
+
+        HttpAnswer answer = assemble(exact, items, outcomes);
+        assertThat(body(answer).get("results")).containsExactly(result);
+        assertThat(answer.size()).isLessThanOrEqualTo(exact);
+        assertThatThrownBy(() -> assemble(exact - 1, items, outcomes)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("the results take " + answerBytes(result) + " bytes without outputs, over " + (answerBytes(result) - 1));
+    }
+
+    @Test
+    void theLogHasTheCollectorsTimeSpentWhileTheAnswerWasBuilt() {
+        long[] readings = {1_000, 1_037};
+        int[] read = {0};
+        var answer = new ResultsAnswer(MAPPER, 10, 100_000, () -> readings[read[0]++]);
+        ObjectNode log = MAPPER.createObjectNode();
+
+        answer.assemble(List.of(item("a", "echo")), new BatchResult<>(List.of(output("1")), summary(1, 1, 0, 0, 0)), log,
+                Set.of("echo"));
+
+        assertThat(read[0]).isEqualTo(2);
+        assertThat(log.get("gcMs").asLong()).isEqualTo(37);
+    }
+
+    private static long collectorsTime() {
+        long total = 0;
+        for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            total += gc.getCollectionTime();
+        }
+        return total;
+    }
+
+    @Test
+    void gcMillisIsTheTimeOfAllTheCollectors() {
+        // a collection, so that there is time to count (each takes a few milliseconds here)
+        for (int i = 0; i < 20 && collectorsTime() <= 0; i++) {
+            System.gc();
+        }
+        long before = collectorsTime();
+        long counted = ResultsAnswer.gcMillis();
+        long after = collectorsTime();
+        assertThat(before).isPositive();
+        assertThat(counted).isBetween(before, after);
+    }
+
     @Test
     void tooManyItemsAreOverTheSynchronousLimits() {
         var answer = new ResultsAnswer(MAPPER, 2, 1_000_000);
@@ -239,13 +373,36 @@ class ResultsAnswerTest {
     }
 
     @Test
-    void measureTimesTheLargestAnswerHandedOver() {
+    void measureTimesTheLargestAnswerHandedOver() throws Exception {
         var answer = new ResultsAnswer(MAPPER, 20, 20_000);
-        List<Integer> sizes = new ArrayList<>();
-        Duration took = answer.measure(bytes -> sizes.add(bytes.length));
-        assertThat(sizes).hasSize(3);
-        assertThat(sizes.get(0)).isBetween(10_000, 20_000);
-        assertThat(sizes).containsOnly(sizes.get(0));
-        assertThat(took).isPositive();
+        List<byte[]> handed = new ArrayList<>();
+        long[] longestHandOver = {0};
+        long began = System.nanoTime();
+        Duration took = answer.measure(bytes -> {
+            long start = System.nanoTime();
+            handed.add(bytes);
+            longestHandOver[0] = Math.max(longestHandOver[0], System.nanoTime() - start);
+        });
+        long elapsed = System.nanoTime() - began;
+
+        assertThat(handed).hasSize(3);
+        assertThat(handed).allSatisfy(bytes -> assertThat(bytes).isEqualTo(handed.get(0)));
+        assertThat(handed.get(0).length).isBetween(10_000, 20_000);
+        // the slowest of the three, each timed with its hand-over
+        assertThat(took.toNanos()).isBetween(longestHandOver[0], elapsed);
+        // as many results as a request may have, each output 2 * 20,000 / 20 characters less its JSON's 12:
+        // twice the limit in all, so that some are kept and the rest dropped
+        JsonNode results = MAPPER.readTree(MAPPER.readTree(handed.get(0)).get("body").asText()).get("results");
+        assertThat(results).hasSize(20);
+        int kept = 0;
+        for (JsonNode result : results) {
+            if (result.has("output")) {
+                kept++;
+                assertThat(result.get("output")).isEqualTo(MAPPER.createObjectNode().put("body", "x".repeat(2 * 20_000 / 20 - 12)));
+            } else {
+                assertThat(result.at("/error/type").asText()).isEqualTo("OutputDropped");
+            }
+        }
+        assertThat(kept).isBetween(1, 19);
     }
 }
