@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -197,6 +198,105 @@ class SendStreamTest {
             Thread.interrupted();
             release.countDown();
         }
+    }
+
+    @Test
+    void anInterruptedCloseStopsTheStreamSoNothingIsSentAfterItReturns() throws InterruptedException {
+        String queue = sqs.createQueue("send-stream-interrupted-final");
+        var requests = new ConcurrentLinkedQueue<List<String>>();
+        var arrived = new CountDownLatch(1);
+        var release = new CountDownLatch(1);
+        // the first request hangs, deaf to interrupts (a call that does not answer), until the test releases it
+        var client = intercepted(sqs, (request, real) -> {
+            requests.add(request.entries().stream().map(e -> e.messageBody()).toList());
+            arrived.countDown();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    release.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            return real.sendMessageBatch(request);
+        });
+        Deadline deadline = Deadline.after(DEADLINE);
+        SendStream stream = lifted(client, settings(queue, SqsResultsSink.SQS_MAX_BYTES, 1), 11, deadline);
+        try {
+            for (int i = 0; i < 10; i++) {
+                stream.offer(i, message(body(i), null), -1);
+            }
+            assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+            stream.offer(10, message(body(10), null), -1); // one request at a time: it waits for the first
+            untilTheDispatcherWaits(stream);
+
+            Thread.currentThread().interrupt();
+            Delivery delivery = stream.close();
+            assertThat(Thread.interrupted()).isTrue();
+
+            assertThat(delivery.failures()).hasSize(11).doesNotContainNull();
+            // the stream is over when close returns: once the first request is answered, the result that
+            // waited for it does not go out after all, behind the delivery the caller already has
+            assertThat(stream.dispatcher().join(Duration.ofSeconds(10))).isTrue();
+            release.countDown();
+            assertThat(requests).containsExactly(List.of("r00", "r01", "r02", "r03", "r04", "r05", "r06", "r07", "r08", "r09"));
+        } finally {
+            Thread.interrupted();
+            release.countDown();
+        }
+    }
+
+    @Test
+    void aRequestThatFailsWithAnUndocumentedExceptionStillResolvesItsResultsAndCloseReturnsAtOnce() {
+        String queue = sqs.createQueue("send-stream-unexpected");
+        var client = intercepted(sqs, (request, real) -> {
+            throw new IllegalStateException("a fault no SDK call documents");
+        });
+        Deadline deadline = Deadline.after(DEADLINE);
+        SendStream stream = lifted(client, settings(queue, SqsResultsSink.SQS_MAX_BYTES, 4), 10, deadline);
+        for (int i = 0; i < 10; i++) {
+            stream.offer(i, message(body(i), null), -1);
+        }
+
+        Delivery delivery = CompletableFuture.supplyAsync(stream::close).orTimeout(10, TimeUnit.SECONDS).join();
+
+        assertThat(delivery.failures()).containsOnly(ResultStreamTest.NOT_SENT);
+        assertThat(delivery.deliveredCount()).isZero();
+        assertThat(deadline.remaining()).isGreaterThan(DEADLINE.dividedBy(2));
+    }
+
+    @Test
+    void aResultThatFillsNoRequestGoesOutOnceTheFirstWaitingResultHasLingeredNotTheLast() throws InterruptedException {
+        String queue = sqs.createQueue("send-stream-linger");
+        var requests = new ConcurrentLinkedQueue<List<String>>();
+        var firstSentAt = new AtomicLong();
+        var sent = new CountDownLatch(1);
+        var client = intercepted(sqs, (request, real) -> {
+            firstSentAt.compareAndSet(0, System.nanoTime());
+            requests.add(request.entries().stream().map(e -> e.messageBody()).toList());
+            sent.countDown();
+            return real.sendMessageBatch(request);
+        });
+        Duration linger = Duration.ofSeconds(1);
+        SqsResultsSink.Settings settings = settings(queue, SqsResultsSink.SQS_MAX_BYTES, 4);
+        SendStream stream = new SendStream(new Send(client, settings, 2, Deadline.after(DEADLINE)), settings, linger, LIFTED);
+
+        long first = System.nanoTime();
+        stream.offer(0, message(body(0), null), -1);
+        // nothing goes out before the linger; the second result comes near its end and wakes the dispatcher
+        assertThat(sent.await(linger.toMillis() * 95 / 100, TimeUnit.MILLISECONDS)).isFalse();
+        stream.offer(1, message(body(1), null), -1);
+
+        // the linger counts from the first result: the request goes out about 50 ms later, not a linger after the
+        // second result (at 2.9 s); the bound of 2.5 s leaves 1.5 s to a loaded machine
+        assertThat(sent.await(first + Duration.ofMillis(2_500).toNanos() - System.nanoTime(), TimeUnit.NANOSECONDS)).isTrue();
+        assertThat(requests).containsExactly(List.of("r00", "r01"));
+        assertThat(firstSentAt.get() - first).isGreaterThanOrEqualTo(linger.toNanos());
+        assertThat(stream.close().failures()).containsOnlyNulls();
     }
 
     @Test
