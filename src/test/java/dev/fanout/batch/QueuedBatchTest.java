@@ -15,43 +15,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.fanout.engine.Deadline;
-import dev.fanout.fanin.Delivery;
 import dev.fanout.fanin.ResultMessage;
-import dev.fanout.fanin.ResultStream;
-import dev.fanout.fanin.ResultsSink;
+import dev.fanout.testing.RecordingQueue;
 
 /** Queued mode: which items go to the work queue, with what keys, and the receipt of what became of each. */
 class QueuedBatchTest {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-
-    /** A work queue that takes every message but those at the refused positions of a call. */
-    static final class RecordingQueue implements ResultsSink {
-        final List<List<ResultMessage>> calls = new ArrayList<>();
-        final List<Integer> refusedPositions;
-
-        RecordingQueue(Integer... refusedPositions) {
-            this.refusedPositions = Arrays.asList(refusedPositions);
-        }
-
-        @Override
-        public Delivery deliver(List<ResultMessage> messages, Deadline deadline) {
-            calls.add(List.copyOf(messages));
-            List<String> failures = new ArrayList<>();
-            List<String> ids = new ArrayList<>();
-            for (int m = 0; m < messages.size(); m++) {
-                boolean refused = refusedPositions.contains(m);
-                failures.add(refused ? "throttled at " + m : null);
-                ids.add(refused ? null : "msg-" + m);
-            }
-            return new Delivery(failures, 4, 3, 0, ids);
-        }
-
-        @Override
-        public ResultStream open(int capacity, Deadline deadline) {
-            throw new AssertionError("queued mode sends its messages at once");
-        }
-    }
 
     private static List<JsonNode> items(String... json) throws Exception {
         List<JsonNode> items = new ArrayList<>();
@@ -73,8 +43,8 @@ class QueuedBatchTest {
 
         String batchId = receipt.batchId();
         assertThat(batchId).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
-        assertThat(queue.calls).hasSize(1);
-        List<ResultMessage> sent = queue.calls.get(0);
+        assertThat(queue.calls()).hasSize(1);
+        List<ResultMessage> sent = queue.calls().get(0);
         assertThat(sent).extracting(ResultMessage::body).containsExactly("{\"type\":\"a\"}", "{\"type\":\"b\"}",
                 "{\"type\":\"c\"}");
         assertThat(sent.get(1).attributes()).isEqualTo(Map.of(QueuedBatch.BATCH_ID_ATTRIBUTE, batchId,
@@ -106,7 +76,7 @@ class QueuedBatchTest {
                 List.of(Optional.of("customer-4"), Optional.empty()), Arrays.asList(null, null),
                 Deadline.after(Duration.ofSeconds(10)));
 
-        List<ResultMessage> sent = queue.calls.get(0);
+        List<ResultMessage> sent = queue.calls().get(0);
         String batchId = receipt.batchId();
         assertThat(sent.get(0).groupId()).contains("customer-4");
         assertThat(sent.get(0).deduplicationId()).contains(batchId + "-0");
@@ -122,7 +92,7 @@ class QueuedBatchTest {
                 List.of(Optional.empty(), Optional.empty()), List.of("not an object", "not an object either"),
                 Deadline.after(Duration.ofSeconds(10)));
 
-        assertThat(queue.calls).isEmpty();
+        assertThat(queue.calls()).isEmpty();
         assertThat(receipt.entries()).containsExactly(new QueuedBatch.Entry(0, null, "not an object", false),
                 new QueuedBatch.Entry(1, null, "not an object either", false));
         assertThat(receipt.queued()).isZero();

@@ -205,23 +205,12 @@ class SendStreamTest {
         String queue = sqs.createQueue("send-stream-interrupted-final");
         var requests = new ConcurrentLinkedQueue<List<String>>();
         var arrived = new CountDownLatch(1);
-        var release = new CountDownLatch(1);
-        // the first request hangs, deaf to interrupts (a call that does not answer), until the test releases it
+        var release = new CompletableFuture<Void>();
+        // the first request hangs, deaf to interrupts (join waits through them), until the test releases it
         var client = intercepted(sqs, (request, real) -> {
             requests.add(request.entries().stream().map(e -> e.messageBody()).toList());
             arrived.countDown();
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    release.await();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            release.join();
             return real.sendMessageBatch(request);
         });
         Deadline deadline = Deadline.after(DEADLINE);
@@ -242,11 +231,11 @@ class SendStreamTest {
             // the stream is over when close returns: once the first request is answered, the result that
             // waited for it does not go out after all, behind the delivery the caller already has
             assertThat(stream.dispatcher().join(Duration.ofSeconds(10))).isTrue();
-            release.countDown();
+            release.complete(null);
             assertThat(requests).containsExactly(List.of("r00", "r01", "r02", "r03", "r04", "r05", "r06", "r07", "r08", "r09"));
         } finally {
             Thread.interrupted();
-            release.countDown();
+            release.complete(null);
         }
     }
 

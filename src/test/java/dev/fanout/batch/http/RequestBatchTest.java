@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -20,11 +19,10 @@ import dev.fanout.batch.QueuedBatch;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
-import dev.fanout.fanin.Delivery;
 import dev.fanout.fanin.ResultMessage;
-import dev.fanout.fanin.ResultStream;
 import dev.fanout.fanin.ResultsSink;
 import dev.fanout.fanin.SqsResultsSink;
+import dev.fanout.testing.RecordingQueue;
 import dev.fanout.work.ParsedItem;
 import dev.fanout.work.WorkHandlers;
 import dev.fanout.work.WorkItem;
@@ -39,33 +37,6 @@ class RequestBatchTest {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final WorkHandlers HANDLERS = WorkHandlers.builder(MAPPER).register("echo", ctx -> ctx.payload()).build();
     private static final int MAX_QUEUED = 3;
-
-    /** A work queue that takes every message but those at the refused positions of a call. */
-    static final class WorkQueue implements ResultsSink {
-        final List<List<ResultMessage>> calls = new ArrayList<>();
-        final List<Integer> refused;
-
-        WorkQueue(Integer... refusedPositions) {
-            this.refused = Arrays.asList(refusedPositions);
-        }
-
-        @Override
-        public Delivery deliver(List<ResultMessage> messages, Deadline deadline) {
-            calls.add(List.copyOf(messages));
-            List<String> failures = new ArrayList<>();
-            List<String> ids = new ArrayList<>();
-            for (int m = 0; m < messages.size(); m++) {
-                failures.add(refused.contains(m) ? "throttled" : null);
-                ids.add(refused.contains(m) ? null : "msg-" + m);
-            }
-            return new Delivery(failures, 1, 2, 0, ids);
-        }
-
-        @Override
-        public ResultStream open(int capacity, Deadline deadline) {
-            throw new AssertionError("queued mode sends its messages at once");
-        }
-    }
 
     private static RequestBatch batch(Optional<ResultsSink> workQueue) {
         return new RequestBatch(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofMillis(300))), HANDLERS, MAPPER,
@@ -109,22 +80,22 @@ class RequestBatchTest {
 
     @Test
     void aRequestOfExactlyTheMostQueuedItemsIsQueuedAndOneMoreIsTooMany() throws Exception {
-        var queue = new WorkQueue();
+        var queue = new RecordingQueue();
         RequestBatch batch = batch(Optional.of(queue));
 
         JsonNode answer = body(queue(batch, echoes(MAX_QUEUED), MAPPER.createObjectNode()));
         assertThat(answer.get("queued").asInt()).isEqualTo(MAX_QUEUED);
-        assertThat(queue.calls).hasSize(1);
+        assertThat(queue.calls()).hasSize(1);
 
         Problem tooMany = catchThrowableOfType(Problem.class, () -> queue(batch, echoes(MAX_QUEUED + 1), MAPPER.createObjectNode()));
         assertThat(tooMany.status).isEqualTo(413);
         assertThat(tooMany.detail).isEqualTo("a request queues at most 3 items, this one has 4");
-        assertThat(queue.calls).hasSize(1);
+        assertThat(queue.calls()).hasSize(1);
     }
 
     @Test
     void theLogCountsTheItemsQueuedAndNotQueuedAndTheSendsItTook() throws Exception {
-        RequestBatch batch = batch(Optional.of(new WorkQueue(1)));
+        RequestBatch batch = batch(Optional.of(new RecordingQueue(1)));
         ObjectNode log = MAPPER.createObjectNode();
 
         JsonNode answer = body(queue(batch, echoes(3), log));
@@ -132,35 +103,35 @@ class RequestBatchTest {
         assertThat(answer.get("queued").asInt()).isEqualTo(2);
         assertThat(answer.get("notQueued").asInt()).isEqualTo(1);
         assertThat(answer.at("/items/1")).isEqualTo(MAPPER.createObjectNode().put("index", 1)
-                .put("reason", "not queued: throttled").put("retryable", true));
+                .put("reason", "not queued: throttled at 1").put("retryable", true));
         assertThat(log).isEqualTo(MAPPER.createObjectNode().put("items", 3).put("batchId", answer.get("batchId").asText())
-                .put("queued", 2).put("notQueued", 1).put("sendRequests", 1).put("sendRetries", 2));
+                .put("queued", 2).put("notQueued", 1).put("sendRequests", 4).put("sendRetries", 3));
     }
 
     @Test
     void aRequestOfWhichNoItemCouldBeQueuedIsAProblemNamingTheFirstItemsReason() {
-        RequestBatch batch = batch(Optional.of(new WorkQueue(0, 1)));
+        RequestBatch batch = batch(Optional.of(new RecordingQueue(0, 1)));
         ObjectNode log = MAPPER.createObjectNode();
 
         Problem none = catchThrowableOfType(Problem.class, () -> queue(batch, echoes(2), log));
 
         assertThat(none.status).isEqualTo(503);
         assertThat(none.kind).isEqualTo("not-queued");
-        assertThat(none.detail).isEqualTo("none of the 2 items could be queued; item 0: not queued: throttled");
+        assertThat(none.detail).isEqualTo("none of the 2 items could be queued; item 0: not queued: throttled at 0");
         assertThat(log.get("queued").asInt()).isZero();
         assertThat(log.get("notQueued").asInt()).isEqualTo(2);
     }
 
     @Test
     void aRequestWithoutItemsThatAsksToBeQueuedIsAProblemThatSaysSo() {
-        var queue = new WorkQueue();
+        var queue = new RecordingQueue();
         RequestBatch batch = batch(Optional.of(queue));
 
         Problem none = catchThrowableOfType(Problem.class, () -> queue(batch, List.of(), MAPPER.createObjectNode()));
 
         assertThat(none.kind).isEqualTo("not-queued");
         assertThat(none.detail).isEqualTo("none of the 0 items could be queued; the request has no items");
-        assertThat(queue.calls).isEmpty();
+        assertThat(queue.calls()).isEmpty();
     }
 
     /** An echo item whose JSON takes exactly {@code bytes} bytes. */
@@ -173,7 +144,7 @@ class RequestBatchTest {
 
     @Test
     void anItemOfExactlyAnSqsMessageIsQueuedAndOneByteMoreIsRefused() throws Exception {
-        var queue = new WorkQueue();
+        var queue = new RecordingQueue();
         RequestBatch batch = batch(Optional.of(queue));
         List<JsonNode> nodes = List.of(itemOf(SqsResultsSink.SQS_MAX_BYTES), itemOf(SqsResultsSink.SQS_MAX_BYTES + 1));
 
@@ -182,12 +153,12 @@ class RequestBatchTest {
         assertThat(answer.at("/items/0/messageId").asText()).isEqualTo("msg-0");
         assertThat(answer.at("/items/1")).isEqualTo(MAPPER.createObjectNode().put("index", 1)
                 .put("reason", "rejected: the item is larger than an SQS message (1048576 bytes)").put("retryable", false));
-        assertThat(queue.calls.getFirst()).extracting(ResultMessage::body).containsExactly(nodes.getFirst().toString());
+        assertThat(queue.calls().getFirst()).extracting(ResultMessage::body).containsExactly(nodes.getFirst().toString());
     }
 
     @Test
     void warmUpSaysHowTheWorkQueueAnsweredAndIsEmptyWithoutOne() {
-        assertThat(batch(Optional.of(new WorkQueue())).warmUp()).contains("not an SQS queue");
+        assertThat(batch(Optional.of(new RecordingQueue())).warmUp()).contains("not an SQS queue");
         assertThat(batch(Optional.empty()).warmUp()).isEmpty();
     }
 
