@@ -586,7 +586,7 @@ class WorkerPoolTest {
                             }
                         }
                         return i * 2;
-                    }, Deadline.after(Duration.ofMillis(400 + random.nextInt(400))));
+                    }, Deadline.after(Duration.ofMillis(300 + random.nextInt(300))));
 
             assertThat(result.outcomes()).hasSize(n).doesNotContainNull();
             int[] counts = new int[Outcome.Status.values().length];
