@@ -593,9 +593,16 @@ class WorkerPoolTest {
             for (int i = 0; i < n; i++) {
                 Outcome<Integer> o = result.outcome(i);
                 counts[o.status().ordinal()]++;
-                // started exactly once if it has a timing, never otherwise
-                assertThat(invocations.get(i)).as("invocations of item %d (%s)", i, o)
-                        .isEqualTo(o.timing().isPresent() ? 1 : 0);
+                // never called twice; called once for an outcome only its handler can give, never without a
+                // timing; a time-out may come before the item's virtual thread ever ran (seen at a load of 9: the
+                // slot held 207 ms, the handler not called), and a worker cancelled before it runs never calls it
+                int calls = invocations.get(i);
+                assertThat(calls).as("invocations of item %d (%s)", i, o).isBetween(0, 1);
+                if (o.timing().isEmpty()) {
+                    assertThat(calls).as("invocations of item %d (%s)", i, o).isZero();
+                } else if (!(o instanceof TimedOut)) {
+                    assertThat(calls).as("invocations of item %d (%s)", i, o).isOne();
+                }
                 Behaviour b = behaviours[i];
                 switch (o) {
                     case Succeeded<Integer> s -> {
