@@ -25,7 +25,6 @@ import dev.fanout.work.WorkHandlers;
 import dev.fanout.work.builtin.DelayHandler;
 import dev.fanout.work.builtin.DigestHandler;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.http.AbortableInputStream;
@@ -180,7 +179,7 @@ final class StartPriming {
         // the real client's HTTP client and credentials chain: built and closed (the chain resolves nothing
         // until asked), so that their classes are loaded too
         UrlConnectionHttpClient.builder().build().close();
-        DefaultCredentialsProvider.builder().build().close();
+        LambdaCredentials.chain().close();
         try (SqsClient client = SqsClient.builder()
                 .httpClient(new CannedAnswer())
                 .region(Region.US_EAST_1)

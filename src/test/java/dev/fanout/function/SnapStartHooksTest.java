@@ -50,9 +50,6 @@ class SnapStartHooksTest {
 
     @BeforeAll
     static void start() throws Exception {
-        // the first link of the SDK's default chain: the function's client finds the queue's credentials here
-        System.setProperty("aws.accessKeyId", ElasticMq.ACCESS_KEY);
-        System.setProperty("aws.secretAccessKey", ElasticMq.SECRET_KEY);
         sqs = ElasticMq.start();
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -63,13 +60,25 @@ class SnapStartHooksTest {
             exchange.getResponseBody().write(body);
             exchange.close();
         });
+        // the container credentials endpoint, as under SnapStart (the SDK reads its settings from system
+        // properties before the environment); LambdaCredentialsTest checks the chain in an environment of its own
+        server.createContext("/credentials", exchange -> {
+            byte[] body = ("{\"AccessKeyId\":\"" + ElasticMq.ACCESS_KEY + "\",\"SecretAccessKey\":\"" + ElasticMq.SECRET_KEY
+                    + "\",\"Token\":\"snapstart\",\"Expiration\":\"2099-01-01T00:00:00Z\"}").getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
         server.start();
+        System.setProperty("aws.containerCredentialsFullUri",
+                "http://127.0.0.1:" + server.getAddress().getPort() + "/credentials");
+        System.setProperty("aws.containerAuthorizationToken", "snapstart-token");
     }
 
     @AfterAll
     static void stop() {
-        System.clearProperty("aws.accessKeyId");
-        System.clearProperty("aws.secretAccessKey");
+        System.clearProperty("aws.containerCredentialsFullUri");
+        System.clearProperty("aws.containerAuthorizationToken");
         server.stop(0);
         sqs.close();
     }
@@ -156,11 +165,11 @@ class SnapStartHooksTest {
     }
 
     @Test
-    void theFunctionsClientTakesCredentialsFromTheDefaultChain() {
-        // under SnapStart, credentials come from the container endpoint, which only the default chain reads
+    void theFunctionsClientTakesCredentialsFromTheEnvironmentThenTheContainerEndpoint() {
+        // under SnapStart, credentials come from the container endpoint, not from environment variables
         try (SqsClient client = Wiring.buildSqsClient("eu-west-1", Optional.empty())) {
-            assertThat(client.serviceClientConfiguration().credentialsProvider())
-                    .isInstanceOf(software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider.class);
+            assertThat(client.serviceClientConfiguration().credentialsProvider()).hasToString(
+                    "AwsCredentialsProviderChain(credentialsProviders=[EnvironmentVariableCredentialsProvider(), ContainerCredentialsProvider()])");
             assertThat(client.serviceClientConfiguration().region().id()).isEqualTo("eu-west-1");
         }
     }
