@@ -1,5 +1,7 @@
 package dev.fanout.function;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -104,10 +106,50 @@ public class SnapStartHooks implements Resource {
         if (!StartPriming.await(PRIMING_TIME)) {
             LOG.warn("SnapStart: the start's priming had not ended; the snapshot holds it half done");
         }
+        int preloaded = preloadApplicationClasses();
         Priming priming = prime();
         dropConnections();
-        LOG.infof("SnapStart: primed %d events, %d items, %d results written; pooled connections closed",
-                priming.events(), priming.items(), priming.results());
+        LOG.infof("SnapStart: %d application classes loaded; primed %d events, %d items, %d results written;"
+                + " pooled connections closed", preloaded, priming.events(), priming.items(), priming.results());
+    }
+
+    /** The list of the application's classes that Quarkus's build writes (quarkus.snapstart.generate-application-class-list). */
+    static final String APPLICATION_CLASS_LIST = "/META-INF/quarkus-generated-preload-classes.txt";
+
+    /**
+     * Loads the classes of Quarkus's generated list into the snapshot, as Quarkus would at every start
+     * ({@code quarkus.snapstart.preload-classes}, off: application.properties). Returns how many were loaded.
+     */
+    static int preloadApplicationClasses() {
+        try (InputStream list = SnapStartHooks.class.getResourceAsStream(APPLICATION_CLASS_LIST)) {
+            return list == null ? 0 : preload(new String(list.readAllBytes(), StandardCharsets.UTF_8).lines().toList(),
+                    SnapStartHooks.class.getClassLoader());
+        } catch (IOException e) {
+            LOG.warnf("SnapStart: %s not read: %s", APPLICATION_CLASS_LIST, e.getMessage());
+            return 0;
+        }
+    }
+
+    /**
+     * Loads and initialises each named class, as Quarkus's preloading does by default
+     * ({@code quarkus.snapstart.initialize-classes}); text after {@code #} is a comment, and a class that cannot
+     * be loaded is skipped.
+     */
+    static int preload(List<String> classNames, ClassLoader loader) {
+        int loaded = 0;
+        for (String line : classNames) {
+            String name = (line.indexOf('#') < 0 ? line : line.substring(0, line.indexOf('#'))).strip();
+            if (name.isEmpty()) {
+                continue;
+            }
+            try {
+                Class.forName(name, true, loader);
+                loaded++;
+            } catch (ClassNotFoundException | LinkageError e) {
+                LOG.debugf("SnapStart: %s not preloaded: %s", name, e);
+            }
+        }
+        return loaded;
     }
 
     @Override

@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterAll;
@@ -155,6 +157,35 @@ class SnapStartHooksTest {
         // (this client would throw UnsupportedOperationException)
         assertThat(priming).isEqualTo(new SnapStartHooks.Priming(1, 4, 4));
         assertThat(http.pooledConnections()).isZero();
+    }
+
+    static final AtomicBoolean PRELOADED_INITIALISED = new AtomicBoolean();
+
+    static final class Preloaded {
+        static {
+            PRELOADED_INITIALISED.set(true);
+        }
+    }
+
+    @Test
+    void beforeTheSnapshotTheApplicationsClassListIsLoadedAndInitialised() {
+        List<String> asked = new CopyOnWriteArrayList<>();
+        var loader = new ClassLoader(getClass().getClassLoader()) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+                asked.add(name);
+                return super.loadClass(name, resolve);
+            }
+        };
+        assertThat(PRELOADED_INITIALISED).isFalse();
+
+        // the list's form as Quarkus writes and reads it: one name a line, # starts a comment
+        int loaded = SnapStartHooks.preload(List.of("# application classes", Preloaded.class.getName() + " # a comment",
+                "", "dev.fanout.no.SuchClass"), loader);
+
+        assertThat(loaded).isEqualTo(1);
+        assertThat(asked).containsExactly(Preloaded.class.getName(), "dev.fanout.no.SuchClass");
+        assertThat(PRELOADED_INITIALISED).isTrue();
     }
 
     @Test
