@@ -50,8 +50,9 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
  * client, the endpoint rules, signing, the JSON protocol, the response checks) that the init warm-up
  * ({@code Warmup}) would otherwise load after Quarkus's own start. A client of its own, with fixed
  * credentials and an HTTP client that answers in process, sends one SendMessageBatch of one entry and
- * reads a canned answer (with the MD5s of the entry's body and attribute, which the client checks). The real
- * client ({@code Wiring}) and the real warm-up call, with its hard time limit, come later as before and find their classes loaded;</li>
+ * reads a canned answer (with the MD5s of the entry's body and attribute, which the client checks). The
+ * real client ({@code Wiring}) and the real warm-up call, with its hard time limit, come later as before
+ * and find their classes loaded;</li>
  * <li>the batch path ({@link #primeBatchPath(String)}): SnapStart's priming run ({@link SnapStartHooks#prime()})
  * on plain objects of its own (a mapper, the built-in handlers, the engine, the HTTP entry point's answer),
  * so that Jackson, the engine and virtual threads are loaded before the first event.</li>
