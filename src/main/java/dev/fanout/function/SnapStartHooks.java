@@ -110,8 +110,8 @@ public class SnapStartHooks implements Resource {
         int preloaded = preloadApplicationClasses();
         Priming priming = prime();
         dropConnections();
-        LOG.infof("SnapStart: %d application classes loaded; primed %d events, %d items, %d results written;"
-                + " pooled connections closed", preloaded, priming.events(), priming.items(), priming.results());
+        LOG.infof("SnapStart: %d application classes loaded; primed %d events, %d items, %d results (for sqs,"
+                + " through the fan-in to a queue in process); pooled connections closed", preloaded, priming.events(), priming.items(), priming.results());
     }
 
     /** The application's classes, as Quarkus's build lists them (quarkus.snapstart.generate-application-class-list). */

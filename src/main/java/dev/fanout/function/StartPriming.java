@@ -54,8 +54,9 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
  * real client ({@code Wiring}) and the real warm-up call, with its hard time limit, come later as before
  * and find their classes loaded;</li>
  * <li>the batch path ({@link #primeBatchPath(String)}): SnapStart's priming run ({@link SnapStartHooks#prime()})
- * on plain objects of its own (a mapper, the built-in handlers, the engine, the HTTP entry point's answer),
- * so that Jackson, the engine and virtual threads are loaded before the first event.</li>
+ * on plain objects of its own (a mapper, the built-in handlers, the engine, for SQS the fan-in to a client in
+ * process, the HTTP entry point's answer), so that Jackson, the engine, the fan-in and virtual threads are
+ * loaded before the first event.</li>
  * </ul>
  * Started by {@link FanoutStreamHandler}'s constructor, the first code of Fanout's that Lambda runs (on the
  * JVM; a native build has its own poll loop and primes nothing). Priming only saves time: a job that fails
