@@ -42,6 +42,40 @@ public final class ProcStatus {
         }
     }
 
+    /**
+     * CPU time (user + system) of process {@code pid}'s Java main thread so far, in ms: the one task besides
+     * the launcher's own (whose id is the process's) that keeps the launcher's name, {@code java}; the JVM
+     * names its other threads. On a machine whose cores are shared, the main thread's CPU time follows the
+     * work on the start's critical path, which the process's wall time does not.
+     */
+    public static long mainThreadCpuMillis(long pid) {
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            return tasks.filter(task -> !task.getFileName().toString().equals(Long.toString(pid)))
+                    .filter(task -> comm(task).equals("java")).mapToLong(task -> ticks(task.resolve("stat")))
+                    .findFirst().orElse(-1) * 10;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String comm(Path task) {
+        try {
+            return Files.readString(task.resolve("comm")).trim();
+        } catch (IOException e) {
+            return ""; // the thread ended meanwhile
+        }
+    }
+
+    private static long ticks(Path stat) {
+        try {
+            String line = Files.readString(stat);
+            String[] fields = line.substring(line.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static long threads() {
         return field("Threads:");
     }

@@ -23,17 +23,26 @@ public record Backoff(Duration base, Duration cap) {
     public Backoff {
         Objects.requireNonNull(base, "base");
         Objects.requireNonNull(cap, "cap");
+        if (base.isNegative() || cap.isNegative()) {
+            throw new IllegalArgumentException("a backoff's base and cap must not be negative, were " + base + " and " + cap);
+        }
     }
 
-    /** The pause before the attempt after {@code attempt} (1 for the first). */
+    /** The pause before the attempt after {@code attempt} (1 for the first); a ceiling of zero draws zero. */
     public Duration pause(int attempt) {
-        long ceiling = ceilingNanos(attempt);
-        return Duration.ofNanos(ceiling <= 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling + 1));
+        return Duration.ofNanos(ThreadLocalRandom.current().nextLong(ceilingNanos(attempt) + 1));
     }
 
-    /** The largest pause after {@code attempt}: {@code min(cap, base × 2^(attempt-1))}, in nanoseconds. */
+    /**
+     * The largest pause after {@code attempt}: {@code min(cap, base × 2^(attempt-1))}, in nanoseconds, and
+     * never more than {@code Long.MAX_VALUE - 1} (so that the ceiling itself can be drawn).
+     */
     public long ceilingNanos(int attempt) {
-        long ceiling = base.toNanos() << Math.min(Math.max(attempt, 1) - 1, 20);
-        return Math.min(ceiling, cap.toNanos());
+        int doublings = Math.min(Math.max(attempt, 1) - 1, 20);
+        long baseNanos = Deadline.saturatedNanos(base);
+        long ceiling = baseNanos > (MAX_CEILING >> doublings) ? MAX_CEILING : baseNanos << doublings;
+        return Math.min(ceiling, Math.min(Deadline.saturatedNanos(cap), MAX_CEILING));
     }
+
+    private static final long MAX_CEILING = Long.MAX_VALUE - 1;
 }

@@ -1,10 +1,13 @@
 package dev.fanout.function;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import org.crac.Context;
@@ -15,19 +18,16 @@ import org.jboss.logging.Logger;
 
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.fanout.batch.ResultRecord;
-import dev.fanout.batch.ResultWriter;
-import dev.fanout.engine.Batch;
-import dev.fanout.engine.BatchResult;
+import dev.fanout.batch.RecordBatch;
+import dev.fanout.batch.SourceRecord;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.WorkerPool;
+import dev.fanout.fanin.SqsResultsSink;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.ItemType;
-import dev.fanout.work.ParsedItem;
 import dev.fanout.work.WorkHandler;
 import dev.fanout.work.WorkHandlers;
 import dev.fanout.work.http.HttpHandler;
@@ -37,12 +37,15 @@ import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchResultEntry;
 
 /**
  * SnapStart's hooks (org.crac, which Lambda's java25 runtime calls around the snapshot of a published
  * version). Before the snapshot: prime what the first invocation would otherwise load and compile (the
- * entry point's parsing, the engine, the built-in handlers, Jackson's (de)serialisers of the events and
- * the results), without calling AWS, and close pooled connections. After restore: the snapshot may be
+ * entry point's parsing, the engine, the built-in handlers, the fan-in, Jackson's (de)serialisers of the
+ * events and the results), without calling AWS, and close pooled connections. After restore: the snapshot may be
  * restored many times, hours later, so nothing that holds a connection, credentials or a clock reading
  * survives it: the SQS client is rebuilt and the http handler's pool is emptied.
  */
@@ -104,10 +107,50 @@ public class SnapStartHooks implements Resource {
         if (!StartPriming.await(PRIMING_TIME)) {
             LOG.warn("SnapStart: the start's priming had not ended; the snapshot holds it half done");
         }
+        int preloaded = preloadApplicationClasses();
         Priming priming = prime();
         dropConnections();
-        LOG.infof("SnapStart: primed %d events, %d items, %d results written; pooled connections closed",
-                priming.events(), priming.items(), priming.results());
+        LOG.infof("SnapStart: %d application classes loaded; primed %d events, %d items, %d results (for sqs,"
+                + " through the fan-in to a queue in process); pooled connections closed", preloaded, priming.events(), priming.items(), priming.results());
+    }
+
+    /** The application's classes, as Quarkus's build lists them (quarkus.snapstart.generate-application-class-list). */
+    static final String APPLICATION_CLASS_LIST = "/META-INF/quarkus-generated-preload-classes.txt";
+
+    /**
+     * Loads the classes of Quarkus's generated list into the snapshot, as Quarkus would at every start
+     * ({@code quarkus.snapstart.preload-classes}, off: application.properties). Returns how many were loaded.
+     */
+    static int preloadApplicationClasses() {
+        try (InputStream list = SnapStartHooks.class.getResourceAsStream(APPLICATION_CLASS_LIST)) {
+            return list == null ? 0 : preload(new String(list.readAllBytes(), StandardCharsets.UTF_8).lines().toList(),
+                    SnapStartHooks.class.getClassLoader());
+        } catch (IOException e) {
+            LOG.warnf("SnapStart: %s not read: %s", APPLICATION_CLASS_LIST, e.getMessage());
+            return 0;
+        }
+    }
+
+    /**
+     * Loads and initialises each named class, as Quarkus's preloading does by default
+     * ({@code quarkus.snapstart.initialize-classes}); text after {@code #} is a comment, and a class that cannot
+     * be loaded is skipped.
+     */
+    static int preload(List<String> classNames, ClassLoader loader) {
+        int loaded = 0;
+        for (String line : classNames) {
+            String name = (line.indexOf('#') < 0 ? line : line.substring(0, line.indexOf('#'))).strip();
+            if (name.isEmpty()) {
+                continue;
+            }
+            try {
+                Class.forName(name, true, loader);
+                loaded++;
+            } catch (ClassNotFoundException | LinkageError e) {
+                LOG.debugf("SnapStart: %s not preloaded: %s", name, e);
+            }
+        }
+        return loaded;
     }
 
     @Override
@@ -119,7 +162,10 @@ public class SnapStartHooks implements Resource {
         LOG.info("SnapStart: restored; SQS client rebuilt, the http handler's pool emptied");
     }
 
-    /** Runs the entry point's path once in process: parsing, the engine, the handlers, the results' JSON. */
+    /**
+     * Runs the entry point's path once in process: parsing, the engine, the handlers, the results' JSON, and for
+     * {@code sqs} the fan-in, to a queue in process ({@link InProcessQueue}).
+     */
     public Priming prime() {
         // priming only saves time: a step that fails is logged, and the snapshot is taken all the same
         // (the HTTP entry point reads its event itself, as a tree: it is primed by answering one below)
@@ -138,23 +184,52 @@ public class SnapStartHooks implements Resource {
                     Deadline.after(PRIMING_TIME), mapper.createObjectNode());
             return new Priming(events, 3, response.status() == 200 ? 3 : 0);
         }
-        List<ParsedItem> items = new ArrayList<>();
+        // the SQS path with its fan-in, whose results go to a queue in process: the results queue is AWS, and this
+        // runs before any invocation
+        List<SourceRecord> records = new ArrayList<>();
         for (int i = 0; i < PRIMING_ITEMS.size(); i++) {
-            items.add(parser.parse(PRIMING_ITEMS.get(i), "prime-" + i, Optional.empty()));
+            records.add(new SourceRecord("prime-" + i, PRIMING_ITEMS.get(i), Optional.empty(), 1, null, null));
         }
-        // the SQS path without its fan-in: sending would call AWS, and this runs before any invocation
-        BatchResult<JsonNode> run = pool.run(Batch.of(items), handlers.dispatcher(), Deadline.after(PRIMING_TIME));
-        ResultWriter writer = new ResultWriter(mapper);
-        int written = 0;
-        for (int i = 0; i < items.size(); i++) {
-            try {
-                writer.write(ResultRecord.of("prime-" + i, items.get(i), run.outcome(i), 1));
-                written++;
-            } catch (JsonProcessingException e) {
-                LOG.warnf("SnapStart priming: result %d not written: %s", i, e.getOriginalMessage());
-            }
+        var queue = new InProcessQueue();
+        var sink = new SqsResultsSink(queue, SqsResultsSink.Settings.defaults(StartPriming.QUEUE_URL));
+        new RecordBatch(pool, handlers, parser, sink, mapper, new RecordBatch.Settings(Duration.ZERO, false))
+                .run(records, false, Deadline.after(PRIMING_TIME), Optional.of(PRIMING_TRACE_ID));
+        return new Priming(events, records.size(), queue.accepted());
+    }
+
+    /** A trace id of X-Ray's form, so that the results carry the attribute an invocation's results carry. */
+    static final String PRIMING_TRACE_ID = "Root=1-00000000-000000000000000000000000";
+
+    /**
+     * Accepts every SendMessageBatch entry in process and counts them: the fan-in's own path (streaming, batching,
+     * the results' attributes) without a call to AWS. Only the call the fan-in makes is implemented.
+     */
+    static final class InProcessQueue implements SqsClient {
+
+        private final AtomicInteger accepted = new AtomicInteger();
+
+        @Override
+        public SendMessageBatchResponse sendMessageBatch(SendMessageBatchRequest request) {
+            accepted.addAndGet(request.entries().size());
+            return SendMessageBatchResponse.builder().successful(request.entries().stream()
+                    .map(entry -> SendMessageBatchResultEntry.builder().id(entry.id()).messageId("prime-" + entry.id())
+                            .build())
+                    .toList()).build();
         }
-        return new Priming(events, items.size(), written);
+
+        int accepted() {
+            return accepted.get();
+        }
+
+        @Override
+        public String serviceName() {
+            return SERVICE_NAME;
+        }
+
+        @Override
+        public void close() {
+            // nothing held
+        }
     }
 
     private int read(Class<?> type, String json) {

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,7 +26,6 @@ import dev.fanout.work.WorkHandlers;
 import dev.fanout.work.builtin.DelayHandler;
 import dev.fanout.work.builtin.DigestHandler;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.http.AbortableInputStream;
@@ -37,6 +37,7 @@ import software.amazon.awssdk.http.SdkHttpResponse;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 
 /**
@@ -49,11 +50,13 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
  * client, the endpoint rules, signing, the JSON protocol, the response checks) that the init warm-up
  * ({@code Warmup}) would otherwise load after Quarkus's own start. A client of its own, with fixed
  * credentials and an HTTP client that answers in process, sends one SendMessageBatch of one entry and
- * reads a canned answer (with the entry's MD5, which the client checks). The real client ({@code Wiring})
- * and the real warm-up call, with its hard time limit, come later as before and find their classes loaded;</li>
+ * reads a canned answer (with the MD5s of the entry's body and attribute, which the client checks). The
+ * real client ({@code Wiring}) and the real warm-up call, with its hard time limit, come later as before
+ * and find their classes loaded;</li>
  * <li>the batch path ({@link #primeBatchPath(String)}): SnapStart's priming run ({@link SnapStartHooks#prime()})
- * on plain objects of its own (a mapper, the built-in handlers, the engine, the HTTP entry point's answer),
- * so that Jackson, the engine and virtual threads are loaded before the first event.</li>
+ * on plain objects of its own (a mapper, the built-in handlers, the engine, for SQS the fan-in to a client in
+ * process, the HTTP entry point's answer), so that Jackson, the engine, the fan-in and virtual threads are
+ * loaded before the first event.</li>
  * </ul>
  * Started by {@link FanoutStreamHandler}'s constructor, the first code of Fanout's that Lambda runs (on the
  * JVM; a native build has its own poll loop and primes nothing). Priming only saves time: a job that fails
@@ -65,6 +68,9 @@ final class StartPriming {
     static final String BODY = "fanout-priming";
     /** MD5 of {@link #BODY}, as SQS would report it. */
     static final String BODY_MD5 = "cc047f5391b07b1bdb0cfc40a8952d04";
+    /** A string attribute, as every result message carries (its status), and its MD5 as SQS would report it. */
+    static final Map<String, String> ATTRIBUTES = Map.of("status", "succeeded");
+    static final String ATTRIBUTES_MD5 = "a69ee25b1039fdad08871ade0858365d";
 
     /** The jobs started, by thread name; each runs once per JVM. */
     private static final Map<String, Thread> STARTED = new ConcurrentHashMap<>();
@@ -177,10 +183,7 @@ final class StartPriming {
 
     /** One SendMessageBatch through the whole client path, answered in process. */
     static SendMessageBatchResponse primeSqsClient() {
-        // the real client's HTTP client and credentials chain: built and closed (the chain resolves nothing
-        // until asked), so that their classes are loaded too
-        UrlConnectionHttpClient.builder().build().close();
-        DefaultCredentialsProvider.builder().build().close();
+        SendMessageBatchResponse answer;
         try (SqsClient client = SqsClient.builder()
                 .httpClient(new CannedAnswer())
                 .region(Region.US_EAST_1)
@@ -188,15 +191,32 @@ final class StartPriming {
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("priming", "priming")))
                 .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
                 .build()) {
-            return client.sendMessageBatch(r -> r.queueUrl(QUEUE_URL).entries(e -> e.id("0").messageBody(BODY)));
+            answer = client.sendMessageBatch(r -> r.queueUrl(QUEUE_URL).entries(e -> e.id("0").messageBody(BODY)
+                    .messageAttributes(attributeValues())));
         }
+        // then the real client's HTTP client (its TLS context: the JDK's trust store) and credentials chain,
+        // built and closed (the chain resolves nothing until asked). Last, not first: the request path above is
+        // the larger part of the init's warm-up call, and the TLS context, which the real client needs when it
+        // is built, takes one lock that the main thread waits on rather than build it a second time
+        UrlConnectionHttpClient.builder().build().close();
+        LambdaCredentials.chain().close();
+        return answer;
+    }
+
+    /** The attributes as the fan-in builds them ({@code Send}): the first result's attributes find their path loaded. */
+    static Map<String, MessageAttributeValue> attributeValues() {
+        Map<String, MessageAttributeValue> values = new HashMap<>();
+        ATTRIBUTES.forEach((name, value) -> values.put(name,
+                MessageAttributeValue.builder().dataType("String").stringValue(value).build()));
+        return values;
     }
 
     /** Answers every request as SQS answers a SendMessageBatch of the priming entry, after reading its body. */
     static final class CannedAnswer implements SdkHttpClient {
 
         static final byte[] ANSWER = ("{\"Successful\":[{\"Id\":\"0\",\"MessageId\":\"00000000-0000-0000-0000-000000000000\","
-                + "\"MD5OfMessageBody\":\"" + BODY_MD5 + "\"}],\"Failed\":[]}").getBytes(StandardCharsets.UTF_8);
+                + "\"MD5OfMessageBody\":\"" + BODY_MD5 + "\",\"MD5OfMessageAttributes\":\"" + ATTRIBUTES_MD5 + "\"}],"
+                + "\"Failed\":[]}").getBytes(StandardCharsets.UTF_8);
 
         @Override
         public ExecutableHttpRequest prepareRequest(HttpExecuteRequest request) {

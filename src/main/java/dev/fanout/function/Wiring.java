@@ -33,7 +33,6 @@ import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -122,9 +121,9 @@ public class Wiring {
 
     /**
      * One attempt per call (the sink retries within the deadline), the URL-connection HTTP client (the
-     * cheapest at cold start), the region from the Lambda environment, and credentials from the SDK's
-     * default chain: environment variables on an on-demand start, the container credentials endpoint under
-     * SnapStart. Rebuilt after a SnapStart restore ({@link SnapStartHooks}).
+     * cheapest at cold start), the region from the Lambda environment, and the credentials Lambda hands out
+     * ({@link LambdaCredentials}): environment variables on an on-demand start, the container credentials
+     * endpoint under SnapStart. Rebuilt after a SnapStart restore ({@link SnapStartHooks}).
      */
     @Produces
     @Singleton
@@ -140,7 +139,7 @@ public class Wiring {
                         .socketTimeout(Duration.ofSeconds(10))
                         .build())
                 .region(Region.of(region))
-                .credentialsProvider(DefaultCredentialsProvider.builder().build())
+                .credentialsProvider(LambdaCredentials.chain())
                 .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()));
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();

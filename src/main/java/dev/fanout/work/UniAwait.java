@@ -18,9 +18,10 @@ import io.smallrye.mutiny.subscription.Cancellable;
 public final class UniAwait {
 
     static {
-        // Mutiny's context-propagation hook sets itself up lazily on the first subscription, and that set-up
-        // is not thread-safe ("ContextManagerProvider already set"): do it once here, before a run subscribes
-        // to many Unis at once on many threads. Class initialisation runs exactly once.
+        // Mutiny sets itself up lazily on the first subscription, and with SmallRye context propagation on the
+        // class path (which a user's handler may bring; Fanout itself depends on Mutiny alone) that set-up is
+        // not thread-safe ("ContextManagerProvider already set"): do it once here, before a run subscribes to
+        // many Unis at once on many threads. Class initialisation runs exactly once.
         Uni.createFrom().voidItem().subscribe().with(ignored -> {
         });
     }

@@ -1,6 +1,7 @@
 package dev.fanout.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.HashSet;
@@ -47,5 +48,31 @@ class BackoffTest {
         }
         // 200 draws of two values: each is missing with a chance of 2^-200
         assertThat(seen).containsExactlyInAnyOrder(Duration.ZERO, Duration.ofNanos(1));
+    }
+
+    @Test
+    void aCeilingThatWouldOverflowStopsAtTheLargestDrawableOne() {
+        var huge = new Backoff(Duration.ofNanos((1L << 61) - 1), Duration.ofNanos(Long.MAX_VALUE));
+        // two doublings still fit; a third would overflow a long and turn the ceiling negative
+        assertThat(huge.ceilingNanos(3)).isEqualTo(Long.MAX_VALUE - 3);
+        assertThat(huge.ceilingNanos(4)).isEqualTo(Long.MAX_VALUE - 1);
+        assertThat(huge.ceilingNanos(1_000)).isEqualTo(Long.MAX_VALUE - 1);
+        assertThat(huge.pause(1_000)).isBetween(Duration.ZERO, Duration.ofNanos(Long.MAX_VALUE - 1));
+        // a century's base is beyond what the cap allows after two doublings: the cap, not an overflow
+        var century = new Backoff(Duration.ofDays(36_500), Duration.ofDays(73_000));
+        assertThat(century.ceilingNanos(3)).isEqualTo(Duration.ofDays(73_000).toNanos());
+        // a base or cap beyond a long's nanoseconds is saturated, not thrown
+        assertThat(new Backoff(Duration.ofSeconds(Long.MAX_VALUE), Duration.ofSeconds(1)).ceilingNanos(1))
+                .isEqualTo(1_000_000_000L);
+    }
+
+    @Test
+    void aNegativeBaseOrCapIsRefused() {
+        assertThatThrownBy(() -> new Backoff(Duration.ofMillis(-1), Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a backoff's base and cap must not be negative, were PT-0.001S and PT1S");
+        assertThatThrownBy(() -> new Backoff(Duration.ZERO, Duration.ofNanos(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a backoff's base and cap must not be negative, were PT0S and PT-0.000000001S");
     }
 }

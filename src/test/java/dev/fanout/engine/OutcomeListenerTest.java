@@ -39,7 +39,7 @@ class OutcomeListenerTest {
                 WorkerPoolTest.hangUntilInterrupted(); // until the cut-off
             }
             return i;
-        }, Deadline.after(Duration.ofMillis(1_200)), (index, outcome) -> {
+        }, Deadline.after(Duration.ofMillis(500)), (index, outcome) -> {
             calls.incrementAndGet();
             assertThat(told.compareAndSet(index, null, outcome)).as("item %d told twice", index).isTrue();
         });

@@ -564,7 +564,9 @@ class WorkerPoolTest {
                 work[i] = random.nextInt(200_000);
             }
             var invocations = new AtomicIntegerArray(n);
-            Limits limits = Limits.of(limit).withCutoffMargin(Duration.ofMillis(50));
+            // the margin covers the dispatcher's own wake-up and the cut-off of up to 1,000 items: 50 ms was
+            // too little on two cores at a load of 11 (the run ended after its deadline, seed 23)
+            Limits limits = Limits.of(limit).withCutoffMargin(Duration.ofMillis(200));
             if (random.nextBoolean()) {
                 limits = limits.withItemTimeout(Duration.ofMillis(20 + random.nextInt(100)));
             }
@@ -584,16 +586,23 @@ class WorkerPoolTest {
                             }
                         }
                         return i * 2;
-                    }, Deadline.after(Duration.ofMillis(400 + random.nextInt(400))));
+                    }, Deadline.after(Duration.ofMillis(300 + random.nextInt(300))));
 
             assertThat(result.outcomes()).hasSize(n).doesNotContainNull();
             int[] counts = new int[Outcome.Status.values().length];
             for (int i = 0; i < n; i++) {
                 Outcome<Integer> o = result.outcome(i);
                 counts[o.status().ordinal()]++;
-                // started exactly once if it has a timing, never otherwise
-                assertThat(invocations.get(i)).as("invocations of item %d (%s)", i, o)
-                        .isEqualTo(o.timing().isPresent() ? 1 : 0);
+                // never called twice; called once for an outcome only its handler can give, never without a
+                // timing; a time-out may come before the item's virtual thread ever ran (seen at a load of 9: the
+                // slot held 207 ms, the handler not called), and a worker cancelled before it runs never calls it
+                int calls = invocations.get(i);
+                assertThat(calls).as("invocations of item %d (%s)", i, o).isBetween(0, 1);
+                if (o.timing().isEmpty()) {
+                    assertThat(calls).as("invocations of item %d (%s)", i, o).isZero();
+                } else if (!(o instanceof TimedOut)) {
+                    assertThat(calls).as("invocations of item %d (%s)", i, o).isOne();
+                }
                 Behaviour b = behaviours[i];
                 switch (o) {
                     case Succeeded<Integer> s -> {

@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterAll;
@@ -50,9 +52,6 @@ class SnapStartHooksTest {
 
     @BeforeAll
     static void start() throws Exception {
-        // the first link of the SDK's default chain: the function's client finds the queue's credentials here
-        System.setProperty("aws.accessKeyId", ElasticMq.ACCESS_KEY);
-        System.setProperty("aws.secretAccessKey", ElasticMq.SECRET_KEY);
         sqs = ElasticMq.start();
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -63,13 +62,25 @@ class SnapStartHooksTest {
             exchange.getResponseBody().write(body);
             exchange.close();
         });
+        // the container credentials endpoint, as under SnapStart (the SDK reads its settings from system
+        // properties before the environment); LambdaCredentialsTest checks the chain in an environment of its own
+        server.createContext("/credentials", exchange -> {
+            byte[] body = ("{\"AccessKeyId\":\"" + ElasticMq.ACCESS_KEY + "\",\"SecretAccessKey\":\"" + ElasticMq.SECRET_KEY
+                    + "\",\"Token\":\"snapstart\",\"Expiration\":\"2099-01-01T00:00:00Z\"}").getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
         server.start();
+        System.setProperty("aws.containerCredentialsFullUri",
+                "http://127.0.0.1:" + server.getAddress().getPort() + "/credentials");
+        System.setProperty("aws.containerAuthorizationToken", "snapstart-token");
     }
 
     @AfterAll
     static void stop() {
-        System.clearProperty("aws.accessKeyId");
-        System.clearProperty("aws.secretAccessKey");
+        System.clearProperty("aws.containerCredentialsFullUri");
+        System.clearProperty("aws.containerAuthorizationToken");
         server.stop(0);
         sqs.close();
     }
@@ -148,6 +159,35 @@ class SnapStartHooksTest {
         assertThat(http.pooledConnections()).isZero();
     }
 
+    static final AtomicBoolean PRELOADED_INITIALISED = new AtomicBoolean();
+
+    static final class Preloaded {
+        static {
+            PRELOADED_INITIALISED.set(true);
+        }
+    }
+
+    @Test
+    void beforeTheSnapshotTheApplicationsClassListIsLoadedAndInitialised() {
+        List<String> asked = new CopyOnWriteArrayList<>();
+        var loader = new ClassLoader(getClass().getClassLoader()) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+                asked.add(name);
+                return super.loadClass(name, resolve);
+            }
+        };
+        assertThat(PRELOADED_INITIALISED).isFalse();
+
+        // the list's form as Quarkus writes and reads it: one name a line, # starts a comment
+        int loaded = SnapStartHooks.preload(List.of("# application classes", Preloaded.class.getName() + " # a comment",
+                "", "dev.fanout.no.SuchClass"), loader);
+
+        assertThat(loaded).isEqualTo(1);
+        assertThat(asked).containsExactly(Preloaded.class.getName(), "dev.fanout.no.SuchClass");
+        assertThat(PRELOADED_INITIALISED).isTrue();
+    }
+
     @Test
     void theHttpEntryPointPrimesItsWholePath() {
         var priming = hooks("http", null).prime();
@@ -156,11 +196,11 @@ class SnapStartHooksTest {
     }
 
     @Test
-    void theFunctionsClientTakesCredentialsFromTheDefaultChain() {
-        // under SnapStart, credentials come from the container endpoint, which only the default chain reads
+    void theFunctionsClientTakesCredentialsFromTheEnvironmentThenTheContainerEndpoint() {
+        // under SnapStart, credentials come from the container endpoint, not from environment variables
         try (SqsClient client = Wiring.buildSqsClient("eu-west-1", Optional.empty())) {
-            assertThat(client.serviceClientConfiguration().credentialsProvider())
-                    .isInstanceOf(software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider.class);
+            assertThat(client.serviceClientConfiguration().credentialsProvider()).hasToString(
+                    "AwsCredentialsProviderChain(credentialsProviders=[EnvironmentVariableCredentialsProvider(), ContainerCredentialsProvider()])");
             assertThat(client.serviceClientConfiguration().region().id()).isEqualTo("eu-west-1");
         }
     }

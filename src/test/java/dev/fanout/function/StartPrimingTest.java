@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.fanout.testing.ElasticMq;
+
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 
 /** The start's priming jobs: they run without configuration or network, and each entry point gets its own. */
@@ -26,7 +28,23 @@ class StartPrimingTest {
         assertThat(answer.successful()).hasSize(1);
         assertThat(answer.successful().getFirst().id()).isEqualTo("0");
         assertThat(answer.successful().getFirst().md5OfMessageBody()).isEqualTo(StartPriming.BODY_MD5);
+        assertThat(answer.successful().getFirst().md5OfMessageAttributes()).isEqualTo(StartPriming.ATTRIBUTES_MD5);
         assertThat(answer.failed()).isEmpty();
+    }
+
+    @Test
+    void theCannedAnswersDigestsAreThoseAnSqsServerReportsForTheSameEntry() {
+        // the priming's client checks both digests against those it computes; here, against a server's
+        try (ElasticMq sqs = ElasticMq.start()) {
+            String queue = sqs.createQueue("priming-digests");
+            var answer = sqs.client().sendMessageBatch(r -> r.queueUrl(queue).entries(e -> e.id("0")
+                    .messageBody(StartPriming.BODY).messageAttributes(StartPriming.attributeValues())));
+
+            assertThat(answer.successful()).singleElement().satisfies(entry -> {
+                assertThat(entry.md5OfMessageBody()).isEqualTo(StartPriming.BODY_MD5);
+                assertThat(entry.md5OfMessageAttributes()).isEqualTo(StartPriming.ATTRIBUTES_MD5);
+            });
+        }
     }
 
     @Test
