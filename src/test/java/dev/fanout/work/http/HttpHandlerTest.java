@@ -28,6 +28,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
 
@@ -1087,22 +1088,32 @@ class HttpHandlerTest {
         }
 
         @Test
-        void anItemCancelledWhileResolvingStopsWaitingAtOnce() {
+        void anItemCancelledWhileResolvingStopsWaitingAtOnce() throws Exception {
             var release = new CountDownLatch(1);
+            var resolving = new CountDownLatch(1);
             SsrfGuard.Resolver neverAnswers = host -> {
+                resolving.countDown();
                 while (release.getCount() > 0) {
                     LockSupport.parkNanos(50_000_000);
                 }
                 throw new UnknownHostException(host);
             };
             try (var handler = new HttpHandler(HttpSettings.defaults(), neverAnswers)) {
-                // the attempt's own limit (10 s) is far beyond the cut-off: only cancellation can end the wait
-                BatchResult<JsonNode> result = runAll(handler, new WorkerPool(Limits.of(8)
-                        .withCutoffMargin(Duration.ofMillis(1500)).withCancelGrace(Duration.ofMillis(1000))),
-                        Deadline.after(Duration.ofMillis(2000)), List.of(payload("url", "http://hung.test/")));
+                // the attempt's own limit (10 s) and the deadline (30 s) are far away: only the cancellation,
+                // which an interrupted caller sends to every item at once, can end the wait (with the cut-off
+                // instead, the lookup's own limit is the cut-off itself, and under load it came first)
+                var result = new AtomicReference<BatchResult<JsonNode>>();
+                Thread caller = Thread.ofPlatform().start(() -> result.set(runAll(handler,
+                        new WorkerPool(Limits.of(8).withCancelGrace(Duration.ofSeconds(2))),
+                        Deadline.after(Duration.ofSeconds(30)), List.of(payload("url", "http://hung.test/")))));
+                assertThat(resolving.await(10, TimeUnit.SECONDS)).isTrue();
+                caller.interrupt();
+                caller.join(Duration.ofSeconds(10));
 
-                assertThat(result.outcome(0)).isInstanceOf(TimedOut.class);
-                assertThat(result.summary().abandoned()).isZero();
+                assertThat(caller.isAlive()).isFalse();
+                assertThat(result.get().outcome(0)).isInstanceOf(TimedOut.class);
+                // within the grace: the handler's thread stopped waiting for the lookup when it was cancelled
+                assertThat(result.get().summary().abandoned()).isZero();
             } finally {
                 release.countDown();
             }
