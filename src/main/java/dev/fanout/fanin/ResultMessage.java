@@ -6,6 +6,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
+
 /**
  * One message for the results queue. Its body and attribute values are made valid for SQS here
  * ({@link SqsText}), so that no sender can build a message SQS refuses for its characters.
@@ -83,10 +85,20 @@ public record ResultMessage(String body, Map<String, String> attributes, Optiona
     public int sizeInBytes() {
         int size = utf8Length(body);
         for (Map.Entry<String, String> attribute : attributes.entrySet()) {
-            size += utf8Length(attribute.getKey()) + "String".length() + utf8Length(attribute.getValue());
+            size += utf8Length(attribute.getKey()) + STRING_TYPE.length() + utf8Length(attribute.getValue());
         }
         return size;
     }
+
+    /** The attributes as SQS takes them: each a value of data type "String". */
+    public Map<String, MessageAttributeValue> sqsAttributes() {
+        var values = new HashMap<String, MessageAttributeValue>();
+        attributes.forEach((name, value) -> values.put(name,
+                MessageAttributeValue.builder().dataType(STRING_TYPE).stringValue(value).build()));
+        return values;
+    }
+
+    private static final String STRING_TYPE = "String";
 
     static int utf8Length(String s) {
         return s.getBytes(StandardCharsets.UTF_8).length;

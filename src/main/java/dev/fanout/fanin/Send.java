@@ -3,7 +3,6 @@ package dev.fanout.fanin;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +16,6 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
-import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchResultEntry;
@@ -330,7 +328,7 @@ final class Send {
             var entry = SendMessageBatchRequestEntry.builder()
                     .id(Integer.toString(index)) // unique within the request even when source ids repeat
                     .messageBody(message.body())
-                    .messageAttributes(attributes(message.attributes()));
+                    .messageAttributes(message.sqsAttributes());
             message.groupId().ifPresent(entry::messageGroupId);
             message.deduplicationId().ifPresent(entry::messageDeduplicationId);
             entries.add(entry.build());
@@ -342,12 +340,5 @@ final class Send {
         for (int index : indexes) {
             failures.set(index, why);
         }
-    }
-
-    private static Map<String, MessageAttributeValue> attributes(Map<String, String> attributes) {
-        var values = new HashMap<String, MessageAttributeValue>();
-        attributes.forEach((name, value) -> values.put(name,
-                MessageAttributeValue.builder().dataType("String").stringValue(value).build()));
-        return values;
     }
 }

@@ -139,7 +139,8 @@ public class SnapStartHooks implements Resource {
     static int preload(List<String> classNames, ClassLoader loader) {
         int loaded = 0;
         for (String line : classNames) {
-            String name = (line.indexOf('#') < 0 ? line : line.substring(0, line.indexOf('#'))).strip();
+            int comment = line.indexOf('#');
+            String name = (comment < 0 ? line : line.substring(0, comment)).strip();
             if (name.isEmpty()) {
                 continue;
             }

@@ -9,7 +9,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,6 +20,7 @@ import dev.fanout.batch.http.HttpAnswer;
 import dev.fanout.batch.http.RequestBatch;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
+import dev.fanout.fanin.ResultMessage;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.WorkHandlers;
 import dev.fanout.work.builtin.DelayHandler;
@@ -203,12 +203,9 @@ final class StartPriming {
         return answer;
     }
 
-    /** The attributes as the fan-in builds them ({@code Send}): the first result's attributes find their path loaded. */
+    /** The attributes as the fan-in sends them ({@link ResultMessage}): the first result's attributes find their path loaded. */
     static Map<String, MessageAttributeValue> attributeValues() {
-        Map<String, MessageAttributeValue> values = new HashMap<>();
-        ATTRIBUTES.forEach((name, value) -> values.put(name,
-                MessageAttributeValue.builder().dataType("String").stringValue(value).build()));
-        return values;
+        return new ResultMessage(BODY, ATTRIBUTES, Optional.empty(), Optional.empty()).sqsAttributes();
     }
 
     /** Answers every request as SQS answers a SendMessageBatch of the priming entry, after reading its body. */
