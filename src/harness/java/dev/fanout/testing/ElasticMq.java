@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.elasticmq.rest.sqs.SQSRestServer;
 import org.elasticmq.rest.sqs.SQSRestServerBuilder;
@@ -19,7 +20,13 @@ import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
 
-/** An embedded ElasticMQ: a real SQS-compatible server on a free loopback port. */
+/**
+ * An embedded ElasticMQ: a real SQS-compatible server on a free loopback port.
+ * <p>
+ * Unit tests share one server per JVM ({@link #shared()}): its start costs about a second, and PIT runs
+ * each test on its own, once per mutant, so a server per test class would start for every run of every
+ * test. Sharing is safe because {@link #createQueue} makes a new queue at each call.
+ */
 public final class ElasticMq implements AutoCloseable {
 
     public static final String REGION = "us-east-1";
@@ -29,17 +36,38 @@ public final class ElasticMq implements AutoCloseable {
     private final SQSRestServer server;
     private final URI endpoint;
     private final SqsClient client;
+    private final boolean shared;
+    private final AtomicInteger queues = new AtomicInteger();
 
-    private ElasticMq(SQSRestServer server, int port) {
+    private ElasticMq(SQSRestServer server, int port, boolean shared) {
         this.server = server;
         this.endpoint = URI.create("http://127.0.0.1:" + port);
         this.client = client(endpoint);
+        this.shared = shared;
     }
 
+    /** A server of the caller's own, stopped by {@link #close()}. */
     public static ElasticMq start() {
+        return start(false);
+    }
+
+    /**
+     * The JVM's shared server, started at the first call (a test class's static initialiser, so that PIT's
+     * discovery of a class starts it, not the first test's time limit). It lives until the JVM exits:
+     * {@link #close()} leaves it running.
+     */
+    public static ElasticMq shared() {
+        return Shared.SERVER;
+    }
+
+    private static final class Shared {
+        static final ElasticMq SERVER = start(true);
+    }
+
+    private static ElasticMq start(boolean shared) {
         SQSRestServer server = SQSRestServerBuilder.withPort(0).withInterface("127.0.0.1").start();
         int port = server.waitUntilStarted().localAddress().getPort();
-        return new ElasticMq(server, port);
+        return new ElasticMq(server, port, shared);
     }
 
     /** A client like the function's: one attempt per call, URL-connection HTTP. */
@@ -62,11 +90,17 @@ public final class ElasticMq implements AutoCloseable {
         return client;
     }
 
+    /**
+     * Creates a new, empty queue whose name starts with {@code name} and ends with a number of its own (a
+     * FIFO queue keeps its {@code .fifo}): a test run again in the same JVM, as PIT does, never finds the
+     * messages of an earlier run.
+     */
     public String createQueue(String name) {
-        Map<QueueAttributeName, String> attributes = name.endsWith(".fifo")
-                ? Map.of(QueueAttributeName.FIFO_QUEUE, "true")
-                : Map.of();
-        return client.createQueue(r -> r.queueName(name).attributes(attributes)).queueUrl();
+        boolean fifo = name.endsWith(".fifo");
+        String unique = (fifo ? name.substring(0, name.length() - ".fifo".length()) : name) + "-"
+                + queues.incrementAndGet() + (fifo ? ".fifo" : "");
+        Map<QueueAttributeName, String> attributes = fifo ? Map.of(QueueAttributeName.FIFO_QUEUE, "true") : Map.of();
+        return client.createQueue(r -> r.queueName(unique).attributes(attributes)).queueUrl();
     }
 
     /** One attribute of a queue, as SQS reports it. */
@@ -81,7 +115,7 @@ public final class ElasticMq implements AutoCloseable {
 
     /**
      * Receives everything on the queue, with all attributes. Received messages stay invisible for five
-     * minutes (FIFO ones are deleted), so each is returned once; a test uses a queue of its own.
+     * minutes (FIFO ones are deleted), so each is returned once; each queue is a test's own.
      */
     public List<Message> drain(String queueUrl) {
         List<Message> all = new ArrayList<>();
@@ -103,8 +137,12 @@ public final class ElasticMq implements AutoCloseable {
         }
     }
 
+    /** Stops a server of the caller's own; the shared one keeps running for the JVM's other tests. */
     @Override
     public void close() {
+        if (shared) {
+            return;
+        }
         client.close();
         server.stopAndWait();
     }

@@ -11,8 +11,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.fanout.engine.Deadline;
@@ -30,17 +28,7 @@ class ResultStreamTest {
     static final String NOT_SENT = "not sent before the deadline";
     static final String HELD_BACK = "held back: an earlier result of its group was not confirmed";
 
-    static ElasticMq sqs;
-
-    @BeforeAll
-    static void start() {
-        sqs = ElasticMq.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        sqs.close();
-    }
+    static final ElasticMq sqs = ElasticMq.shared();
 
     static SqsResultsSink.Settings settings(String queue, int maxBatchBytes, int sendConcurrency) {
         return new SqsResultsSink.Settings(queue, maxBatchBytes, maxBatchBytes, sendConcurrency, 1, Duration.ofMillis(1),

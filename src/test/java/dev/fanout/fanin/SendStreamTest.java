@@ -14,8 +14,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.fanout.engine.Deadline;
@@ -34,17 +32,7 @@ class SendStreamTest {
     static final Duration LIFTED = Duration.ofMinutes(10);
     static final Duration DEADLINE = Duration.ofSeconds(30);
 
-    static ElasticMq sqs;
-
-    @BeforeAll
-    static void start() {
-        sqs = ElasticMq.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        sqs.close();
-    }
+    static final ElasticMq sqs = ElasticMq.shared();
 
     /** Records each request's bodies and counts them down. */
     record Recorder(ConcurrentLinkedQueue<List<String>> requests, CountDownLatch first) {

@@ -42,24 +42,24 @@ class SinkSettingsTest {
 
     @Test
     void theWarmUpSaysWhetherTheQueueAnswered() throws Exception {
-        try (ElasticMq sqs = ElasticMq.start()) {
-            var settings = SqsResultsSink.Settings.defaults(sqs.createQueue("warm-up"));
-            var sink = new SqsResultsSink(sqs.client(), settings);
-            assertThat(sink.settings()).isSameAs(settings);
-            // ElasticMQ stores nothing and says so; SQS refuses an empty batch, which is as good an answer
-            assertThat(sink.warmUp()).isEqualTo("accepted an empty batch");
-            var refusing = new SqsResultsSink(SqsResultsSinkTest.intercepted(sqs, (request, real) -> {
-                throw EmptyBatchRequestException.builder().message("There should be at least one entry").build();
-            }), settings);
-            assertThat(refusing.warmUp()).isEqualTo("reachable");
-        }
+        ElasticMq sqs = ElasticMq.shared();
+        var settings = SqsResultsSink.Settings.defaults(sqs.createQueue("warm-up"));
+        var sink = new SqsResultsSink(sqs.client(), settings);
+        assertThat(sink.settings()).isSameAs(settings);
+        // ElasticMQ stores nothing and says so; SQS refuses an empty batch, which is as good an answer
+        assertThat(sink.warmUp()).isEqualTo("accepted an empty batch");
+        var refusing = new SqsResultsSink(SqsResultsSinkTest.intercepted(sqs, (request, real) -> {
+            throw EmptyBatchRequestException.builder().message("There should be at least one entry").build();
+        }), settings);
+        assertThat(refusing.warmUp()).isEqualTo("reachable");
         int deadPort;
         try (var socket = new ServerSocket(0)) {
             deadPort = socket.getLocalPort(); // closed again: connections to it are refused
         }
         try (SqsClient dead = ElasticMq.client(URI.create("http://127.0.0.1:" + deadPort))) {
-            var sink = new SqsResultsSink(dead, SqsResultsSink.Settings.defaults("http://127.0.0.1:" + deadPort + "/0/results"));
-            assertThat(sink.warmUp()).startsWith("not reachable yet: SdkClientException: ");
+            var unreachable = new SqsResultsSink(dead,
+                    SqsResultsSink.Settings.defaults("http://127.0.0.1:" + deadPort + "/0/results"));
+            assertThat(unreachable.warmUp()).startsWith("not reachable yet: SdkClientException: ");
         }
     }
 }

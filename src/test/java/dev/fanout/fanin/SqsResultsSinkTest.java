@@ -10,8 +10,6 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,17 +30,7 @@ import software.amazon.awssdk.services.sqs.model.SqsException;
 /** The results sink against ElasticMQ, with exact faults in front of it. */
 class SqsResultsSinkTest {
 
-    static ElasticMq sqs;
-
-    @BeforeAll
-    static void start() {
-        sqs = ElasticMq.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        sqs.close();
-    }
+    static final ElasticMq sqs = ElasticMq.shared();
 
     static ResultMessage message(String body, String group) {
         return new ResultMessage(body, Map.of("status", "succeeded"), Optional.ofNullable(group),

@@ -14,7 +14,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -264,17 +263,7 @@ class HttpBatchProcessorTest {
     @Nested
     class Queued {
 
-        static ElasticMq sqs;
-
-        @BeforeAll
-        static void start() {
-            sqs = ElasticMq.start();
-        }
-
-        @AfterAll
-        static void stop() {
-            sqs.close();
-        }
+        static final ElasticMq sqs = ElasticMq.shared();
 
         HttpBatchProcessor queued(String queueUrl, FaultySqsClient.Faults faults) {
             var client = new FaultySqsClient(sqs.client(), faults, 7);

@@ -46,13 +46,12 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 class SnapStartHooksTest {
 
     static final ObjectMapper MAPPER = JacksonBindings.recording(new ObjectMapper());
-    static ElasticMq sqs;
+    static final ElasticMq sqs = ElasticMq.shared();
     static HttpServer server;
     static final AtomicInteger requests = new AtomicInteger();
 
     @BeforeAll
     static void start() throws Exception {
-        sqs = ElasticMq.start();
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/", exchange -> {
@@ -82,7 +81,6 @@ class SnapStartHooksTest {
         System.clearProperty("aws.containerCredentialsFullUri");
         System.clearProperty("aws.containerAuthorizationToken");
         server.stop(0);
-        sqs.close();
     }
 
     final HttpHandler http = new HttpHandler(HttpSettings.defaults().withAllow("127.0.0.1/32"));

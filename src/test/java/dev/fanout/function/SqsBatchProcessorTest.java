@@ -13,8 +13,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.stream.IntStream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,17 +43,7 @@ import software.amazon.awssdk.services.sqs.model.Message;
 class SqsBatchProcessorTest {
 
     static final ObjectMapper MAPPER = dev.fanout.testing.JacksonBindings.recording(new ObjectMapper());
-    static ElasticMq sqs;
-
-    @BeforeAll
-    static void startQueue() {
-        sqs = ElasticMq.start();
-    }
-
-    @AfterAll
-    static void stopQueue() {
-        sqs.close();
-    }
+    static final ElasticMq sqs = ElasticMq.shared();
 
     static WorkHandlers handlers() {
         return WorkHandlers.builder(MAPPER)

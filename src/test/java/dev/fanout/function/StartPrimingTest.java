@@ -35,16 +35,15 @@ class StartPrimingTest {
     @Test
     void theCannedAnswersDigestsAreThoseAnSqsServerReportsForTheSameEntry() {
         // the priming's client checks both digests against those it computes; here, against a server's
-        try (ElasticMq sqs = ElasticMq.start()) {
-            String queue = sqs.createQueue("priming-digests");
-            var answer = sqs.client().sendMessageBatch(r -> r.queueUrl(queue).entries(e -> e.id("0")
-                    .messageBody(StartPriming.BODY).messageAttributes(StartPriming.attributeValues())));
+        ElasticMq sqs = ElasticMq.shared();
+        String queue = sqs.createQueue("priming-digests");
+        var answer = sqs.client().sendMessageBatch(r -> r.queueUrl(queue).entries(e -> e.id("0")
+                .messageBody(StartPriming.BODY).messageAttributes(StartPriming.attributeValues())));
 
-            assertThat(answer.successful()).singleElement().satisfies(entry -> {
-                assertThat(entry.md5OfMessageBody()).isEqualTo(StartPriming.BODY_MD5);
-                assertThat(entry.md5OfMessageAttributes()).isEqualTo(StartPriming.ATTRIBUTES_MD5);
-            });
-        }
+        assertThat(answer.successful()).singleElement().satisfies(entry -> {
+            assertThat(entry.md5OfMessageBody()).isEqualTo(StartPriming.BODY_MD5);
+            assertThat(entry.md5OfMessageAttributes()).isEqualTo(StartPriming.ATTRIBUTES_MD5);
+        });
     }
 
     @Test

@@ -20,8 +20,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -46,17 +44,7 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 /** Fan-in streams: a record's result goes to the results queue as soon as its outcome is final. */
 class StreamingFanInTest {
 
-    static ElasticMq sqs;
-
-    @BeforeAll
-    static void startQueue() {
-        sqs = ElasticMq.start();
-    }
-
-    @AfterAll
-    static void stopQueue() {
-        sqs.close();
-    }
+    static final ElasticMq sqs = ElasticMq.shared();
 
     /** "wait": sleeps {@code millis}, then returns {@code text}; "latch": waits for the test's latch. */
     static WorkHandlers handlers(CountDownLatch latch) {

@@ -1,0 +1,66 @@
+package dev.fanout.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+class ElasticMqTest {
+
+    @Test
+    void theSharedServerIsOnePerJvmAndOutlivesAClose() {
+        ElasticMq sqs = ElasticMq.shared();
+        assertThat(ElasticMq.shared()).isSameAs(sqs);
+
+        sqs.close();
+
+        String queue = sqs.createQueue("after-close");
+        sqs.client().sendMessage(r -> r.queueUrl(queue).messageBody("still here"));
+        assertThat(sqs.depth(queue)).isEqualTo(1);
+    }
+
+    @Test
+    void aTestRunAgainGetsANewEmptyQueueOfTheSameKind() {
+        // PIT runs a test once per mutant in the same JVM: the second run must not see the first run's messages
+        ElasticMq sqs = ElasticMq.shared();
+        String first = sqs.createQueue("run-again");
+        sqs.client().sendMessage(r -> r.queueUrl(first).messageBody("first run"));
+
+        String second = sqs.createQueue("run-again");
+
+        assertThat(second).isNotEqualTo(first).contains("run-again-");
+        assertThat(sqs.depth(first)).isEqualTo(1);
+        assertThat(sqs.depth(second)).isZero();
+    }
+
+    @Test
+    void aFifoQueueKeepsItsSuffixAndIsFifo() {
+        ElasticMq sqs = ElasticMq.shared();
+        String queue = sqs.createQueue("ordered.fifo");
+
+        assertThat(queue).endsWith(".fifo").contains("ordered-");
+        assertThat(ElasticMq.attribute(sqs.client(), queue, QueueAttributeName.FIFO_QUEUE)).isEqualTo("true");
+    }
+
+    @Test
+    void aServerOfOnesOwnStopsAtClose() {
+        ElasticMq own = ElasticMq.start();
+        assertThat(own.endpoint()).isNotEqualTo(ElasticMq.shared().endpoint());
+        String queue = own.createQueue("own");
+        assertThat(own.depth(queue)).isZero();
+
+        own.close();
+
+        assertThat(reachable(own)).isFalse();
+        assertThat(reachable(ElasticMq.shared())).isTrue();
+    }
+
+    private static boolean reachable(ElasticMq sqs) {
+        try (var socket = new java.net.Socket(sqs.endpoint().getHost(), sqs.endpoint().getPort())) {
+            return true;
+        } catch (java.io.IOException refused) {
+            return false;
+        }
+    }
+}
