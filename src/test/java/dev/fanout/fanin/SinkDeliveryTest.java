@@ -14,8 +14,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.fanout.engine.Deadline;
@@ -38,17 +36,7 @@ import software.amazon.awssdk.services.sqs.model.SqsException;
  */
 class SinkDeliveryTest {
 
-    static ElasticMq sqs;
-
-    @BeforeAll
-    static void start() {
-        sqs = ElasticMq.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        sqs.close();
-    }
+    static final ElasticMq sqs = ElasticMq.shared();
 
     static List<ResultMessage> messages(int n) {
         List<ResultMessage> messages = new ArrayList<>();
@@ -110,6 +98,47 @@ class SinkDeliveryTest {
         assertThat(requests).containsExactlyInAnyOrder(List.of("r00", "r01", "r02"), List.of("r03", "r04", "r05"),
                 List.of("r06", "r07"));
         assertThat(sqs.drain(queue)).hasSize(8);
+    }
+
+    @Test
+    void deliverWaitsForEverySenderNotOnlyTheFirstToEnd() throws Exception {
+        // two senders, one request each. The second sender's request is answered only once the caller has read
+        // its deadline after the first sender ended, which it does to go on waiting for the second; a caller that
+        // stopped waiting once the first sender ended would interrupt the second, and its result would be lost
+        String queue = sqs.createQueue("deliver-every-sender");
+        Thread caller = Thread.currentThread();
+        var first = new java.util.concurrent.atomic.AtomicReference<Thread>();
+        var secondArrived = new CountDownLatch(1);
+        var callerReadAfterFirstEnded = new CountDownLatch(1);
+        dev.fanout.engine.Ticker ticker = () -> {
+            Thread ended = first.get();
+            if (Thread.currentThread() == caller && ended != null && !ended.isAlive()) {
+                callerReadAfterFirstEnded.countDown();
+            }
+            return System.nanoTime();
+        };
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
+            try {
+                if (Thread.currentThread().getName().equals("fanout-send-0")) {
+                    first.set(Thread.currentThread());
+                    assertThat(secondArrived.await(10, TimeUnit.SECONDS)).isTrue(); // each sender takes one request
+                } else {
+                    secondArrived.countDown();
+                    if (!callerReadAfterFirstEnded.await(10, TimeUnit.SECONDS)) {
+                        throw SdkClientException.create("the caller never went on waiting");
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw software.amazon.awssdk.core.exception.AbortedException.create("interrupted while sending", e);
+            }
+            return real.sendMessageBatch(request);
+        }), settings(queue, 24, 2, 1, Duration.ofMillis(1)));
+
+        Delivery delivery = sink.deliver(messages(2), Deadline.after(Duration.ofSeconds(20), ticker));
+
+        assertThat(delivery.deliveredCount()).isEqualTo(2);
+        assertThat(sqs.drain(queue)).hasSize(2);
     }
 
     @Test
