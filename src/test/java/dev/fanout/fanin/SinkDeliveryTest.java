@@ -304,6 +304,68 @@ class SinkDeliveryTest {
         assertThat(sqs.drain(queue)).isEmpty();
     }
 
+    /** Runs {@code deliver} on a thread of its own, so that the test can interrupt it. */
+    record Caller(Thread thread, java.util.concurrent.atomic.AtomicReference<Delivery> delivery,
+            java.util.concurrent.atomic.AtomicBoolean interruptedAfter) {
+
+        static Caller deliver(SqsResultsSink sink, int results) {
+            var delivery = new java.util.concurrent.atomic.AtomicReference<Delivery>();
+            var interruptedAfter = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread thread = Thread.ofPlatform().name("deliver-caller").start(() -> {
+                delivery.set(sink.deliver(messages(results), Deadline.after(Duration.ofMinutes(2))));
+                interruptedAfter.set(Thread.currentThread().isInterrupted());
+            });
+            return new Caller(thread, delivery, interruptedAfter);
+        }
+
+        /** Interrupts the caller once it waits with a time limit (a backoff's sleep, a join), after {@code ready}. */
+        void interruptWhenWaiting(CountDownLatch ready) throws InterruptedException {
+            assertThat(ready.await(10, TimeUnit.SECONDS)).isTrue();
+            while (thread.getState() != Thread.State.TIMED_WAITING) {
+                assertThat(thread.isAlive()).isTrue();
+                Thread.onSpinWait();
+            }
+            thread.interrupt();
+            assertThat(thread.join(Duration.ofSeconds(10))).as("deliver returned at once").isTrue();
+        }
+    }
+
+    @Test
+    void aCallerInterruptedWhileItBacksOffReturnsAtOnceWithItsResultsUndeliveredAndStaysInterrupted()
+            throws InterruptedException {
+        // one request: the caller sends it itself, and backs off for up to a minute after each failure
+        var failed = new CountDownLatch(1);
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
+            failed.countDown();
+            throw serviceError(500, "InternalError");
+        }), settings(sqs.createQueue("deliver-interrupted-backoff"), SqsResultsSink.SQS_MAX_BYTES, 2, 10,
+                Duration.ofMinutes(1)));
+
+        Caller caller = Caller.deliver(sink, 3);
+        caller.interruptWhenWaiting(failed);
+
+        assertThat(caller.delivery().get().failures()).containsOnly(
+                "interrupted before retrying: SendMessageBatch failed: HTTP 500 InternalError: injected");
+        assertThat(caller.interruptedAfter()).isTrue();
+    }
+
+    @Test
+    void aCallerInterruptedWhileItsSendersBackOffReturnsAtOnceWithItsResultsUndeliveredAndStaysInterrupted()
+            throws InterruptedException {
+        // two requests of one result, one per sender; each fails and backs off for up to a minute
+        var failed = new CountDownLatch(2);
+        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
+            failed.countDown();
+            throw serviceError(500, "InternalError");
+        }), settings(sqs.createQueue("deliver-interrupted-join"), 24, 2, 10, Duration.ofMinutes(1)));
+
+        Caller caller = Caller.deliver(sink, 2);
+        caller.interruptWhenWaiting(failed);
+
+        assertThat(caller.delivery().get().deliveredCount()).isZero();
+        assertThat(caller.interruptedAfter()).isTrue();
+    }
+
     @Test
     void anSdkErrorThatIsNeitherTheServicesNorTheNetworksIsNotRetried() {
         var calls = new AtomicInteger();
