@@ -66,6 +66,12 @@ class FallbackResultTest {
     }
 
     @Test
+    void quotesTheShortestTexts() {
+        assertThat(FallbackResult.quote("")).isEqualTo("\"\"");
+        assertThat(FallbackResult.quote("a")).isEqualTo("\"a\"");
+    }
+
+    @Test
     void cutsLongFieldsWithoutSplittingASurrogatePair() throws Exception {
         String longId = "a".repeat(FallbackResult.MAX_FIELD_CHARS - 1) + "\uD83D\uDE00" + "b".repeat(100);
 
