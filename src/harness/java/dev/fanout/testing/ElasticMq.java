@@ -64,7 +64,7 @@ public final class ElasticMq implements AutoCloseable {
         static final ElasticMq SERVER = start(true);
     }
 
-    private static ElasticMq start(boolean shared) {
+    static ElasticMq start(boolean shared) {
         SQSRestServer server = SQSRestServerBuilder.withPort(0).withInterface("127.0.0.1").start();
         int port = server.waitUntilStarted().localAddress().getPort();
         return new ElasticMq(server, port, shared);
@@ -140,9 +140,12 @@ public final class ElasticMq implements AutoCloseable {
     /** Stops a server of the caller's own; the shared one keeps running for the JVM's other tests. */
     @Override
     public void close() {
-        if (shared) {
-            return;
+        if (!shared) {
+            stop();
         }
+    }
+
+    void stop() {
         client.close();
         server.stopAndWait();
     }

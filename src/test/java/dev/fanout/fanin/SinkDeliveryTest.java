@@ -321,8 +321,10 @@ class SinkDeliveryTest {
         /** Interrupts the caller once it waits with a time limit (a backoff's sleep, a join), after {@code ready}. */
         void interruptWhenWaiting(CountDownLatch ready) throws InterruptedException {
             assertThat(ready.await(10, TimeUnit.SECONDS)).isTrue();
+            long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (thread.getState() != Thread.State.TIMED_WAITING) {
-                assertThat(thread.isAlive()).isTrue();
+                assertThat(thread.isAlive()).as("the caller still delivering").isTrue();
+                assertThat(System.nanoTime() - giveUp).as("the caller waiting within 10 s").isNegative();
                 Thread.onSpinWait();
             }
             thread.interrupt();
@@ -362,7 +364,10 @@ class SinkDeliveryTest {
         Caller caller = Caller.deliver(sink, 2);
         caller.interruptWhenWaiting(failed);
 
-        assertThat(caller.delivery().get().deliveredCount()).isZero();
+        // each result keeps its first failure, or has it replaced by its sender, interrupted in turn
+        assertThat(caller.delivery().get().failures()).hasSize(2).allSatisfy(failure -> assertThat(failure).isIn(
+                "SendMessageBatch failed: HTTP 500 InternalError: injected",
+                "interrupted before retrying: SendMessageBatch failed: HTTP 500 InternalError: injected"));
         assertThat(caller.interruptedAfter()).isTrue();
     }
 

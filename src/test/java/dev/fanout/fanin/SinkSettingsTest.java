@@ -16,6 +16,8 @@ import software.amazon.awssdk.services.sqs.model.EmptyBatchRequestException;
 /** The sink's settings, checked with exact messages, and its warm-up call against a real and a dead queue. */
 class SinkSettingsTest {
 
+    static final ElasticMq sqs = ElasticMq.shared();
+
     static SqsResultsSink.Settings settings(int maxMessageBytes, int maxBatchBytes, int sendConcurrency, int maxAttempts) {
         return new SqsResultsSink.Settings("http://q/results", maxMessageBytes, maxBatchBytes, sendConcurrency,
                 maxAttempts, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(20));
@@ -42,7 +44,6 @@ class SinkSettingsTest {
 
     @Test
     void theWarmUpSaysWhetherTheQueueAnswered() throws Exception {
-        ElasticMq sqs = ElasticMq.shared();
         var settings = SqsResultsSink.Settings.defaults(sqs.createQueue("warm-up"));
         var sink = new SqsResultsSink(sqs.client(), settings);
         assertThat(sink.settings()).isSameAs(settings);

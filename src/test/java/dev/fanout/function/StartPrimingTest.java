@@ -20,6 +20,8 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 /** The start's priming jobs: they run without configuration or network, and each entry point gets its own. */
 class StartPrimingTest {
 
+    static final ElasticMq sqs = ElasticMq.shared();
+
     @Test
     void theSqsClientPrimingSendsOneEntryThroughTheWholeClientPathAnsweredInProcess() {
         SendMessageBatchResponse answer = StartPriming.primeSqsClient();
@@ -35,7 +37,6 @@ class StartPrimingTest {
     @Test
     void theCannedAnswersDigestsAreThoseAnSqsServerReportsForTheSameEntry() {
         // the priming's client checks both digests against those it computes; here, against a server's
-        ElasticMq sqs = ElasticMq.shared();
         String queue = sqs.createQueue("priming-digests");
         var answer = sqs.client().sendMessageBatch(r -> r.queueUrl(queue).entries(e -> e.id("0")
                 .messageBody(StartPriming.BODY).messageAttributes(StartPriming.attributeValues())));
