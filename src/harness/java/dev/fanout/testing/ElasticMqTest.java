@@ -2,6 +2,9 @@ package dev.fanout.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.net.Socket;
+
 import org.junit.jupiter.api.Test;
 
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
@@ -65,9 +68,9 @@ class ElasticMqTest {
     }
 
     private static boolean reachable(ElasticMq sqs) {
-        try (var socket = new java.net.Socket(sqs.endpoint().getHost(), sqs.endpoint().getPort())) {
+        try (var socket = new Socket(sqs.endpoint().getHost(), sqs.endpoint().getPort())) {
             return true;
-        } catch (java.io.IOException refused) {
+        } catch (IOException refused) {
             return false;
         }
     }

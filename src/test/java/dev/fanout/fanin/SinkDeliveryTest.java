@@ -12,14 +12,18 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.ManualTicker;
+import dev.fanout.engine.Ticker;
 import dev.fanout.testing.ElasticMq;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.exception.AbortedException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
@@ -107,10 +111,10 @@ class SinkDeliveryTest {
         // stopped waiting once the first sender ended would interrupt the second, and its result would be lost
         String queue = sqs.createQueue("deliver-every-sender");
         Thread caller = Thread.currentThread();
-        var first = new java.util.concurrent.atomic.AtomicReference<Thread>();
+        var first = new AtomicReference<Thread>();
         var secondArrived = new CountDownLatch(1);
         var callerReadAfterFirstEnded = new CountDownLatch(1);
-        dev.fanout.engine.Ticker ticker = () -> {
+        Ticker ticker = () -> {
             Thread ended = first.get();
             if (Thread.currentThread() == caller && ended != null && !ended.isAlive()) {
                 callerReadAfterFirstEnded.countDown();
@@ -130,7 +134,7 @@ class SinkDeliveryTest {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw software.amazon.awssdk.core.exception.AbortedException.create("interrupted while sending", e);
+                throw AbortedException.create("interrupted while sending", e);
             }
             return real.sendMessageBatch(request);
         }), settings(queue, 24, 2, 1, Duration.ofMillis(1)));
@@ -305,12 +309,12 @@ class SinkDeliveryTest {
     }
 
     /** Runs {@code deliver} on a thread of its own, so that the test can interrupt it. */
-    record Caller(Thread thread, java.util.concurrent.atomic.AtomicReference<Delivery> delivery,
-            java.util.concurrent.atomic.AtomicBoolean interruptedAfter) {
+    record Caller(Thread thread, AtomicReference<Delivery> delivery,
+            AtomicBoolean interruptedAfter) {
 
         static Caller deliver(SqsResultsSink sink, int results) {
-            var delivery = new java.util.concurrent.atomic.AtomicReference<Delivery>();
-            var interruptedAfter = new java.util.concurrent.atomic.AtomicBoolean();
+            var delivery = new AtomicReference<Delivery>();
+            var interruptedAfter = new AtomicBoolean();
             Thread thread = Thread.ofPlatform().name("deliver-caller").start(() -> {
                 delivery.set(sink.deliver(messages(results), Deadline.after(Duration.ofMinutes(2))));
                 interruptedAfter.set(Thread.currentThread().isInterrupted());
@@ -332,16 +336,23 @@ class SinkDeliveryTest {
         }
     }
 
+    /**
+     * A sink whose every request fails with a 500 and counts {@code failed} down: two senders, ten attempts,
+     * a backoff of up to a minute after each failure.
+     */
+    static SqsResultsSink failingEveryRequest(String queue, int maxBatchBytes, CountDownLatch failed) {
+        return new SqsResultsSink(intercepted(sqs, (request, real) -> {
+            failed.countDown();
+            throw serviceError(500, "InternalError");
+        }), settings(sqs.createQueue(queue), maxBatchBytes, 2, 10, Duration.ofMinutes(1)));
+    }
+
     @Test
     void aCallerInterruptedWhileItBacksOffReturnsAtOnceWithItsResultsUndeliveredAndStaysInterrupted()
             throws InterruptedException {
         // one request: the caller sends it itself, and backs off for up to a minute after each failure
         var failed = new CountDownLatch(1);
-        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
-            failed.countDown();
-            throw serviceError(500, "InternalError");
-        }), settings(sqs.createQueue("deliver-interrupted-backoff"), SqsResultsSink.SQS_MAX_BYTES, 2, 10,
-                Duration.ofMinutes(1)));
+        var sink = failingEveryRequest("deliver-interrupted-backoff", SqsResultsSink.SQS_MAX_BYTES, failed);
 
         Caller caller = Caller.deliver(sink, 3);
         caller.interruptWhenWaiting(failed);
@@ -356,10 +367,7 @@ class SinkDeliveryTest {
             throws InterruptedException {
         // two requests of one result, one per sender; each fails and backs off for up to a minute
         var failed = new CountDownLatch(2);
-        var sink = new SqsResultsSink(intercepted(sqs, (request, real) -> {
-            failed.countDown();
-            throw serviceError(500, "InternalError");
-        }), settings(sqs.createQueue("deliver-interrupted-join"), 24, 2, 10, Duration.ofMinutes(1)));
+        var sink = failingEveryRequest("deliver-interrupted-join", 24, failed);
 
         Caller caller = Caller.deliver(sink, 2);
         caller.interruptWhenWaiting(failed);
