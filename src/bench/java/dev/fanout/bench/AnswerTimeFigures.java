@@ -14,7 +14,8 @@ import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.function.HttpBatchProcessor;
 import dev.fanout.work.ItemParser;
-import dev.fanout.work.WorkHandlers;
+import dev.fanout.testing.TestFunctions;
+import dev.fanout.work.ItemFunctions;
 
 /**
  * The figure the HTTP entry point's default cut-off margin is derived from ({@code AnswerTiming}): how long
@@ -35,7 +36,7 @@ public final class AnswerTimeFigures {
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("--child")) {
             var mapper = new ObjectMapper();
-            var processor = new HttpBatchProcessor(new WorkerPool(Limits.of(64)), WorkHandlers.builder(mapper).build(),
+            var processor = new HttpBatchProcessor(new WorkerPool(Limits.of(64)), TestFunctions.builder(mapper).build(),
                     new ItemParser(mapper, Optional.empty()), mapper,
                     new RequestBatch.Settings(Duration.ofSeconds(29), 1_000, HttpAnswer.LAMBDA_RESPONSE_LIMIT, 10_000),
                     Optional.empty());

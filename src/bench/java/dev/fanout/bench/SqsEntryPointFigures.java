@@ -20,8 +20,9 @@ import dev.fanout.function.SqsBatchProcessor;
 import dev.fanout.testing.ElasticMq;
 import dev.fanout.testing.SqsEvents;
 import dev.fanout.work.ItemParser;
-import dev.fanout.work.WorkHandlers;
-import dev.fanout.work.builtin.DelayHandler;
+import dev.fanout.testing.TestFunctions;
+import dev.fanout.work.ItemFunctions;
+import dev.fanout.work.builtin.DelayFunction;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
@@ -70,8 +71,8 @@ public final class SqsEntryPointFigures {
         int q = 0;
         try (ElasticMq sqs = ElasticMq.start()) {
             var mapper = new ObjectMapper();
-            WorkHandlers handlers = WorkHandlers.builder(mapper)
-                    .register(DelayHandler.TYPE, new DelayHandler(Duration.ofMinutes(1))).build();
+            ItemFunctions handlers = TestFunctions.builder(mapper)
+                    .add(new DelayFunction(Duration.ofMinutes(1))).build();
             out.append("\n### The SQS entry point, 10,000 records, 10 ms added per SendMessageBatch, default send concurrency "
                     + SqsResultsSink.Settings.defaults("q").sendConcurrency() + "\n\n");
             out.append("| workload | answer | engine | fan-in after the engine | answer / engine | item end to confirmation p50 / p99 | requests | delivered |\n");

@@ -27,7 +27,7 @@ import dev.fanout.fanin.ResultStream;
 import dev.fanout.fanin.ResultsSink;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.ParsedItem;
-import dev.fanout.work.WorkHandlers;
+import dev.fanout.work.ItemFunctions;
 
 /**
  * One batch of queue records, end to end: records to items, items through the engine, each final record's
@@ -59,14 +59,14 @@ public final class RecordBatch {
     }
 
     private final WorkerPool pool;
-    private final WorkHandlers handlers;
+    private final ItemFunctions handlers;
     private final ItemParser parser;
     private final ResultsSink sink;
     private final ObjectMapper mapper;
     private final ResultMessages messages;
     private final Settings settings;
 
-    public RecordBatch(WorkerPool pool, WorkHandlers handlers, ItemParser parser, ResultsSink sink, ObjectMapper mapper,
+    public RecordBatch(WorkerPool pool, ItemFunctions handlers, ItemParser parser, ResultsSink sink, ObjectMapper mapper,
             Settings settings) {
         this.pool = pool;
         this.handlers = handlers;

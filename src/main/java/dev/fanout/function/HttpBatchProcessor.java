@@ -20,7 +20,7 @@ import dev.fanout.engine.Deadline;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.ParsedItem;
-import dev.fanout.work.WorkHandlers;
+import dev.fanout.work.ItemFunctions;
 
 /**
  * The API Gateway proxy event's side of a {@link RequestBatch} (payload format 1.0 or 2.0):
@@ -44,7 +44,7 @@ public final class HttpBatchProcessor {
     private final ItemParser parser;
     private final ObjectMapper mapper;
 
-    public HttpBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser, ObjectMapper mapper,
+    public HttpBatchProcessor(WorkerPool pool, ItemFunctions handlers, ItemParser parser, ObjectMapper mapper,
             RequestBatch.Settings settings, Optional<QueuedBatch> workQueue) {
         this.batch = new RequestBatch(pool, handlers, mapper, settings, workQueue);
         this.parser = parser;

@@ -27,10 +27,8 @@ import dev.fanout.engine.Deadline;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.fanin.SqsResultsSink;
 import dev.fanout.work.ItemParser;
-import dev.fanout.work.ItemType;
-import dev.fanout.work.WorkHandler;
-import dev.fanout.work.WorkHandlers;
-import dev.fanout.work.http.HttpHandler;
+import dev.fanout.work.ItemFunctions;
+import dev.fanout.work.http.HttpCallFunction;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
@@ -63,25 +61,25 @@ public class SnapStartHooks implements Resource {
 
     private final String entryPoint;
     private final Supplier<SqsClient> sqs;
-    private final Supplier<Optional<WorkHandler>> http;
+    private final Supplier<Optional<HttpCallFunction>> http;
     private final Supplier<HttpBatchProcessor> httpBatches;
     private final WorkerPool pool;
-    private final WorkHandlers handlers;
+    private final ItemFunctions handlers;
     private final ItemParser parser;
     private final ObjectMapper mapper;
 
     @Inject
     SnapStartHooks(@ConfigProperty(name = "quarkus.lambda.handler", defaultValue = "sqs") String entryPoint,
-            Instance<SqsClient> sqs, @ItemType(HttpHandler.TYPE) Instance<WorkHandler> http,
-            Instance<HttpBatchProcessor> httpBatches, WorkerPool pool, WorkHandlers handlers, ItemParser parser,
+            Instance<SqsClient> sqs, Instance<HttpCallFunction> http,
+            Instance<HttpBatchProcessor> httpBatches, WorkerPool pool, ItemFunctions handlers, ItemParser parser,
             ObjectMapper mapper) {
         // looked up when a hook runs: a deployment of one entry point never builds what only the other needs
         this(entryPoint, sqs::get, () -> http.isResolvable() ? Optional.of(http.get()) : Optional.empty(),
                 httpBatches::get, pool, handlers, parser, mapper);
     }
 
-    SnapStartHooks(String entryPoint, Supplier<SqsClient> sqs, Supplier<Optional<WorkHandler>> http,
-            Supplier<HttpBatchProcessor> httpBatches, WorkerPool pool, WorkHandlers handlers, ItemParser parser,
+    SnapStartHooks(String entryPoint, Supplier<SqsClient> sqs, Supplier<Optional<HttpCallFunction>> http,
+            Supplier<HttpBatchProcessor> httpBatches, WorkerPool pool, ItemFunctions handlers, ItemParser parser,
             ObjectMapper mapper) {
         this.entryPoint = entryPoint;
         this.sqs = sqs;
@@ -243,7 +241,7 @@ public class SnapStartHooks implements Resource {
     }
 
     private void dropConnections() {
-        if (http.get().orElse(null) instanceof HttpHandler handler) {
+        if (http.get().orElse(null) instanceof HttpCallFunction handler) {
             handler.closeIdleConnections();
         }
     }

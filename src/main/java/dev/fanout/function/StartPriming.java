@@ -22,9 +22,9 @@ import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.fanin.ResultMessage;
 import dev.fanout.work.ItemParser;
-import dev.fanout.work.WorkHandlers;
-import dev.fanout.work.builtin.DelayHandler;
-import dev.fanout.work.builtin.DigestHandler;
+import dev.fanout.work.ItemFunctions;
+import dev.fanout.work.builtin.DelayFunction;
+import dev.fanout.work.builtin.DigestFunction;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -167,8 +167,8 @@ final class StartPriming {
     static SnapStartHooks.Priming primeBatchPath(String entryPoint) {
         // with the modules on the class path, as Quarkus's mappers have them (Joda-Time, java.time, Optional)
         var mapper = new ObjectMapper().findAndRegisterModules();
-        var handlers = WorkHandlers.builder(mapper).register(DigestHandler.TYPE, new DigestHandler(DIGEST_ROUNDS))
-                .register(DelayHandler.TYPE, new DelayHandler(Duration.ofSeconds(1))).build();
+        var handlers = ItemFunctions.builder(mapper).add(new DigestFunction(DIGEST_ROUNDS))
+                .add(new DelayFunction(Duration.ofSeconds(1))).build();
         var parser = new ItemParser(mapper, Optional.empty());
         var pool = new WorkerPool(Limits.of(SnapStartHooks.PRIMING_ITEMS.size()));
         var settings = new RequestBatch.Settings(Duration.ofSeconds(29), SnapStartHooks.PRIMING_ITEMS.size(),

@@ -17,19 +17,16 @@ import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.fanin.ResultsSink;
 import dev.fanout.fanin.SqsResultsSink;
-import dev.fanout.work.AsyncWorkHandler;
+import dev.fanout.work.FunqyRegistry;
+import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.ItemParser;
-import dev.fanout.work.ItemType;
-import dev.fanout.work.WorkHandler;
-import dev.fanout.work.WorkHandlers;
-import dev.fanout.work.builtin.DelayHandler;
-import dev.fanout.work.builtin.DigestHandler;
-import dev.fanout.work.http.HttpHandler;
+import dev.fanout.work.builtin.DelayFunction;
+import dev.fanout.work.builtin.DigestFunction;
 import dev.fanout.work.http.HttpSettings;
 import io.quarkus.arc.DefaultBean;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.inject.Any;
-import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
@@ -53,29 +50,27 @@ public class Wiring {
     }
 
     /**
-     * Every {@link WorkHandler} and {@link AsyncWorkHandler} bean, by its {@link ItemType}. Each bean is
-     * built when its first item comes (or when SnapStart primes it), not at start: a function whose items
-     * never name {@code http} never loads HttpClient 5.
+     * The item types: every {@code @Funq} function of the application (the built-in {@code http}, {@code digest}
+     * and {@code delay} among them), checked at start ({@link #checkFunctions}). Each function's bean is built
+     * when its first item comes (or when SnapStart primes it), not at start: a function whose items never name
+     * {@code http} never loads HttpClient 5.
      */
     @Produces
     @Singleton
-    WorkHandlers workHandlers(ObjectMapper mapper, @Any Instance<WorkHandler> blocking,
-            @Any Instance<AsyncWorkHandler> async) {
-        WorkHandlers.Builder builder = WorkHandlers.builder(mapper);
-        for (Instance.Handle<WorkHandler> handle : blocking.handles()) {
-            builder.register(typeOf(handle), context -> handle.get().handle(context));
-        }
-        for (Instance.Handle<AsyncWorkHandler> handle : async.handles()) {
-            builder.registerAsync(typeOf(handle), context -> handle.get().handle(context));
-        }
-        return builder.build();
+    ItemFunctions itemFunctions(ObjectMapper mapper, FanoutConfig config) {
+        ItemFunctions functions = FunqyRegistry.functions(mapper);
+        config.defaultType().ifPresent(type -> {
+            if (!functions.has(type)) {
+                throw new IllegalStateException("fanout.default-type (FANOUT_DEFAULT_TYPE) is '" + type + "', which"
+                        + " names no function: " + functions.unknownType(type));
+            }
+        });
+        return functions;
     }
 
-    private static String typeOf(Instance.Handle<?> handle) {
-        return handle.getBean().getQualifiers().stream()
-                .filter(ItemType.class::isInstance).map(q -> ((ItemType) q).value()).findFirst()
-                .orElseThrow(() -> new IllegalStateException("handler bean " + handle.getBean().getBeanClass().getName()
-                        + " has no @ItemType: annotate it with the item type it serves"));
+    /** Fails the start, naming the method, if a function cannot be an item type: no item runs against a broken registry. */
+    void checkFunctions(@Observes StartupEvent start, ItemFunctions functions) {
+        LOG.debugf("item types: %s", functions.types());
     }
 
     @Produces
@@ -86,33 +81,24 @@ public class Wiring {
 
     @Produces
     @Singleton
-    @ItemType(DigestHandler.TYPE)
-    WorkHandler digest(FanoutConfig config) {
-        return new DigestHandler(config.digestMaxRounds());
+    DigestFunction.Settings digestSettings(FanoutConfig config) {
+        return new DigestFunction.Settings(config.digestMaxRounds());
     }
 
     @Produces
     @Singleton
-    @ItemType(DelayHandler.TYPE)
-    WorkHandler delay(FanoutConfig config) {
-        return new DelayHandler(config.delayMax());
+    DelayFunction.Settings delaySettings(FanoutConfig config) {
+        return new DelayFunction.Settings(config.delayMax());
     }
 
-    /** The built-in http handler: one pooled client, as many connections as items may run at once. */
+    /** The built-in http function's settings: one pooled client, as many connections as items may run at once. */
     @Produces
     @Singleton
-    @ItemType(HttpHandler.TYPE)
-    WorkHandler http(FanoutConfig config) {
+    HttpSettings httpSettings(FanoutConfig config) {
         FanoutConfig.Http http = config.http();
-        return new HttpHandler(new HttpSettings(http.connectTimeout(), http.defaultTimeout(), http.maxBodyBytes(),
+        return new HttpSettings(http.connectTimeout(), http.defaultTimeout(), http.maxBodyBytes(),
                 http.maxAttempts(), http.maxRedirects(), http.responseHeaders(),
-                http.allow().map(Wiring::trimmed).orElse(List.of()), http.ssrfGuard(), config.maxConcurrency()));
-    }
-
-    void closeHttp(@Disposes @ItemType(HttpHandler.TYPE) WorkHandler http) throws Exception {
-        if (http instanceof AutoCloseable closeable) {
-            closeable.close();
-        }
+                http.allow().map(Wiring::trimmed).orElse(List.of()), http.ssrfGuard(), config.maxConcurrency());
     }
 
     private static List<String> trimmed(List<String> values) {
@@ -147,7 +133,7 @@ public class Wiring {
 
     @Produces
     @Singleton
-    HttpBatchProcessor httpBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser,
+    HttpBatchProcessor httpBatchProcessor(WorkerPool pool, ItemFunctions handlers, ItemParser parser,
             ObjectMapper mapper, FanoutConfig config, Instance<SqsClient> sqs) {
         FanoutConfig.HttpApi api = config.httpApi();
         var settings = new RequestBatch.Settings(api.timeout(), api.maxItems(), HttpAnswer.LAMBDA_RESPONSE_LIMIT,
@@ -185,7 +171,7 @@ public class Wiring {
 
     @Produces
     @Singleton
-    SqsBatchProcessor sqsBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser, ResultsSink sink,
+    SqsBatchProcessor sqsBatchProcessor(WorkerPool pool, ItemFunctions handlers, ItemParser parser, ResultsSink sink,
             SqsResultsSink.Settings sinkSettings, ObjectMapper mapper, FanoutConfig config) {
         Duration needed = config.cancelGrace().plus(config.responseMargin()).plus(sinkSettings.minCallTime());
         if (config.cutoffMargin().compareTo(needed) <= 0) {

@@ -1,12 +1,11 @@
 package dev.fanout.work;
 
+import java.io.IOException;
 import java.util.Collection;
 import java.util.Map;
 import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -14,21 +13,23 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 
 import dev.fanout.engine.RejectedItemException;
 
-/** Binds payloads to handler input types, turning Jackson's errors into short rejection reasons. */
+/** Binds payloads to function input types, turning Jackson's errors into short rejection reasons. */
 final class Payloads {
 
-    private final ObjectMapper mapper;
-
-    Payloads(ObjectMapper mapper) {
-        this.mapper = mapper;
+    private Payloads() {
     }
 
-    <T> T bind(WorkItem item, Class<T> type) {
-        ObjectReader reader = mapper.readerFor(type)
-                .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .with(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    /**
+     * The item's payload read by {@code reader} (the function's input type, unknown fields refused).
+     *
+     * @throws RejectedItemException if the payload is missing or does not fit the type, with the reason
+     */
+    static Object bind(WorkItem item, ObjectReader reader) {
+        if (item.payload().isNull()) {
+            throw new RejectedItemException(prefix(item) + "missing");
+        }
         try {
-            T value = reader.treeToValue(item.payload(), type);
+            Object value = reader.readValue(item.payload());
             if (value == null) {
                 throw new RejectedItemException(prefix(item) + "missing");
             }
@@ -37,6 +38,8 @@ final class Payloads {
             throw new RejectedItemException(prefix(item) + reason(e), e);
         } catch (IllegalArgumentException e) {
             // a record's compact constructor validating its input
+            throw new RejectedItemException(prefix(item) + e.getMessage(), e);
+        } catch (IOException e) {
             throw new RejectedItemException(prefix(item) + e.getMessage(), e);
         }
     }

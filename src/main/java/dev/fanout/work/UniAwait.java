@@ -11,7 +11,7 @@ import io.smallrye.mutiny.subscription.Cancellable;
 
 /**
  * Runs a Mutiny {@link Uni} as a blocking call on the item's virtual thread: the engine runs blocking
- * handlers only, and an {@link AsyncWorkHandler} reaches it through here. The item keeps its slot while its
+ * handlers only, and an function returning a {@code Uni} reaches it through here. The item keeps its slot while its
  * thread waits, and its cancellation (the item's timeout or the cut-off) cancels the subscription and ends
  * the wait, so a {@code Uni} that never completes frees its slot at the item's deadline.
  */

@@ -1,45 +1,42 @@
 package dev.fanout.work;
 
 import java.time.Duration;
-
-import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Optional;
 
 import dev.fanout.engine.Cancellation;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.ItemContext;
-import dev.fanout.engine.RejectedItemException;
 
 /**
- * What a handler gets for one item: the item, its payload bound to a type, and the item's deadline and
- * cancellation signal (pass {@link #remaining()} to the timeouts of your own I/O).
+ * What a function may ask about the item it runs for: declare a parameter
+ * {@code @io.quarkus.funqy.Context WorkContext item} beside its input. It gives the item's id and group, its
+ * deadline and time left (pass {@link #remaining()} to the timeouts of your own I/O) and its cancellation,
+ * which fires at that deadline (the engine interrupts the item's thread too). A function that does not ask
+ * for it does not pay for it: it is built only for functions that declare it.
  */
 public final class WorkContext {
 
     private final WorkItem item;
     private final ItemContext<?> engineContext;
-    private final Payloads payloads;
 
-    WorkContext(WorkItem item, ItemContext<?> engineContext, Payloads payloads) {
+    WorkContext(WorkItem item, ItemContext<?> engineContext) {
         this.item = item;
         this.engineContext = engineContext;
-        this.payloads = payloads;
     }
 
-    public WorkItem item() {
-        return item;
+    /** The item's id: its own, or the SQS message id when its body names none. */
+    public String id() {
+        return item.id();
     }
 
-    public JsonNode payload() {
-        return item.payload();
+    /** The function's name the item named. */
+    public String type() {
+        return item.type();
     }
 
-    /**
-     * The payload bound to {@code type} (a record or bean), with unknown fields refused.
-     *
-     * @throws RejectedItemException if the payload does not fit {@code type}
-     */
-    public <T> T payload(Class<T> type) {
-        return payloads.bind(item, type);
+    /** The FIFO group the item runs in, if any. */
+    public Optional<String> group() {
+        return item.group();
     }
 
     /** The item's deadline: the batch's cut-off, or its own timeout if that comes first. */

@@ -19,7 +19,8 @@ import dev.fanout.engine.NonRetryableException;
 import dev.fanout.engine.Outcome;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.work.ParsedItem;
-import dev.fanout.work.WorkHandlers;
+import dev.fanout.testing.TestFunctions;
+import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.WorkItem;
 
 /**
@@ -30,12 +31,12 @@ import dev.fanout.work.WorkItem;
 class GroupPolicyTest {
 
     static final ObjectMapper MAPPER = new ObjectMapper();
-    static final WorkHandlers HANDLERS = WorkHandlers.builder(MAPPER)
-            .register("ok", ctx -> Map.of("ok", true))
-            .register("fails-for-good", ctx -> {
+    static final ItemFunctions HANDLERS = TestFunctions.builder(MAPPER)
+            .register("ok", (payload, ctx) -> Map.of("ok", true))
+            .register("fails-for-good", (payload, ctx) -> {
                 throw new NonRetryableException("for good");
             })
-            .register("fails-for-now", ctx -> {
+            .register("fails-for-now", (payload, ctx) -> {
                 throw new IllegalStateException("for now");
             })
             .build();

@@ -31,7 +31,8 @@ import dev.fanout.fanin.ResultMessage;
 import dev.fanout.fanin.ResultStream;
 import dev.fanout.fanin.ResultsSink;
 import dev.fanout.work.ItemParser;
-import dev.fanout.work.WorkHandlers;
+import dev.fanout.testing.TestFunctions;
+import dev.fanout.work.ItemFunctions;
 
 /**
  * A batch of queue records through the engine and a sink that confirms what it is told to: a record is
@@ -94,15 +95,14 @@ class RecordBatchAcknowledgementTest {
         }
     }
 
-    private static WorkHandlers handlers() {
-        return WorkHandlers.builder(MAPPER).register("echo", context -> {
-            JsonNode payload = context.payload();
+    private static ItemFunctions handlers() {
+        return TestFunctions.builder(MAPPER).register("echo", (payload, context) -> {
             return switch (payload.path("mode").asText()) {
                 case "fail" -> throw new NonRetryableException("bad item " + payload.path("n").asInt());
                 case "retry" -> throw new IllegalStateException("try again " + payload.path("n").asInt());
                 default -> Map.of("echo", payload.path("n").asInt());
             };
-        }).register("other", context -> "x").build();
+        }).register("other", (payload, context) -> "x").build();
     }
 
     private static RecordBatch batch(RecordingSink sink, boolean fifoResults, Duration cutoffMargin) {
@@ -311,7 +311,7 @@ class RecordBatchAcknowledgementTest {
     void noTimeBeforeTheCutOffHandsEveryRecordBackUntouched() {
         var sink = new RecordingSink(Set.of());
         var ran = new AtomicInteger();
-        var handlers = WorkHandlers.builder(MAPPER).register("echo", context -> ran.incrementAndGet()).build();
+        var handlers = TestFunctions.builder(MAPPER).register("echo", (payload, context) -> ran.incrementAndGet()).build();
         var batch = new RecordBatch(new WorkerPool(Limits.of(2).withCutoffMargin(Duration.ofMinutes(5))), handlers,
                 new ItemParser(MAPPER, Optional.empty()), sink, MAPPER,
                 new RecordBatch.Settings(Duration.ZERO, false));

@@ -39,8 +39,9 @@ import dev.fanout.testing.ProxyEvents;
 import dev.fanout.testing.ProxyEvents.Format;
 import dev.fanout.testing.ProxyEvents.Response;
 import dev.fanout.work.ItemParser;
-import dev.fanout.work.WorkHandlers;
-import dev.fanout.work.builtin.DigestHandler;
+import dev.fanout.testing.TestFunctions;
+import dev.fanout.work.ItemFunctions;
+import dev.fanout.work.builtin.DigestFunction;
 import software.amazon.awssdk.services.sqs.model.Message;
 
 /**
@@ -55,10 +56,10 @@ class HttpBatchProcessorTest {
     static final AtomicLong LARGEST = new AtomicLong();
 
     /** digest; blob: {"chars": n, "char": "x"} -> {"text": n times char}. */
-    static final WorkHandlers HANDLERS = WorkHandlers.builder(MAPPER)
-            .register(DigestHandler.TYPE, new DigestHandler(1_000))
-            .register("blob", ctx -> Map.of("text", ctx.payload().path("char").asText("x")
-                    .repeat(ctx.payload().path("chars").asInt())))
+    static final ItemFunctions HANDLERS = TestFunctions.builder(MAPPER)
+            .add(new DigestFunction(1_000))
+            .register("blob", (payload, ctx) -> Map.of("text", payload.path("char").asText("x")
+                    .repeat(payload.path("chars").asInt())))
             .build();
 
     static HttpBatchProcessor processor(Optional<QueuedBatch> queue) {

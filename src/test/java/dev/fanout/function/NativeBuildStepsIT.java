@@ -28,7 +28,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.fanout.batch.ResultRecord;
 import dev.fanout.testing.JacksonBindings;
-import dev.fanout.work.builtin.DigestHandler;
+import dev.fanout.work.builtin.DigestFunction;
+import dev.fanout.work.builtin.Greeting;
 
 /**
  * Checks the native build steps and the metadata they hand to native-image, not a native image (none can
@@ -135,8 +136,8 @@ class NativeBuildStepsIT {
         if (!missing.isEmpty()) {
             throw new AssertionError("Jackson binds these classes through reflection, but the native build's metadata"
                     + " has no reflection data for them, so a native image could not read or write them: " + missing
-                    + ". Annotate each with @io.quarkus.runtime.annotations.RegisterForReflection (README, \"Adding your"
-                    + " own handler\").");
+                    + ". A function's input and output types are registered by Funqy's scanner; register any other class Jackson"
+                    + " binds with @io.quarkus.runtime.annotations.RegisterForReflection.");
         }
     }
 
@@ -167,22 +168,28 @@ class NativeBuildStepsIT {
 
         // the recording covers both entry points and the built-in handlers' payloads
         assertThat(shipped).contains(ResultRecord.class.getName(), ResultRecord.Error.class.getName(),
-                DigestHandler.Input.class.getName(), DigestHandler.Output.class.getName(),
-                dev.fanout.work.builtin.DelayHandler.Input.class.getName(),
-                dev.fanout.work.http.HttpHandler.Input.class.getName(), dev.fanout.work.http.HttpHandler.Output.class.getName());
+                DigestFunction.Input.class.getName(), DigestFunction.Output.class.getName(),
+                dev.fanout.work.builtin.DelayFunction.Input.class.getName(),
+                dev.fanout.work.http.HttpCallFunction.Input.class.getName(), dev.fanout.work.http.HttpCallFunction.Output.class.getName());
         assertRegistered(shipped, metadata.reflection());
     }
 
     @Test
-    void aHandlerThatForgetsToRegisterItsRecordsIsNamed() {
-        // the tests' own greet handler (GreetingHandler) is a user's handler without @RegisterForReflection
-        List<String> all = new ArrayList<>(recordedBindings().get(true));
-        all.addAll(recordedBindings().get(false));
+    void funqysScannerRegistersAFunctionsRecordsWithoutAnyAnnotationNestedOnesIncluded() {
+        List<Class<?>> records = List.of(Greeting.Name.class, Greeting.Title.class, Greeting.Hello.class,
+                DigestFunction.Input.class, DigestFunction.Output.class);
+        for (Class<?> record : records) {
+            assertThat(record.getAnnotations()).as("%s carries no annotation", record.getName()).isEmpty();
+            assertThat(metadata.reflection()).as("reflection data for %s", record.getName()).contains(record.getName());
+        }
+    }
 
-        assertThat(all).contains(GreetingHandler.Input.class.getName(), GreetingHandler.Output.class.getName());
-        assertThatThrownBy(() -> assertRegistered(all, metadata.reflection()))
-                .hasMessageContaining("dev.fanout.function.GreetingHandler$Input")
-                .hasMessageContaining("dev.fanout.function.GreetingHandler$Output")
+    @Test
+    void theCheckNamesARecordThatNothingRegisters() {
+        // a test-only record, bound by no function of the build: the check must fail, naming it
+        String unregistered = "dev.fanout.work.ItemFunctionsTest$Shapes$Name";
+        assertThatThrownBy(() -> assertRegistered(List.of(ResultRecord.class.getName(), unregistered), metadata.reflection()))
+                .hasMessageContaining(unregistered)
                 .hasMessageNotContaining(ResultRecord.class.getName() + ",");
     }
 

@@ -33,12 +33,12 @@ import dev.fanout.testing.ElasticMq;
 import dev.fanout.testing.JacksonBindings;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.ParsedItem;
-import dev.fanout.work.WorkHandler;
-import dev.fanout.work.WorkHandlers;
+import dev.fanout.testing.TestFunctions;
+import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.WorkItem;
-import dev.fanout.work.builtin.DelayHandler;
-import dev.fanout.work.builtin.DigestHandler;
-import dev.fanout.work.http.HttpHandler;
+import dev.fanout.work.builtin.DelayFunction;
+import dev.fanout.work.builtin.DigestFunction;
+import dev.fanout.work.http.HttpCallFunction;
 import dev.fanout.work.http.HttpSettings;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
@@ -83,22 +83,22 @@ class SnapStartHooksTest {
         server.stop(0);
     }
 
-    final HttpHandler http = new HttpHandler(HttpSettings.defaults().withAllow("127.0.0.1/32"));
-    final WorkHandlers handlers = WorkHandlers.builder(MAPPER)
-            .register(DigestHandler.TYPE, new DigestHandler(100)).register(DelayHandler.TYPE, new DelayHandler(Duration.ofSeconds(1)))
-            .register(HttpHandler.TYPE, http).build();
+    final HttpCallFunction http = new HttpCallFunction(HttpSettings.defaults().withAllow("127.0.0.1/32"));
+    final ItemFunctions handlers = TestFunctions.builder(MAPPER)
+            .add(new DigestFunction(100)).add(new DelayFunction(Duration.ofSeconds(1)))
+            .add(http).build();
     final WorkerPool pool = new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(1)));
     final ItemParser parser = new ItemParser(MAPPER, Optional.empty());
 
     SnapStartHooks hooks(String entryPoint, SqsClient client) {
         var httpBatches = new HttpBatchProcessor(pool, handlers, parser, MAPPER,
                 new RequestBatch.Settings(Duration.ofSeconds(29), 100, 100_000, 1000), Optional.empty());
-        return new SnapStartHooks(entryPoint, () -> client, () -> Optional.<WorkHandler>of(http), () -> httpBatches,
+        return new SnapStartHooks(entryPoint, () -> client, () -> Optional.of(http), () -> httpBatches,
                 pool, handlers, parser, MAPPER);
     }
 
     Outcome<JsonNode> call(String url) {
-        var item = new ParsedItem.Valid(new WorkItem("get", HttpHandler.TYPE, Optional.empty(),
+        var item = new ParsedItem.Valid(new WorkItem("get", HttpCallFunction.TYPE, Optional.empty(),
                 MAPPER.createObjectNode().put("url", url)));
         return pool.run(Batch.of(List.of(item)), handlers.dispatcher(), Deadline.after(Duration.ofSeconds(10))).outcome(0);
     }

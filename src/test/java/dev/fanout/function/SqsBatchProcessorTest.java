@@ -33,9 +33,10 @@ import dev.fanout.testing.ElasticMq;
 import dev.fanout.testing.FaultySqsClient;
 import dev.fanout.testing.SqsEvents;
 import dev.fanout.work.ItemParser;
-import dev.fanout.work.WorkHandlers;
-import dev.fanout.work.builtin.DelayHandler;
-import dev.fanout.work.builtin.DigestHandler;
+import dev.fanout.testing.TestFunctions;
+import dev.fanout.work.ItemFunctions;
+import dev.fanout.work.builtin.DelayFunction;
+import dev.fanout.work.builtin.DigestFunction;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 
@@ -45,12 +46,12 @@ class SqsBatchProcessorTest {
     static final ObjectMapper MAPPER = dev.fanout.testing.JacksonBindings.recording(new ObjectMapper());
     static final ElasticMq sqs = ElasticMq.shared();
 
-    static WorkHandlers handlers() {
-        return WorkHandlers.builder(MAPPER)
-                .register(DigestHandler.TYPE, new DigestHandler(1_000_000))
-                .register(DelayHandler.TYPE, new DelayHandler(Duration.ofMinutes(1)))
+    static ItemFunctions handlers() {
+        return TestFunctions.builder(MAPPER)
+                .add(new DigestFunction(1_000_000))
+                .add(new DelayFunction(Duration.ofMinutes(1)))
                 // a user's handler: returns its payload's text as the output
-                .register("echo", context -> Map.of("text", context.payload().path("text").asText()))
+                .register("echo", (payload, context) -> Map.of("text", payload.path("text").asText()))
                 .build();
     }
 
@@ -224,14 +225,14 @@ class SqsBatchProcessorTest {
         @Test
         void anOutputThatCannotBeWrittenAsJsonGetsAnErrorResultAndDoesNotFailTheBatch() {
             String queue = sqs.createQueue("results-unwritable");
-            var handlers = WorkHandlers.builder(MAPPER).register("deep", context -> {
+            var handlers = TestFunctions.builder(MAPPER).register("deep", (payload, context) -> {
                 var root = MAPPER.createArrayNode();
                 var node = root;
                 for (int i = 0; i < 2_000; i++) {
                     node = node.addArray(); // deeper than Jackson writes
                 }
                 return root;
-            }).register(DigestHandler.TYPE, new DigestHandler(10)).build();
+            }).add(new DigestFunction(10)).build();
             var sinkSettings = SqsResultsSink.Settings.defaults(queue);
             var processor = new SqsBatchProcessor(new RecordBatch(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofSeconds(1))),
                     handlers, new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings),

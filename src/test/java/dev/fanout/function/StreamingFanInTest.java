@@ -35,7 +35,8 @@ import dev.fanout.testing.ElasticMq;
 import dev.fanout.testing.FaultySqsClient;
 import dev.fanout.testing.SqsEvents;
 import dev.fanout.work.ItemParser;
-import dev.fanout.work.WorkHandlers;
+import dev.fanout.testing.TestFunctions;
+import dev.fanout.work.ItemFunctions;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
@@ -47,13 +48,13 @@ class StreamingFanInTest {
     static final ElasticMq sqs = ElasticMq.shared();
 
     /** "wait": sleeps {@code millis}, then returns {@code text}; "latch": waits for the test's latch. */
-    static WorkHandlers handlers(CountDownLatch latch) {
-        return WorkHandlers.builder(MAPPER)
-                .register("wait", context -> {
-                    Thread.sleep(context.payload().path("millis").asLong());
-                    return Map.of("text", context.payload().path("text").asText());
+    static ItemFunctions handlers(CountDownLatch latch) {
+        return TestFunctions.builder(MAPPER)
+                .register("wait", (payload, context) -> {
+                    Thread.sleep(payload.path("millis").asLong());
+                    return Map.of("text", payload.path("text").asText());
                 })
-                .register("latch", context -> {
+                .register("latch", (payload, context) -> {
                     latch.await();
                     return Map.of("text", "released");
                 })
@@ -61,7 +62,7 @@ class StreamingFanInTest {
     }
 
     static SqsBatchProcessor processor(SqsClient client, String queueUrl, Limits limits, int sendConcurrency,
-            WorkHandlers handlers) {
+            ItemFunctions handlers) {
         var defaults = SqsResultsSink.Settings.defaults(queueUrl);
         var sinkSettings = new SqsResultsSink.Settings(queueUrl, defaults.maxMessageBytes(), defaults.maxBatchBytes(),
                 sendConcurrency, defaults.maxAttempts(), defaults.backoffBase(), defaults.backoffCap(),
@@ -184,11 +185,11 @@ class StreamingFanInTest {
     @Test
     void aResultWaitingForAPredecessorThatNeverCameIsHeldBackWhenTheBatchEnds() {
         String queue = sqs.createQueue("streaming-repeated-id.fifo");
-        var handlers = WorkHandlers.builder(MAPPER)
-                .register("comes-back", context -> {
+        var handlers = TestFunctions.builder(MAPPER)
+                .register("comes-back", (payload, context) -> {
                     throw new IllegalStateException("retryable: this copy comes back");
                 })
-                .register("succeeds", context -> Map.of("text", "second copy"))
+                .register("succeeds", (payload, context) -> Map.of("text", "second copy"))
                 .build();
         var event = SqsEvents.parse(SqsEvents.standard(List.of(SqsEvents.item("comes-back", "{}"),
                 SqsEvents.item("succeeds", "{}"))));

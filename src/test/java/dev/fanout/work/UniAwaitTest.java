@@ -30,6 +30,7 @@ import dev.fanout.engine.Outcome.Succeeded;
 import dev.fanout.engine.Outcome.TimedOut;
 import dev.fanout.engine.RejectedItemException;
 import dev.fanout.engine.WorkerPool;
+import dev.fanout.testing.TestFunctions;
 import io.smallrye.mutiny.Uni;
 
 /**
@@ -156,12 +157,12 @@ class UniAwaitTest {
     void aBlockingWorkHandlerRunsOnTheItemThreadWithoutMutinyAndAnAsyncOneThroughIt() throws Exception {
         Set<String> blockingFrames = ConcurrentHashMap.newKeySet();
         Set<String> asyncFrames = ConcurrentHashMap.newKeySet();
-        var handlers = WorkHandlers.builder(new ObjectMapper())
-                .register("plain", ctx -> {
+        var handlers = TestFunctions.builder(new ObjectMapper())
+                .register("plain", (payload, ctx) -> {
                     StackWalker.getInstance().forEach(f -> blockingFrames.add(f.getClassName()));
                     return "plain";
                 })
-                .registerAsync("uni", ctx -> Uni.createFrom().item(() -> {
+                .registerAsync("uni", (payload, ctx) -> Uni.createFrom().item(() -> {
                     StackWalker.getInstance().forEach(f -> asyncFrames.add(f.getClassName()));
                     return "uni";
                 }))

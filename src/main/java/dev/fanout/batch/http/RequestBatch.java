@@ -19,7 +19,7 @@ import dev.fanout.engine.Deadline;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.fanin.SqsResultsSink;
 import dev.fanout.work.ParsedItem;
-import dev.fanout.work.WorkHandlers;
+import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.WorkItem;
 
 /**
@@ -45,13 +45,13 @@ public final class RequestBatch {
     static final int MAX_QUEUED_ITEM_BYTES = SqsResultsSink.SQS_MAX_BYTES;
 
     private final WorkerPool pool;
-    private final WorkHandlers handlers;
+    private final ItemFunctions handlers;
     private final ObjectMapper mapper;
     private final Settings settings;
     private final Optional<QueuedBatch> workQueue;
     private final ResultsAnswer results;
 
-    public RequestBatch(WorkerPool pool, WorkHandlers handlers, ObjectMapper mapper, Settings settings,
+    public RequestBatch(WorkerPool pool, ItemFunctions handlers, ObjectMapper mapper, Settings settings,
             Optional<QueuedBatch> workQueue) {
         this.pool = pool;
         this.handlers = handlers;

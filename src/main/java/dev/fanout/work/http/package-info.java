@@ -1,5 +1,5 @@
 /**
- * The built-in {@code http} item type, by job. {@link HttpHandler} is the face: the
+ * The built-in {@code http} item type, by job. {@link HttpCallFunction} is the face: the
  * item's input and output, and the loop of one item (send, follow a redirect, retry, answer).
  * {@link RequestChecks} holds what a request must be;
  * {@link RetryPolicy} which failures are retried and when;

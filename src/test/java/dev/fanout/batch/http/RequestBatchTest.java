@@ -24,7 +24,8 @@ import dev.fanout.fanin.ResultsSink;
 import dev.fanout.fanin.SqsResultsSink;
 import dev.fanout.testing.RecordingQueue;
 import dev.fanout.work.ParsedItem;
-import dev.fanout.work.WorkHandlers;
+import dev.fanout.testing.TestFunctions;
+import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.WorkItem;
 
 /**
@@ -35,7 +36,7 @@ import dev.fanout.work.WorkItem;
 class RequestBatchTest {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final WorkHandlers HANDLERS = WorkHandlers.builder(MAPPER).register("echo", ctx -> ctx.payload()).build();
+    private static final ItemFunctions HANDLERS = TestFunctions.builder(MAPPER).register("echo", (payload, ctx) -> payload).build();
     private static final int MAX_QUEUED = 3;
 
     private static RequestBatch batch(Optional<ResultsSink> workQueue) {

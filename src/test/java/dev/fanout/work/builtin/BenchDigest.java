@@ -2,7 +2,7 @@ package dev.fanout.work.builtin;
 
 /**
  * Gives the benchmarks the exact CPU work of the built-in {@code digest} item type, without the JSON
- * binding around it: {@link DigestHandler#digest} is package-private, so this test-side class in the
+ * binding around it: {@link DigestFunction#hash} is package-private, so this test-side class in the
  * same package forwards to it.
  */
 public final class BenchDigest {
@@ -12,6 +12,6 @@ public final class BenchDigest {
 
     /** SHA-256 of {@code data}, applied {@code rounds} times; never checks a cancellation. */
     public static byte[] digest(String data, int rounds) {
-        return DigestHandler.digest(data, rounds, null);
+        return DigestFunction.hash(data, rounds, null);
     }
 }

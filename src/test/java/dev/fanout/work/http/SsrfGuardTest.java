@@ -15,7 +15,7 @@ import dev.fanout.engine.NonRetryableException;
 /**
  * The SSRF guard's rules one at a time, without HTTP: allow-list entries (ranges, single addresses, IPv4-mapped
  * ranges), the spelling of hosts, addresses that only look IPv4-mapped, and resolvers that answer nothing.
- * HttpHandlerTest shows the same guard in front of real requests.
+ * HttpCallFunctionTest shows the same guard in front of real requests.
  */
 class SsrfGuardTest {
 

@@ -5,10 +5,9 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import dev.fanout.engine.NonRetryableException;
 import dev.fanout.engine.RejectedItemException;
-import dev.fanout.work.WorkContext;
-import dev.fanout.work.WorkHandler;
-
-import io.quarkus.runtime.annotations.RegisterForReflection;
+import io.quarkus.funqy.Funq;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 /**
  * The built-in {@code delay} type: waits {@code millis}, then fails with probability {@code failRate}
@@ -19,27 +18,34 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  *
  * <pre>{"type": "delay", "payload": {"millis": 20, "failRate": 0.1}}  ->  {"sleptMillis": 20}</pre>
  */
-public final class DelayHandler implements WorkHandler {
+@Singleton
+public class DelayFunction {
 
     public static final String TYPE = "delay";
 
     private final Duration maxDelay;
 
-    public DelayHandler(Duration maxDelay) {
+    /** @param maxDelay the longest wait an item may ask for */
+    public record Settings(Duration maxDelay) {
+    }
+
+    @Inject
+    public DelayFunction(Settings settings) {
+        this(settings.maxDelay());
+    }
+
+    public DelayFunction(Duration maxDelay) {
         this.maxDelay = maxDelay;
     }
 
-    @RegisterForReflection // Jackson binds it: a native image needs its reflection data
     public record Input(Long millis, Double failRate, Boolean permanent, Boolean ignoreCancellation) {
     }
 
-    @RegisterForReflection
     public record Output(long sleptMillis) {
     }
 
-    @Override
-    public Object handle(WorkContext context) throws InterruptedException {
-        Input input = context.payload(Input.class);
+    @Funq(TYPE)
+    public Output delay(Input input) throws InterruptedException {
         long millis = input.millis() == null ? 0 : input.millis();
         double failRate = input.failRate() == null ? 0 : input.failRate();
         if (millis < 0 || millis > maxDelay.toMillis()) {

@@ -59,14 +59,15 @@ import dev.fanout.engine.Outcome.Succeeded;
 import dev.fanout.engine.Outcome.TimedOut;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.work.ParsedItem;
-import dev.fanout.work.WorkHandlers;
+import dev.fanout.testing.TestFunctions;
+import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.WorkItem;
 
 /**
  * The http handler against a real local server (the JDK's), run through the real engine and dispatcher.
  * Host names other than IP literals go through an injected resolver: no real DNS.
  */
-class HttpHandlerTest {
+class HttpCallFunctionTest {
 
     static final ObjectMapper MAPPER = dev.fanout.testing.JacksonBindings.recording(new ObjectMapper());
     /** The defaults, with loopback opened so that items can reach the local server. */
@@ -166,12 +167,12 @@ class HttpHandlerTest {
         }
     }
 
-    static BatchResult<JsonNode> runAll(HttpHandler handler, WorkerPool pool, Deadline deadline, List<String> payloads) {
-        var dispatcher = WorkHandlers.builder(MAPPER).register(HttpHandler.TYPE, handler).build().dispatcher();
+    static BatchResult<JsonNode> runAll(HttpCallFunction handler, WorkerPool pool, Deadline deadline, List<String> payloads) {
+        var dispatcher = TestFunctions.builder(MAPPER).add(handler).build().dispatcher();
         List<ParsedItem> items = new ArrayList<>();
         for (int i = 0; i < payloads.size(); i++) {
             try {
-                items.add(new ParsedItem.Valid(new WorkItem("item-" + i, HttpHandler.TYPE, Optional.empty(),
+                items.add(new ParsedItem.Valid(new WorkItem("item-" + i, HttpCallFunction.TYPE, Optional.empty(),
                         MAPPER.readTree(payloads.get(i)))));
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
@@ -180,12 +181,12 @@ class HttpHandlerTest {
         return pool.run(Batch.of(items), dispatcher, deadline);
     }
 
-    static Outcome<JsonNode> run(HttpHandler handler, Duration deadline, String payload) {
+    static Outcome<JsonNode> run(HttpCallFunction handler, Duration deadline, String payload) {
         return runAll(handler, new WorkerPool(Limits.of(8)), Deadline.after(deadline), List.of(payload)).outcome(0);
     }
 
     static Outcome<JsonNode> run(HttpSettings settings, String payload) {
-        try (var handler = new HttpHandler(settings)) {
+        try (var handler = new HttpCallFunction(settings)) {
             return run(handler, FIVE_SECONDS, payload);
         }
     }
@@ -293,7 +294,7 @@ class HttpHandlerTest {
             Route large = route(exchange -> reply(exchange, 200, "text/plain", mebibyte));
             Route small = route(exchange -> reply(exchange, 200, "after"));
 
-            try (var handler = new HttpHandler(LOCAL)) {
+            try (var handler = new HttpCallFunction(LOCAL)) {
                 JsonNode output = succeeded(run(handler, FIVE_SECONDS, payload("url", large.url())));
 
                 assertThat(output.get("truncated").asBoolean()).isTrue();
@@ -449,7 +450,7 @@ class HttpHandlerTest {
 
             long start = System.nanoTime();
             Outcome<JsonNode> outcome;
-            try (var handler = new HttpHandler(LOCAL)) {
+            try (var handler = new HttpCallFunction(LOCAL)) {
                 outcome = runAll(handler, new WorkerPool(Limits.of(1), ticker), Deadline.after(Duration.ofSeconds(2), ticker),
                         List.of(payload("url", route.url()))).outcome(0);
             }
@@ -551,7 +552,7 @@ class HttpHandlerTest {
                 lookups.incrementAndGet();
                 throw new UnknownHostException("no such host");
             };
-            try (var handler = new HttpHandler(LOCAL, nothing)) {
+            try (var handler = new HttpCallFunction(LOCAL, nothing)) {
                 failed(run(handler, FIVE_SECONDS, payload("url", "https://nowhere.test/x")), true,
                         "cannot resolve nowhere.test: no such host (after 2 attempts)");
             }
@@ -565,7 +566,7 @@ class HttpHandlerTest {
                 release.await(30, TimeUnit.SECONDS);
                 reply(exchange, 200, "too late");
             });
-            try (var handler = new HttpHandler(LOCAL)) {
+            try (var handler = new HttpCallFunction(LOCAL)) {
                 long start = System.nanoTime();
                 Outcome<JsonNode> outcome = run(handler, Duration.ofMillis(600), payload("url", route.url()));
 
@@ -611,7 +612,7 @@ class HttpHandlerTest {
             // cut-off 10 s before the deadline, so that the engine waits up to 5 s for the item to stop
             var pool = new WorkerPool(Limits.of(1).withCutoffMargin(Duration.ofSeconds(10))
                     .withCancelGrace(Duration.ofSeconds(5)), ticker);
-            try (var handler = new HttpHandler(LOCAL); var caller = Executors.newVirtualThreadPerTaskExecutor()) {
+            try (var handler = new HttpCallFunction(LOCAL); var caller = Executors.newVirtualThreadPerTaskExecutor()) {
                 CompletableFuture<BatchResult<JsonNode>> run = CompletableFuture.supplyAsync(
                         () -> runAll(handler, pool, Deadline.after(Duration.ofSeconds(60), ticker),
                                 List.of(payload("url", route.url()))),
@@ -636,7 +637,7 @@ class HttpHandlerTest {
             Route route = route(exchange -> reply(exchange, 200, "x"));
             var ticker = new ManualTicker();
             Outcome<JsonNode> outcome;
-            try (var handler = new HttpHandler(LOCAL)) {
+            try (var handler = new HttpCallFunction(LOCAL)) {
                 outcome = runAll(handler, new WorkerPool(Limits.of(1), ticker), Deadline.after(Duration.ofMillis(3), ticker),
                         List.of(payload("url", route.url()))).outcome(0);
             }
@@ -764,7 +765,7 @@ class HttpHandlerTest {
             });
             SsrfGuard.Resolver resolver = host -> new InetAddress[] {InetAddress.getLoopbackAddress()};
 
-            try (var handler = new HttpHandler(LOCAL, resolver)) {
+            try (var handler = new HttpCallFunction(LOCAL, resolver)) {
                 succeeded(run(handler, FIVE_SECONDS, payload("url", route.url(), "headers",
                         Map.of("Authorization", "Bearer secret", "Cookie", "s=1", "X-Trace", "t-1"))));
             }
@@ -895,7 +896,7 @@ class HttpHandlerTest {
             InetAddress address = Inet6Address.getByAddress("mapped.test", mapped, -1);
             SsrfGuard.Resolver resolver = host -> new InetAddress[] {address};
 
-            try (var handler = new HttpHandler(HttpSettings.defaults(), resolver)) {
+            try (var handler = new HttpCallFunction(HttpSettings.defaults(), resolver)) {
                 failed(run(handler, FIVE_SECONDS, payload("url", "http://mapped.test/")), false,
                         "refused by the SSRF guard: ::ffff:127.0.0.1 is loopback (IPv4-mapped 127.0.0.1)");
             }
@@ -911,7 +912,7 @@ class HttpHandlerTest {
                 return new InetAddress[] {InetAddress.ofLiteral("93.184.215.14"), InetAddress.ofLiteral("10.0.0.7")};
             };
 
-            try (var handler = new HttpHandler(HttpSettings.defaults(), resolver)) {
+            try (var handler = new HttpCallFunction(HttpSettings.defaults(), resolver)) {
                 failed(run(handler, FIVE_SECONDS, payload("url", "https://internal.test/admin")), false,
                         "refused by the SSRF guard: 10.0.0.7 is private");
             }
@@ -988,7 +989,7 @@ class HttpHandlerTest {
                     ? InetAddress.getLoopbackAddress()
                     : InetAddress.ofLiteral("10.0.0.1")};
 
-            try (var handler = new HttpHandler(LOCAL, rebinding)) {
+            try (var handler = new HttpCallFunction(LOCAL, rebinding)) {
                 JsonNode output = succeeded(run(handler, FIVE_SECONDS, payload("url", route.urlOn("rebind.test"))));
 
                 assertThat(output.get("body").asText()).isEqualTo("vetted");
@@ -1045,7 +1046,7 @@ class HttpHandlerTest {
         });
 
         BatchResult<JsonNode> result;
-        try (var handler = new HttpHandler(LOCAL.withMaxConnections(8))) {
+        try (var handler = new HttpCallFunction(LOCAL.withMaxConnections(8))) {
             result = runAll(handler, new WorkerPool(Limits.of(50)), Deadline.after(Duration.ofSeconds(15)),
                     IntStream.range(0, 200).mapToObj(i -> payload("url", route.url() + i)).toList());
         }
@@ -1073,7 +1074,7 @@ class HttpHandlerTest {
                 }
                 throw new UnknownHostException(host);
             };
-            try (var handler = new HttpHandler(HttpSettings.defaults(), neverAnswers)) {
+            try (var handler = new HttpCallFunction(HttpSettings.defaults(), neverAnswers)) {
                 BatchResult<JsonNode> result = runAll(handler, new WorkerPool(Limits.of(8)),
                         Deadline.after(Duration.ofSeconds(30)),
                         List.of(payload("url", "http://hung.test/quote", "timeoutMillis", 200)));
@@ -1098,7 +1099,7 @@ class HttpHandlerTest {
                 }
                 throw new UnknownHostException(host);
             };
-            try (var handler = new HttpHandler(HttpSettings.defaults(), neverAnswers)) {
+            try (var handler = new HttpCallFunction(HttpSettings.defaults(), neverAnswers)) {
                 // the attempt's own limit (10 s) and the deadline (30 s) are far away: only the cancellation,
                 // which an interrupted caller sends to every item at once, can end the wait (with the cut-off
                 // instead, the lookup's own limit is the cut-off itself, and under load it came first)

@@ -12,9 +12,11 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.fanout.engine.NonRetryableException;
 import dev.fanout.engine.RejectedItemException;
 import dev.fanout.work.WorkContext;
-import dev.fanout.work.WorkHandler;
-
-import io.quarkus.runtime.annotations.RegisterForReflection;
+import io.quarkus.funqy.Context;
+import io.quarkus.funqy.Funq;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 /**
  * The built-in {@code http} type: one HTTP request per item.
@@ -34,19 +36,21 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * before the item's deadline, and the item's cancellation cancels the request in flight. Messages name URLs
  * without their query, which may carry credentials ({@link MessageText}).
  */
-public final class HttpHandler implements WorkHandler, AutoCloseable {
+@Singleton
+public class HttpCallFunction implements AutoCloseable {
 
     public static final String TYPE = "http";
 
     private final HttpSettings settings;
     private final GuardedTransport transport;
 
-    public HttpHandler(HttpSettings settings) {
+    @Inject
+    public HttpCallFunction(HttpSettings settings) {
         this(settings, SsrfGuard.Resolver.SYSTEM);
     }
 
     /** @param resolver resolves host names for the SSRF guard (tests inject one instead of DNS) */
-    public HttpHandler(HttpSettings settings, SsrfGuard.Resolver resolver) {
+    public HttpCallFunction(HttpSettings settings, SsrfGuard.Resolver resolver) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.transport = new GuardedTransport(settings,
                 new SsrfGuard(settings.ssrfGuard(), settings.allow(), resolver));
@@ -60,7 +64,6 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
      *                      if none); sent as {@code text/plain; charset=UTF-8} without that header
      * @param timeoutMillis time limit of one attempt, capped by the time left before the item's deadline
      */
-    @RegisterForReflection // Jackson binds it: a native image needs its reflection data
     public record Input(String method, String url, Map<String, String> headers, String body, Long timeoutMillis) {
         public Input {
             method = RequestChecks.method(method);
@@ -83,13 +86,11 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
      * @param truncated  whether the body was longer than {@link HttpSettings#maxBodyBytes()} and cut there
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    @RegisterForReflection
     public record Output(int status, Map<String, String> headers, String body, String bodyBase64, boolean truncated) {
     }
 
-    @Override
-    public Object handle(WorkContext context) throws Exception {
-        Input input = context.payload(Input.class);
+    @Funq(TYPE)
+    public Output http(Input input, @Context WorkContext context) throws Exception {
         Duration timeout = input.timeoutMillis() == null
                 ? settings.defaultTimeout()
                 : Duration.ofMillis(input.timeoutMillis());
@@ -143,6 +144,7 @@ public final class HttpHandler implements WorkHandler, AutoCloseable {
     }
 
     @Override
+    @PreDestroy
     public void close() {
         transport.close();
     }

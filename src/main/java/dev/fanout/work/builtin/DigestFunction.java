@@ -7,9 +7,10 @@ import java.util.HexFormat;
 
 import dev.fanout.engine.RejectedItemException;
 import dev.fanout.work.WorkContext;
-import dev.fanout.work.WorkHandler;
-
-import io.quarkus.runtime.annotations.RegisterForReflection;
+import io.quarkus.funqy.Context;
+import io.quarkus.funqy.Funq;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 /**
  * The built-in {@code digest} type: SHA-256 of the payload's {@code data}, applied {@code rounds} times.
@@ -19,14 +20,24 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  *
  * <pre>{"type": "digest", "payload": {"data": "hello", "rounds": 1000}}  ->  {"sha256": "...", "rounds": 1000}</pre>
  */
-public final class DigestHandler implements WorkHandler {
+@Singleton
+public class DigestFunction {
 
     public static final String TYPE = "digest";
     static final int CHECK_EVERY = 1024;
 
     private final int maxRounds;
 
-    public DigestHandler(int maxRounds) {
+    /** @param maxRounds the most rounds an item may ask for */
+    public record Settings(int maxRounds) {
+    }
+
+    @Inject
+    public DigestFunction(Settings settings) {
+        this(settings.maxRounds());
+    }
+
+    public DigestFunction(int maxRounds) {
         if (maxRounds < 1) {
             throw new IllegalArgumentException("maxRounds must be at least 1, was " + maxRounds);
         }
@@ -34,7 +45,6 @@ public final class DigestHandler implements WorkHandler {
     }
 
     /** @param rounds how many times to hash; 1 when absent */
-    @RegisterForReflection // Jackson binds it: a native image needs its reflection data
     public record Input(String data, Integer rounds) {
         public Input {
             if (data == null) {
@@ -43,22 +53,20 @@ public final class DigestHandler implements WorkHandler {
         }
     }
 
-    @RegisterForReflection
     public record Output(String sha256, int rounds) {
     }
 
-    @Override
-    public Object handle(WorkContext context) {
-        Input input = context.payload(Input.class);
+    @Funq(TYPE)
+    public Output digest(Input input, @Context WorkContext context) {
         int rounds = input.rounds() == null ? 1 : input.rounds();
         if (rounds < 1 || rounds > maxRounds) {
             throw new RejectedItemException(
                     "field 'rounds' must be between 1 and " + maxRounds + ", was " + rounds);
         }
-        return new Output(HexFormat.of().formatHex(digest(input.data(), rounds, context)), rounds);
+        return new Output(HexFormat.of().formatHex(hash(input.data(), rounds, context)), rounds);
     }
 
-    static byte[] digest(String data, int rounds, WorkContext context) {
+    static byte[] hash(String data, int rounds, WorkContext context) {
         MessageDigest sha256 = sha256();
         byte[] hash = sha256.digest(data.getBytes(StandardCharsets.UTF_8));
         for (int round = 1; round < rounds; round++) {

@@ -1,0 +1,166 @@
+package dev.fanout.work;
+
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+
+import dev.fanout.engine.ItemHandler;
+import dev.fanout.engine.NonRetryableException;
+import dev.fanout.engine.RejectedItemException;
+import io.quarkus.funqy.Funq;
+
+/**
+ * The item types: every {@code @Funq} function by its Funqy name, and the one engine handler that runs each
+ * item through its type's function. Malformed items and unknown types are rejected with their reason. Every
+ * function is checked when the registry is built (at start), so no item ever runs against a broken registry.
+ */
+public final class ItemFunctions {
+
+    /** How many function names a rejection for an unknown type lists at most. */
+    static final int NAMES_LISTED = 20;
+
+    private final Map<String, ItemFunction> byName;
+    private final ObjectMapper mapper;
+    private final Set<String> names;
+    private final String known;
+
+    private ItemFunctions(Map<String, ItemFunction> byName, ObjectMapper mapper) {
+        this.byName = Map.copyOf(byName);
+        this.mapper = mapper;
+        this.names = Collections.unmodifiableSet(new TreeSet<>(byName.keySet()));
+        List<String> listed = names.stream().limit(NAMES_LISTED).toList();
+        this.known = String.join(", ", listed) + (names.size() > NAMES_LISTED
+                ? " and " + (names.size() - NAMES_LISTED) + " more" : "");
+    }
+
+    public static Builder builder(ObjectMapper mapper) {
+        return new Builder(mapper);
+    }
+
+    /** The functions' names, sorted. */
+    public Set<String> types() {
+        return names;
+    }
+
+    /** Whether an item of type {@code name} reaches a function. */
+    public boolean has(String name) {
+        return byName.containsKey(name);
+    }
+
+    /** The reason an item of an unknown type is rejected. */
+    public String unknownType(String type) {
+        return "unknown item type '" + type + "' (known types: " + known + ")";
+    }
+
+    /**
+     * The engine handler: runs each item's function on the item's thread; the output becomes JSON ({@code null}
+     * for a function that returns nothing).
+     */
+    public ItemHandler<ParsedItem, JsonNode> dispatcher() {
+        return context -> switch (context.item()) {
+            case ParsedItem.Malformed malformed -> throw new RejectedItemException(malformed.reason());
+            case ParsedItem.Valid(WorkItem item) -> {
+                ItemFunction function = byName.get(item.type());
+                if (function == null) {
+                    throw new RejectedItemException(unknownType(item.type()));
+                }
+                Object output = function.call(item, context);
+                yield function.returnsNothing() ? null : toJson(item, output);
+            }
+        };
+    }
+
+    private JsonNode toJson(WorkItem item, Object output) {
+        if (output == null) {
+            return NullNode.getInstance();
+        }
+        if (output instanceof JsonNode node) {
+            return node;
+        }
+        try {
+            return mapper.valueToTree(output);
+        } catch (IllegalArgumentException e) {
+            throw new NonRetryableException("output of '" + item.type() + "' item cannot be written as JSON: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Collects the functions; {@link #build()} refuses two of one name. */
+    public static final class Builder {
+        private final ObjectMapper mapper;
+        private final Map<String, List<ItemFunction>> byName = new TreeMap<>();
+
+        private Builder(ObjectMapper mapper) {
+            this.mapper = Objects.requireNonNull(mapper, "mapper");
+        }
+
+        /**
+         * Every {@code @Funq} method of {@code functions}' class, under its Funqy name (the annotation's value,
+         * or the method's name), called on {@code functions}.
+         */
+        public Builder add(Object functions) {
+            Objects.requireNonNull(functions, "functions");
+            FunctionTarget target = FunctionTarget.shared(functions);
+            int found = 0;
+            for (Method method : functions.getClass().getMethods()) {
+                Funq funq = method.getAnnotation(Funq.class);
+                if (funq != null) {
+                    add(nameOf(method), method, target);
+                    found++;
+                }
+            }
+            if (found == 0) {
+                throw new IllegalArgumentException(functions.getClass().getName() + " has no public @Funq method");
+            }
+            return this;
+        }
+
+        /**
+         * The function {@code name}: {@code method} called on the instance {@code target} gives for each item.
+         *
+         * @throws IllegalStateException naming the method, if it cannot be an item type
+         */
+        public Builder add(String name, Method method, FunctionTarget target) {
+            ItemFunction function = ItemFunction.of(name, Objects.requireNonNull(method, "method"),
+                    Objects.requireNonNull(target, "target"), mapper);
+            byName.computeIfAbsent(name, n -> new ArrayList<>()).add(function);
+            return this;
+        }
+
+        /** @throws IllegalStateException naming the methods of every name that two functions share */
+        public ItemFunctions build() {
+            List<String> clashes = new ArrayList<>();
+            Map<String, ItemFunction> unique = new LinkedHashMap<>();
+            byName.forEach((name, functions) -> {
+                if (functions.size() > 1) {
+                    clashes.add("'" + name + "' is the name of " + String.join(" and ",
+                            functions.stream().map(ItemFunction::signature).toList()));
+                } else {
+                    unique.put(name, functions.get(0));
+                }
+            });
+            if (!clashes.isEmpty()) {
+                throw new IllegalStateException("two functions share a name, so an item of that type could run"
+                        + " either: " + String.join("; ", clashes) + ". Give each its own @Funq(\"name\")");
+            }
+            return new ItemFunctions(unique, mapper);
+        }
+    }
+
+    /** Funqy's name for {@code method}: the {@code @Funq} value, or the method's name when it is empty. */
+    public static String nameOf(Method method) {
+        Funq funq = method.getAnnotation(Funq.class);
+        return funq == null || funq.value().isEmpty() ? method.getName() : funq.value();
+    }
+}
