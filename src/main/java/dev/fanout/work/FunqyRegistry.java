@@ -75,7 +75,13 @@ public final class FunqyRegistry {
             if (!searched.add(type) || framework(type.getName())) {
                 continue;
             }
-            for (Method method : type.getDeclaredMethods()) {
+            Method[] methods;
+            try {
+                methods = type.getDeclaredMethods();
+            } catch (LinkageError unresolvable) { // a bean whose methods name a class that is not there declares no function Funqy found
+                continue;
+            }
+            for (Method method : methods) {
                 if (method.isAnnotationPresent(Funq.class) && !registered.contains(method)
                         && names.contains(ItemFunctions.nameOf(method))) {
                     dropped.add(method);

@@ -41,6 +41,18 @@ class StartupIT {
         }
     }
 
+    @Test
+    void aDefaultTypeThatNamesNoFunctionFailsTheStart() throws Exception {
+        try (RuntimeApiServer api = RuntimeApiServer.start();
+                PackagedFunction function = PackagedFunction.start("http", api, Map.of("FANOUT_DEFAULT_TYPE", "teleport"))) {
+
+            JsonNode report = MAPPER.readTree(api.initError().get(60, TimeUnit.SECONDS));
+            assertThat(report.get("errorMessage").asText()).as(function.log())
+                    .isEqualTo("fanout.default-type (FANOUT_DEFAULT_TYPE) is 'teleport', which names no function:"
+                            + " unknown item type 'teleport' (known types: delay, digest, greet, http)");
+        }
+    }
+
     /** Accepts connections and never answers: a results endpoint that hangs. */
     static final class SilentServer implements AutoCloseable {
         final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
