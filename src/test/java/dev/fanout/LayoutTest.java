@@ -1,114 +1,72 @@
 package dev.fanout;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import org.junit.jupiter.api.Test;
 
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+
 /**
- * The layout as the main sources' own text states it: each package names only the packages below it
- * ({@code function -> batch (batch.http) -> fanin, work -> engine}), and the layers under the entry points name
- * neither Quarkus nor the Lambda event types.
+ * The layout, checked on the compiled main classes (ArchUnit): each package depends only on the packages below it
+ * ({@code function -> batch.http -> batch -> fanin, work -> engine}), no package is left out of the picture, there
+ * are no cycles, the layers under the entry points depend on neither Quarkus nor the Lambda event types, and the
+ * engine on nothing but the JDK.
  */
 class LayoutTest {
 
-    static final Path MAIN = Path.of("src/main/java/dev/fanout");
-    static final Pattern NAMED = Pattern.compile("\\bdev\\.fanout\\.([a-z]+(?:\\.[a-z]+)*)\\.[A-Z]");
+    static final JavaClasses MAIN = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.fanout");
 
-    /** For each package (a subpackage counts as its parent, except batch.http), the packages it may name. */
-    static final Map<String, Set<String>> MAY_NAME = Map.of(
-            "engine", Set.of(),
-            "work", Set.of("engine"),
-            "fanin", Set.of("engine"),
-            "batch", Set.of("engine", "work", "fanin"),
-            "batch.http", Set.of("engine", "work", "fanin", "batch"),
-            "function", Set.of("engine", "work", "fanin", "batch", "batch.http"));
+    static final String[] PACKAGES = { "dev.fanout.function..", "dev.fanout.batch.http..", "dev.fanout.batch",
+            "dev.fanout.fanin..", "dev.fanout.work..", "dev.fanout.engine.." };
 
-    static String layer(String pkg) {
-        return pkg.startsWith("batch.http") ? "batch.http" : pkg.split("\\.")[0];
-    }
-
-    static List<Path> sources() {
-        try (Stream<Path> files = Files.walk(MAIN)) {
-            return files.filter(f -> f.toString().endsWith(".java")).sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static String text(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static String layerOf(Path file) {
-        return layer(MAIN.relativize(file.getParent()).toString().replace('/', '.'));
+    @Test
+    void everyPackageDependsOnlyOnThePackagesBelowIt() {
+        layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("function").definedBy("dev.fanout.function..")
+                .layer("batch.http").definedBy("dev.fanout.batch.http..")
+                .layer("batch").definedBy("dev.fanout.batch")
+                .layer("fanin").definedBy("dev.fanout.fanin..")
+                .layer("work").definedBy("dev.fanout.work..")
+                .layer("engine").definedBy("dev.fanout.engine..")
+                .whereLayer("function").mayNotBeAccessedByAnyLayer()
+                .whereLayer("batch.http").mayOnlyBeAccessedByLayers("function")
+                .whereLayer("batch").mayOnlyBeAccessedByLayers("batch.http", "function")
+                .whereLayer("fanin").mayOnlyBeAccessedByLayers("batch", "batch.http", "function")
+                .whereLayer("work").mayOnlyBeAccessedByLayers("batch", "batch.http", "function")
+                .whereLayer("engine").mayOnlyBeAccessedByLayers("work", "fanin", "batch", "batch.http", "function")
+                .check(MAIN);
     }
 
     @Test
-    void everyPackageNamesOnlyThePackagesBelowIt() {
-        List<String> upward = new ArrayList<>();
-        Set<String> layers = new TreeSet<>();
-        for (Path file : sources()) {
-            String from = layerOf(file);
-            layers.add(from);
-            Matcher named = NAMED.matcher(text(file));
-            while (named.find()) {
-                String to = layer(named.group(1));
-                if (!to.equals(from) && !MAY_NAME.get(from).contains(to)) {
-                    upward.add(MAIN.relativize(file) + " names dev.fanout." + named.group(1));
-                }
-            }
-        }
-        assertThat(layers).containsExactlyInAnyOrderElementsOf(MAY_NAME.keySet());
-        assertThat(upward).isEmpty();
+    void everyClassIsInALayerOfThePicture() {
+        classes().should().resideInAnyPackage(PACKAGES)
+                .because("a new package needs its place in the layout (docs/architecture.md) and in this test")
+                .check(MAIN);
     }
 
     @Test
-    void theLayersUnderTheEntryPointsNameNeitherQuarkusNorTheLambdaEvents() {
-        List<String> found = new ArrayList<>();
-        for (Path file : sources()) {
-            if (Set.of("engine", "fanin", "batch", "batch.http").contains(layerOf(file))) {
-                String text = text(file);
-                for (String foreign : List.of("io.quarkus.", "com.amazonaws.services.lambda.")) {
-                    if (text.contains(foreign)) {
-                        found.add(MAIN.relativize(file) + " names " + foreign);
-                    }
-                }
-            }
-        }
-        assertThat(found).isEmpty();
+    void thePackagesFormNoCycle() {
+        slices().matching("dev.fanout.(**)").should().beFreeOfCycles().check(MAIN);
     }
 
     @Test
-    void theEngineNamesNothingButTheJdk() {
-        Pattern imported = Pattern.compile("^import (?:static )?([\\w.]+);", Pattern.MULTILINE);
-        List<String> found = new ArrayList<>();
-        for (Path file : sources()) {
-            if (layerOf(file).equals("engine")) {
-                Matcher m = imported.matcher(text(file));
-                while (m.find()) {
-                    if (!m.group(1).startsWith("java.") && !m.group(1).startsWith("dev.fanout.engine.")) {
-                        found.add(MAIN.relativize(file) + " imports " + m.group(1));
-                    }
-                }
-            }
-        }
-        assertThat(found).isEmpty();
+    void theLayersUnderTheEntryPointsDependOnNeitherQuarkusNorTheLambdaEvents() {
+        noClasses().that().resideInAnyPackage("dev.fanout.engine..", "dev.fanout.fanin..", "dev.fanout.batch..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.quarkus..", "com.amazonaws.services.lambda..")
+                .check(MAIN);
+    }
+
+    @Test
+    void theEngineDependsOnTheJdkAlone() {
+        classes().that().resideInAPackage("dev.fanout.engine..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "dev.fanout.engine..")
+                .check(MAIN);
     }
 }

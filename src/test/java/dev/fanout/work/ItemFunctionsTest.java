@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.reflect.Method;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +30,7 @@ import dev.fanout.engine.NonRetryableException;
 import dev.fanout.engine.Outcome;
 import dev.fanout.engine.RejectedItemException;
 import dev.fanout.engine.WorkerPool;
+import dev.fanout.testing.JavaSources;
 import dev.fanout.testing.TestFunctions;
 import dev.fanout.work.builtin.DelayFunction;
 import dev.fanout.work.builtin.DigestFunction;
@@ -138,6 +140,29 @@ class ItemFunctionsTest {
         }
     }
 
+    static final class Hidden {
+        public String call(String in) {
+            return "hidden " + in;
+        }
+    }
+
+    public static class Kinds {
+        public record Detail(int n) {
+        }
+
+        public record All(String s, int i, boolean b, Map<String, Integer> m, List<Integer> l, Detail d, String checked) {
+            public All {
+                if (checked != null && checked.isBlank()) {
+                    throw new IllegalArgumentException("'checked' must not be blank");
+                }
+            }
+        }
+
+        public All kinds(All all) {
+            return all;
+        }
+    }
+
     static ItemFunctions shapes(Shapes shapes) {
         var builder = ItemFunctions.builder(MAPPER);
         for (String name : List.of("greet", "ping", "later", "nothingLater", "numbers", "nothingReturned", "shout",
@@ -196,6 +221,30 @@ class ItemFunctionsTest {
         }
 
         @Test
+        void funqysInternalErrorIsTakenOffToo() {
+            var functions = TestFunctions.builder(MAPPER)
+                    .register("internal", (payload, item) -> {
+                        throw new io.quarkus.funqy.runtime.InternalError(new NonRetryableException("inner"));
+                    })
+                    .register("bare", (payload, item) -> {
+                        throw new io.quarkus.funqy.runtime.InternalError("no cause");
+                    }).build();
+            var result = run(functions, "{\"type\":\"internal\"}", "{\"type\":\"bare\"}");
+            assertThat(failed(result.outcome(0)).retryable()).isFalse();
+            assertThat(failed(result.outcome(0)).error()).isInstanceOf(NonRetryableException.class).hasMessage("inner");
+            assertThat(failed(result.outcome(1)).error()).isInstanceOf(io.quarkus.funqy.runtime.InternalError.class)
+                    .hasMessage("no cause");
+        }
+
+        @Test
+        void aPublicMethodOfAClassThatIsNotPublicIsCalled() throws Exception {
+            var functions = ItemFunctions.builder(MAPPER).add("hidden", Hidden.class.getMethod("call", String.class),
+                    FunctionTarget.shared(new Hidden())).build();
+            assertThat(value(run(functions, "{\"type\":\"hidden\",\"payload\":\"x\"}").outcome(0)).asText())
+                    .isEqualTo("hidden x");
+        }
+
+        @Test
         void anErrorFailsItsItemRetryablyAndNeverTheBatch() {
             var result = run(functions, "{\"type\":\"error\",\"payload\":\"stack\"}",
                     "{\"type\":\"error\",\"payload\":\"assert\"}", "{\"type\":\"shout\",\"payload\":\"ok\"}");
@@ -217,6 +266,37 @@ class ItemFunctionsTest {
             assertThat(reason(result.outcome(0))).isEqualTo("unknown item type 'zzz' (known types: error, failsLater,"
                     + " greet, later, nothingLater, nothingReturned, numbers, ping, shout, wrapped)");
             assertThat(reason(result.outcome(1))).startsWith("body is not valid JSON");
+        }
+
+        @Test
+        void twentyNamesAreListedWhole() {
+            var builder = TestFunctions.builder(MAPPER);
+            IntStream.range(0, 20).forEach(i -> builder.register("f%02d".formatted(i), (payload, item) -> i));
+            var result = run(builder.build(), "{\"type\":\"zzz\"}");
+            assertThat(reason(result.outcome(0))).isEqualTo("unknown item type 'zzz' (known types: "
+                    + String.join(", ", IntStream.range(0, 20).mapToObj("f%02d"::formatted).toList()) + ")");
+        }
+
+        @Test
+        void eachMismatchNamesTheTypeTheFieldMustHave() {
+            var functions = ItemFunctions.builder(MAPPER).add("kinds", method(Kinds.class, "kinds"),
+                    FunctionTarget.shared(new Kinds())).build();
+            var result = run(functions, "{\"type\":\"kinds\",\"payload\":{\"s\":{}}}",
+                    "{\"type\":\"kinds\",\"payload\":{\"i\":[1]}}",
+                    "{\"type\":\"kinds\",\"payload\":{\"b\":{}}}",
+                    "{\"type\":\"kinds\",\"payload\":{\"m\":[1]}}",
+                    "{\"type\":\"kinds\",\"payload\":{\"l\":{}}}",
+                    "{\"type\":\"kinds\",\"payload\":{\"d\":[1]}}",
+                    "{\"type\":\"kinds\",\"payload\":{\"i\":1,\"b\":true,\"checked\":\"\"}}",
+                    "{\"type\":\"kinds\",\"payload\":{\"i\":null}}");
+            assertThat(reason(result.outcome(0))).isEqualTo("'kinds' payload: field 's' must be a string");
+            assertThat(reason(result.outcome(1))).isEqualTo("'kinds' payload: field 'i' must be a number");
+            assertThat(reason(result.outcome(2))).isEqualTo("'kinds' payload: field 'b' must be a boolean");
+            assertThat(reason(result.outcome(3))).isEqualTo("'kinds' payload: field 'm' must be an object");
+            assertThat(reason(result.outcome(4))).isEqualTo("'kinds' payload: field 'l' must be an array");
+            assertThat(reason(result.outcome(5))).isEqualTo("'kinds' payload: field 'd' must be an object");
+            assertThat(reason(result.outcome(6))).isEqualTo("'kinds' payload: 'checked' must not be blank");
+            assertThat(reason(result.outcome(7))).isEqualTo("'kinds' payload: field 'i' must be a number");
         }
 
         @Test
@@ -323,6 +403,21 @@ class ItemFunctionsTest {
                                 + " no item can name as its type: give @Funq a name without blanks at its ends or"
                                 + " control characters");
             }
+        }
+
+        @Test
+        void everyFunqMethodOfAnObjectIsAddedUnderItsFunqyName() {
+            Path classes = JavaSources.compile("dev.fanout.fixtures", Map.of("Named", "public class Named {"
+                    + " @io.quarkus.funqy.Funq public String plain(String s) { return \"plain \" + s; }"
+                    + " @io.quarkus.funqy.Funq(\"renamed\") public String other(String s) { return \"other \" + s; }"
+                    + " public String notAFunction(String s) { return s; } }"));
+            var functions = ItemFunctions.builder(MAPPER)
+                    .add(JavaSources.instance(classes, "dev.fanout.fixtures.Named")).build();
+            assertThat(functions.types()).containsExactly("plain", "renamed");
+            var result = run(functions, "{\"type\":\"plain\",\"payload\":\"a\"}",
+                    "{\"type\":\"renamed\",\"payload\":\"b\"}");
+            assertThat(value(result.outcome(0)).asText()).isEqualTo("plain a");
+            assertThat(value(result.outcome(1)).asText()).isEqualTo("other b");
         }
 
         @Test

@@ -2,41 +2,43 @@ package dev.fanout.work.misuse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.jboss.shrinkwrap.api.asset.FileAsset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import io.quarkus.funqy.Funq;
+import dev.fanout.testing.JavaSources;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
  * Two {@code @Funq} functions of one name in two classes: Funqy's registry keeps one and only warns; Fanout's
- * start fails, naming both methods. An application of its own (QuarkusUnitTest), so that the clash reaches no
- * other test's application.
+ * start fails, naming both methods. The application is one of its own (QuarkusUnitTest), and its two classes
+ * are compiled here from source, never into the test classes: every {@code @QuarkusTest} application indexes
+ * the test classes, and the clash would fail all of their starts.
  */
 class TwoFunctionsOfOneNameTest {
 
-    public static class First {
-        @Funq("twin")
-        public String twin(String in) {
-            return in;
-        }
-    }
-
-    public static class Second {
-        @Funq("twin")
-        public String other(String in) {
-            return in;
-        }
-    }
+    static final String PACKAGE = "dev.fanout.misuse";
+    static final Map<String, String> SOURCES = Map.of(
+            "First", "public class First { @io.quarkus.funqy.Funq(\"twin\") public String twin(String in) { return in; } }",
+            "Second", "public class Second { @io.quarkus.funqy.Funq(\"twin\") public String other(String in) { return in; } }");
+    static final Path CLASSES = JavaSources.compile(PACKAGE, SOURCES);
 
     @RegisterExtension
     static final QuarkusUnitTest APP = new QuarkusUnitTest()
-            .withApplicationRoot(jar -> jar.addClasses(First.class, Second.class)
-                    // Fanout itself: its entry points, wiring and built-in functions
-                    .addPackages(false, "dev.fanout.function", "dev.fanout.work", "dev.fanout.work.builtin",
-                            "dev.fanout.work.http", "dev.fanout.batch", "dev.fanout.batch.http", "dev.fanout.fanin",
-                            "dev.fanout.engine")
-                    .addAsResource("application.properties"))
+            .withApplicationRoot(jar -> {
+                for (String name : SOURCES.keySet()) {
+                    String path = PACKAGE.replace('.', '/') + "/" + name + ".class";
+                    jar.add(new FileAsset(CLASSES.resolve(path).toFile()), path);
+                }
+                // Fanout itself: its entry points, wiring and built-in functions
+                jar.addPackages(false, "dev.fanout.function", "dev.fanout.work", "dev.fanout.work.builtin",
+                        "dev.fanout.work.http", "dev.fanout.batch", "dev.fanout.batch.http", "dev.fanout.fanin",
+                        "dev.fanout.engine")
+                        .addAsResource("application.properties");
+            })
             .assertException(failure -> {
                 Throwable cause = failure;
                 while (cause.getCause() != null && !(cause instanceof IllegalStateException)) {
@@ -45,8 +47,8 @@ class TwoFunctionsOfOneNameTest {
                 assertThat(cause).isInstanceOf(IllegalStateException.class);
                 assertThat(cause.getMessage()).startsWith("two functions share a name, so an item of that type could run"
                         + " either: 'twin' is the name of ")
-                        .contains(First.class.getName() + ".twin(String)")
-                        .contains(Second.class.getName() + ".other(String)");
+                        .contains(PACKAGE + ".First.twin(String)")
+                        .contains(PACKAGE + ".Second.other(String)");
             });
 
     @Test
