@@ -53,7 +53,9 @@ public final class JavaSources {
         try {
             var loader = new URLClassLoader(new java.net.URL[] { classes.toUri().toURL() },
                     JavaSources.class.getClassLoader());
-            return loader.loadClass(className).getConstructor().newInstance();
+            var constructor = loader.loadClass(className).getDeclaredConstructor();
+            constructor.setAccessible(true); // a class that is not public, as a user's may be
+            return constructor.newInstance();
         } catch (MalformedURLException e) {
             throw new UncheckedIOException(e);
         } catch (ReflectiveOperationException e) {

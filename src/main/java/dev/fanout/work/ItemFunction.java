@@ -39,8 +39,11 @@ final class ItemFunction {
     private final String name;
     private final String signature;
     private final FunctionTarget target;
+    private final Method method;
     private final boolean isStatic;
-    private final MethodHandle call; // (Object target, Object[] arguments) -> Object
+    // (Object target, Object[] arguments) -> Object, made at the first call: spinning a method handle's forms
+    // costs the start milliseconds for every function, and most deployments run one or two types
+    private volatile MethodHandle call;
     private final int arity;
     private final int inputPosition; // -1: no input
     private final int[] contextPositions;
@@ -53,6 +56,7 @@ final class ItemFunction {
         this.name = name;
         this.signature = signature(method);
         this.target = target;
+        this.method = method;
         this.isStatic = Modifier.isStatic(method.getModifiers());
         Class<?>[] types = method.getParameterTypes();
         Annotation[][] annotations = method.getParameterAnnotations();
@@ -92,7 +96,12 @@ final class ItemFunction {
             UniAwait.prepare();
         }
         this.returnsNothing = returned == void.class || async && isVoid(method.getGenericReturnType());
-        this.call = handle(method, isStatic);
+        try {
+            method.setAccessible(true); // a public method of a class that may not be public, as a user's may be
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("function '" + name + "' (" + signature + ") cannot be called: "
+                    + e.getMessage(), e);
+        }
     }
 
     /**
@@ -106,10 +115,6 @@ final class ItemFunction {
                     + " can name as its type: give @Funq a name without blanks at its ends or control characters");
         }
         return new ItemFunction(name, method, target, mapper);
-    }
-
-    String name() {
-        return name;
     }
 
     String signature() {
@@ -157,7 +162,11 @@ final class ItemFunction {
 
     private Object invoke(Object instance, Object[] arguments) throws Exception {
         try {
-            return (Object) call.invokeExact(instance, arguments);
+            MethodHandle handle = call;
+            if (handle == null) {
+                call = handle = handle(method, isStatic); // a race makes two equal handles: harmless
+            }
+            return (Object) handle.invokeExact(instance, arguments);
         } catch (Throwable t) {
             throw rethrown(t);
         }
@@ -189,7 +198,6 @@ final class ItemFunction {
 
     private static MethodHandle handle(Method method, boolean isStatic) {
         try {
-            method.setAccessible(true); // a public method of a class that may not be public
             MethodHandle direct = MethodHandles.lookup().unreflect(method);
             if (isStatic) {
                 direct = MethodHandles.dropArguments(direct, 0, Object.class);

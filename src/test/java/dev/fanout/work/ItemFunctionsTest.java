@@ -140,12 +140,6 @@ class ItemFunctionsTest {
         }
     }
 
-    static final class Hidden {
-        public String call(String in) {
-            return "hidden " + in;
-        }
-    }
-
     public static class Kinds {
         public record Detail(int n) {
         }
@@ -238,10 +232,23 @@ class ItemFunctionsTest {
 
         @Test
         void aPublicMethodOfAClassThatIsNotPublicIsCalled() throws Exception {
-            var functions = ItemFunctions.builder(MAPPER).add("hidden", Hidden.class.getMethod("call", String.class),
-                    FunctionTarget.shared(new Hidden())).build();
+            // in a package of its own, loaded by a loader of its own: no access but through the method's own
+            Path classes = JavaSources.compile("dev.fanout.fixtures", Map.of("Hidden",
+                    "class Hidden { public String call(String in) { return \"hidden \" + in; } }"));
+            Object hidden = JavaSources.instance(classes, "dev.fanout.fixtures.Hidden");
+            var functions = ItemFunctions.builder(MAPPER).add("hidden", hidden.getClass().getMethod("call", String.class),
+                    FunctionTarget.shared(hidden)).build();
             assertThat(value(run(functions, "{\"type\":\"hidden\",\"payload\":\"x\"}").outcome(0)).asText())
                     .isEqualTo("hidden x");
+        }
+
+        @Test
+        void aJsonOutputIsTheOutputAsItIs() {
+            var json = MAPPER.createObjectNode().put("k", 1);
+            var functions = TestFunctions.builder(MAPPER).register("json", (payload, item) -> json).build();
+            assertThat(value(run(functions, "{\"type\":\"json\"}").outcome(0))).isSameAs(json);
+            assertThat(functions.has("json")).isTrue();
+            assertThat(functions.has("jso")).isFalse();
         }
 
         @Test
