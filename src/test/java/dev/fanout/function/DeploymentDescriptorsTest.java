@@ -143,6 +143,27 @@ class DeploymentDescriptorsTest {
         assertThat(checked).isGreaterThan(15);
     }
 
+    @Test
+    void everySettingOfTheMappingIsInTheReadmesTable() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        Set<String> documented = new HashSet<>();
+        Matcher row = Pattern.compile("(?m)^\\| `(fanout\\.[a-z.-]+)`(?: / `([a-z.-]+)`)?").matcher(readme);
+        while (row.find()) {
+            documented.add(row.group(1));
+            if (row.group(2) != null) { // `fanout.results.backoff-base` / `backoff-cap`
+                documented.add(row.group(1).substring(0, row.group(1).lastIndexOf('.') + 1) + row.group(2));
+            }
+        }
+        Set<String> missing = new java.util.TreeSet<>(configProperties());
+        missing.removeAll(documented);
+        assertThat(missing).as("settings of FanoutConfig missing from the README's table").isEmpty();
+    }
+
+    @Test
+    void theReadmeIsShort() throws Exception {
+        assertThat(Files.readAllLines(Path.of("README.md"))).as("README lines (details belong in docs/)").hasSizeLessThanOrEqualTo(250);
+    }
+
     /** Runs a command in the project directory with the given environment only; its exit code and output. */
     record Run(int exitCode, String output) {
     }
