@@ -10,6 +10,7 @@ import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.fanout.batch.QueuedBatch;
@@ -81,10 +82,14 @@ public final class HttpBatchProcessor {
             log.put("format", request.format()).put("apiRequestId", request.requestId());
             BatchRequest body = BatchRequest.read(request, mapper);
             List<ParsedItem> items = new ArrayList<>(body.items().size());
+            List<JsonNode> nodes = new ArrayList<>(body.items().size());
             for (int i = 0; i < body.items().size(); i++) {
-                items.add(parser.read(body.items().get(i), Integer.toString(i), Optional.empty()));
+                // each item read from its text as an SQS body is: the same bytes, the same item or the same reason
+                ItemParser.Read read = parser.readText(body.items().get(i), Integer.toString(i), Optional.empty());
+                items.add(read.item());
+                nodes.add(read.json() == null ? NullNode.getInstance() : read.json());
             }
-            answer = batch.answer(body.items(), items, body.preferAsync(), deadline(request, invocationDeadline), log);
+            answer = batch.answer(nodes, items, body.preferAsync(), deadline(request, invocationDeadline), log);
         } catch (Problem problem) {
             problem.describe(log);
             answer = problem.answer(mapper);

@@ -73,7 +73,7 @@ class ItemParserTest {
     @Test
     void invalidJsonSaysWhereItBroke() {
         var parsed = (ParsedItem.Malformed) parser.parse("{\"type\": \"x\",,}", "m", Optional.of("g"));
-        assertThat(parsed.reason()).startsWith("body is not valid JSON: Unexpected character (','")
+        assertThat(parsed.reason()).startsWith("item is not valid JSON: Unexpected character (','")
                 .endsWith("at line 1, column 14");
         assertThat(parsed.group()).contains("g");
     }
@@ -89,7 +89,7 @@ class ItemParserTest {
         // nesting past Jackson's limit is a read constraint, not a syntax error: it has no line and column
         String deep = "[".repeat(1001) + "]".repeat(1001);
         var parsed = (ParsedItem.Malformed) parser.parse(deep, "m", Optional.empty());
-        assertThat(parsed.reason()).startsWith("body is not valid JSON: Document nesting depth (1001) exceeds")
+        assertThat(parsed.reason()).startsWith("item is not valid JSON: Document nesting depth (1001) exceeds")
                 .doesNotContain(" at line ");
         assertThat(parsed.id()).isEqualTo("m");
     }

@@ -59,7 +59,7 @@ class WorkHandlersTest {
             var handlers = WorkHandlers.builder(MAPPER).register("b", ctx -> "b").register("a", ctx -> "a").build();
             var result = run(handlers, "{\"type\":\"zzz\"}", "{oops", "{\"type\":\"a\"}");
             assertThat(reason(result.outcome(0))).isEqualTo("unknown item type 'zzz' (known types: a, b)");
-            assertThat(reason(result.outcome(1))).startsWith("body is not valid JSON");
+            assertThat(reason(result.outcome(1))).startsWith("item is not valid JSON");
             assertThat(value(result.outcome(2)).asText()).isEqualTo("a");
         }
 
