@@ -61,7 +61,10 @@ public final class HttpBatchProcessor {
         return batch.warmUp();
     }
 
-    /** One invocation: the proxy event's bytes in, the proxy response out. Never throws. */
+    /**
+     * One invocation: the proxy event's bytes in, the proxy response out. Throws only a {@link WrongEventException}
+     * (an SQS or stream event: the function is wired to the wrong trigger).
+     */
     public HttpAnswer process(byte[] event, Deadline invocationDeadline) {
         ObjectNode log = mapper.createObjectNode().put("event", "fanout.http");
         HttpAnswer answer = answer(event, invocationDeadline, log);
@@ -93,6 +96,8 @@ public final class HttpBatchProcessor {
         } catch (Problem problem) {
             problem.describe(log);
             answer = problem.answer(mapper);
+        } catch (WrongEventException e) {
+            throw e; // not a request to answer: the invocation fails, and Lambda shows why
         } catch (RuntimeException | Error e) {
             LOG.error("the HTTP entry point failed", e);
             Problem problem = Problem.internal("the function failed (" + e.getClass().getSimpleName()
