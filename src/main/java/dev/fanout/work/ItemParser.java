@@ -86,7 +86,7 @@ public final class ItemParser {
     }
 
     /** The start of every reason for an item that is not strict JSON (syntax, duplicate key, reader limit). */
-    public static final String NOT_JSON = "item is not valid JSON: ";
+    private static final String NOT_JSON = "item is not valid JSON: ";
 
     private static String where(JsonLocation location) {
         return "line " + location.getLineNr() + ", column " + location.getColumnNr();

@@ -78,6 +78,23 @@ class ItemParserTest {
         assertThat(parsed.group()).contains("g");
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "'{\"type\":\"x\",\"type\":\"y\"}'                      | item is not valid JSON: Duplicate field 'type' at line 1, column 19",
+            "'{\"type\":\"x\",\"payload\":{\"a\":{\"b\":1,\"b\":1}}}'   | item is not valid JSON: Duplicate field 'b' at line 1, column 38",
+            "'{\"type\":\"x\"} {\"type\":\"y\"}'                     | item goes on after its JSON value, at line 1, column 14",
+            "'{\"type\":\"x\"} // note'                             | item is not valid JSON: Unexpected character ('/' (code 47)): maybe a (non-standard) comment? (not recognized as one since Feature 'ALLOW_COMMENTS' not enabled for parser) at line 1, column 14",
+            "'{\"type\":\"x\"}  \n '                              | ",
+    })
+    void theTextIsReadStrictly(String body, String reason) {
+        ParsedItem parsed = parser.parse(body, "m", Optional.empty());
+        if (reason == null) {
+            assertThat(parsed).isInstanceOf(ParsedItem.Valid.class);
+        } else {
+            assertThat(parsed).isEqualTo(new ParsedItem.Malformed("m", Optional.empty(), reason));
+        }
+    }
+
     @Test
     void aNullBodyIsEmpty() {
         assertThat(parser.parse(null, "msg-4", Optional.of("g")))
