@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,6 +47,9 @@ public final class FaultProxy implements AutoCloseable {
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     public final AtomicInteger calls = new AtomicInteger();
+    /** Calls that carried an entry an earlier call carried too (same id and body): the retries the proxy saw. */
+    public final AtomicInteger resentCalls = new AtomicInteger();
+    private final Set<String> seenEntries = ConcurrentHashMap.newKeySet();
     public final AtomicInteger throttled = new AtomicInteger();
     public final AtomicInteger serverErrors = new AtomicInteger();
     public final AtomicInteger failedEntries = new AtomicInteger();
@@ -85,6 +89,13 @@ public final class FaultProxy implements AutoCloseable {
             return;
         }
         calls.incrementAndGet();
+        boolean resent = false;
+        for (JsonNode entry : MAPPER.readTree(body).path("Entries")) {
+            resent |= !seenEntries.add(entry.path("Id").asText() + "\u0000" + entry.path("MessageBody").asText());
+        }
+        if (resent) {
+            resentCalls.incrementAndGet();
+        }
         var random = ThreadLocalRandom.current();
         try {
             if (random.nextInt(100) < faults.slowPercent()) {

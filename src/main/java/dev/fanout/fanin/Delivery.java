@@ -10,7 +10,8 @@ import java.util.List;
  *
  * @param failures    for each message, null if it is durably on the queue, else why not
  * @param requests    SendMessageBatch calls made
- * @param retries     calls that resent entries after a failure or a throttle
+ * @param retries     calls that sent entries again (after a failure, a throttle, or as the halves of a request SQS
+ *                    refused whole), counted as each such call is made
  * @param throttled   calls or entries refused for throttling
  * @param messageIds  for each message, the id SQS gave it, or null if it is not on the queue
  * @param refused     results SQS refused as the sender's fault, replaced by a minimal error result

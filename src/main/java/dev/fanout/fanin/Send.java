@@ -199,6 +199,16 @@ final class Send {
     }
 
     void sendWithRetries(List<Integer> batch) {
+        sendWithRetries(batch, false);
+    }
+
+    /**
+     * Sends {@code batch} until every entry is confirmed or given up on.
+     *
+     * @param resend whether the batch's entries were sent before (the halves of a request SQS refused whole): its
+     *               first call is then a retry too
+     */
+    private void sendWithRetries(List<Integer> batch, boolean resend) {
         List<Integer> pending = batch;
         String reason = null;
         for (int attempt = 1; !pending.isEmpty(); attempt++) {
@@ -213,7 +223,12 @@ final class Send {
             }
             List<SendMessageBatchRequestEntry> entries = entries(pending);
             try {
+                // counted where the call is made: a retry is a call that sends entries again, and a pause that ends
+                // without one (interrupted, the deadline, the queue found unreachable meanwhile) is none
                 requests.incrementAndGet();
+                if (attempt > 1 || resend) {
+                    retries.incrementAndGet();
+                }
                 SendMessageBatchResponse response = sqs.sendMessageBatch(r -> r.queueUrl(settings.queueUrl())
                         .entries(entries)
                         .overrideConfiguration(o -> o.apiCallTimeout(left)));
@@ -250,8 +265,8 @@ final class Send {
                     // others with it, so halve until the refused one stands alone, then replace it
                     if (pending.size() > 1) {
                         int half = pending.size() / 2;
-                        sendWithRetries(new ArrayList<>(pending.subList(0, half)));
-                        sendWithRetries(new ArrayList<>(pending.subList(half, pending.size())));
+                        sendWithRetries(new ArrayList<>(pending.subList(0, half)), true);
+                        sendWithRetries(new ArrayList<>(pending.subList(half, pending.size())), true);
                         return;
                     }
                     if (refuse(pending.getFirst(), SqsErrors.describe(e))) {
@@ -289,7 +304,6 @@ final class Send {
                 fail(pending, "no time left to retry: " + reason);
                 return;
             }
-            retries.incrementAndGet();
             try {
                 Thread.sleep(Duration.ofNanos(pause));
             } catch (InterruptedException e) {

@@ -38,6 +38,7 @@ record ApiGatewayRequest(String format, String method, Map<String, String> heade
      * Reads a proxy event.
      *
      * @throws Problem if it is neither payload format
+     * @throws WrongEventException if it is an AWS service's records (SQS, a stream, SNS, ...), not a request
      */
     static ApiGatewayRequest read(JsonNode event) {
         if (event == null || !event.isObject()) {
@@ -54,6 +55,11 @@ record ApiGatewayRequest(String format, String method, Map<String, String> heade
             return new ApiGatewayRequest("1.0", upper(event.path("httpMethod").asText(null)), headers(event),
                     text(event, "body"), event.path("isBase64Encoded").asBoolean(false),
                     context.path("requestTimeEpoch").asLong(0), context.path("requestId").asText(null));
+        }
+        if (event.path("Records").isArray()) {
+            // an AWS service's records (SQS, a stream, SNS, ...): the trigger is wired to the wrong function, which is
+            // no client's error to answer but the invocation's
+            throw EventKind.of(event).wrongFor("http", EventKind.API_GATEWAY);
         }
         throw Problem.notAProxyEvent(version.isEmpty()
                 ? "the event has neither a 'version' nor an 'httpMethod': it is not an API Gateway proxy event"

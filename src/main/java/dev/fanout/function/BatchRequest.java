@@ -18,9 +18,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.NullNode;
 
 import dev.fanout.batch.http.EscapedJson;
 import dev.fanout.batch.http.Problem;
@@ -29,11 +27,15 @@ import dev.fanout.batch.http.Problem;
  * The batch a proxy request carries, read strictly: POST only (405), a JSON media type (415), a body that is
  * UTF-8 (base64 bodies too) and strict JSON: no duplicate keys, nothing after the document, no top-level field
  * but {@code items} (400). Each failure is a {@link Problem} that says what is wrong and where.
+ * <p>
+ * Each element of {@code items} is handed on as its text, for {@link dev.fanout.work.ItemParser} to read as it reads
+ * an SQS body: a duplicate key inside one item makes that item malformed, with the reason an SQS record with the
+ * same text gets, and leaves the other items of the request alone.
  *
- * @param items       each element of {@code items}, as JSON
+ * @param items       each element of {@code items}, as its text in the body
  * @param preferAsync the request prefers to be queued ({@code Prefer: respond-async})
  */
-record BatchRequest(List<JsonNode> items, boolean preferAsync) {
+record BatchRequest(List<String> items, boolean preferAsync) {
 
     static BatchRequest read(ApiGatewayRequest request, ObjectMapper mapper) {
         if (!"POST".equals(request.method())) {
@@ -95,18 +97,21 @@ record BatchRequest(List<JsonNode> items, boolean preferAsync) {
     }
 
     /**
-     * The elements of {@code items}, read strictly: an object with the one field {@code items}, an array;
-     * no duplicate key anywhere, nothing after the object. An error inside an element names its index.
+     * The elements of {@code items}, as text: an object with the one field {@code items}, an array; no duplicate
+     * key in the object, nothing after it; an element's own keys are its reader's ({@link dev.fanout.work.ItemParser}).
+     * A syntax error inside an element names its index.
      */
-    private static List<JsonNode> items(ObjectMapper mapper, String body) {
-        List<JsonNode> items = new ArrayList<>();
+    private static List<String> items(ObjectMapper mapper, String body) {
+        List<String> items = new ArrayList<>();
         boolean seenItems = false;
         Integer index = null;
         try (JsonParser json = mapper.getFactory().createParser(body)) {
-            json.enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION.mappedFeature());
             if (json.nextToken() != JsonToken.START_OBJECT) {
                 throw Problem.invalidBatch("the body must be a JSON object with an array 'items'");
             }
+            // duplicate keys are looked for in the batch object here; inside an element they are the element's reader's
+            // business, so detection is off while the elements are skipped (it applies to the objects opened while on)
+            json.enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION.mappedFeature());
             for (JsonToken token = json.nextToken(); token != JsonToken.END_OBJECT; token = json.nextToken()) {
                 String field = json.currentName();
                 if (!field.equals("items")) {
@@ -117,10 +122,19 @@ record BatchRequest(List<JsonNode> items, boolean preferAsync) {
                 if (json.nextToken() != JsonToken.START_ARRAY) {
                     throw Problem.invalidBatch("field 'items' must be an array of items");
                 }
-                for (index = 0; json.nextToken() != JsonToken.END_ARRAY; index++) {
-                    JsonNode item = mapper.readTree(json);
-                    items.add(item == null ? NullNode.getInstance() : item);
+                json.disable(StreamReadFeature.STRICT_DUPLICATE_DETECTION.mappedFeature());
+                for (int i = 0;; i++) {
+                    index = null; // between elements: an error here is in none of them
+                    if (json.nextToken() == JsonToken.END_ARRAY) {
+                        break;
+                    }
+                    index = i;
+                    int start = Math.toIntExact(json.currentTokenLocation().getCharOffset());
+                    json.skipChildren();
+                    json.finishToken(); // a string's end is only found when it is read
+                    items.add(body.substring(start, Math.toIntExact(json.currentLocation().getCharOffset())));
                 }
+                json.enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION.mappedFeature());
                 index = null;
             }
             if (json.nextToken() != null) {

@@ -10,6 +10,7 @@ import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.fanout.batch.QueuedBatch;
@@ -60,7 +61,10 @@ public final class HttpBatchProcessor {
         return batch.warmUp();
     }
 
-    /** One invocation: the proxy event's bytes in, the proxy response out. Never throws. */
+    /**
+     * One invocation: the proxy event's bytes in, the proxy response out. Throws only a {@link WrongEventException}
+     * (an SQS or stream event: the function is wired to the wrong trigger).
+     */
     public HttpAnswer process(byte[] event, Deadline invocationDeadline) {
         ObjectNode log = mapper.createObjectNode().put("event", "fanout.http");
         HttpAnswer answer = answer(event, invocationDeadline, log);
@@ -81,13 +85,19 @@ public final class HttpBatchProcessor {
             log.put("format", request.format()).put("apiRequestId", request.requestId());
             BatchRequest body = BatchRequest.read(request, mapper);
             List<ParsedItem> items = new ArrayList<>(body.items().size());
+            List<JsonNode> nodes = new ArrayList<>(body.items().size());
             for (int i = 0; i < body.items().size(); i++) {
-                items.add(parser.read(body.items().get(i), Integer.toString(i), Optional.empty()));
+                // each item read from its text as an SQS body is: the same bytes, the same item or the same reason
+                ItemParser.Read read = parser.readText(body.items().get(i), Integer.toString(i), Optional.empty());
+                items.add(read.item());
+                nodes.add(read.json() == null ? NullNode.getInstance() : read.json());
             }
-            answer = batch.answer(body.items(), items, body.preferAsync(), deadline(request, invocationDeadline), log);
+            answer = batch.answer(nodes, items, body.preferAsync(), deadline(request, invocationDeadline), log);
         } catch (Problem problem) {
             problem.describe(log);
             answer = problem.answer(mapper);
+        } catch (WrongEventException e) {
+            throw e; // not a request to answer: the invocation fails, and Lambda shows why
         } catch (RuntimeException | Error e) {
             LOG.error("the HTTP entry point failed", e);
             Problem problem = Problem.internal("the function failed (" + e.getClass().getSimpleName()

@@ -16,7 +16,6 @@ import org.crac.Resource;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -168,7 +167,7 @@ public class SnapStartHooks implements Resource {
     public Priming prime() {
         // priming only saves time: a step that fails is logged, and the snapshot is taken all the same
         // (the HTTP entry point reads its event itself, as a tree: it is primed by answering one below)
-        int events = read(SQSEvent.class, SAMPLE_SQS_EVENT);
+        int events = read(SqsFunction.Event.class, SAMPLE_SQS_EVENT);
         if ("http".equals(entryPoint)) {
             // the event as API Gateway sends it (payload format 2.0), read by the entry point itself
             ObjectNode event = mapper.createObjectNode().put("version", "2.0").put("routeKey", "POST /batches")

@@ -57,15 +57,8 @@ public class Wiring {
      */
     @Produces
     @Singleton
-    ItemFunctions itemFunctions(ObjectMapper mapper, FanoutConfig config) {
-        ItemFunctions functions = FunqyRegistry.functions(mapper);
-        config.defaultType().ifPresent(type -> {
-            if (!functions.has(type)) {
-                throw new IllegalStateException("fanout.default-type (FANOUT_DEFAULT_TYPE) is '" + type + "', which"
-                        + " names no function: " + functions.unknownType(type));
-            }
-        });
-        return functions;
+    ItemFunctions itemFunctions(ObjectMapper mapper) {
+        return FunqyRegistry.functions(mapper); // the default type is checked with the other settings (ConfigChecks)
     }
 
     /** Fails the start, naming the method, if a function cannot be an item type: no item runs against a broken registry. */

@@ -164,7 +164,7 @@ class RecordBatchAcknowledgementTest {
         assertThat(rejected.has("type")).isFalse();
         assertThat(rejected.get("attempt").asInt()).isEqualTo(7);
         assertThat(rejected.at("/error/type").asText()).isEqualTo("Rejected");
-        assertThat(rejected.at("/error/message").asText()).startsWith("body is not valid JSON: ");
+        assertThat(rejected.at("/error/message").asText()).startsWith("item is not valid JSON: ");
         assertThat(sink.offered.get(3).attributes()).isEqualTo(Map.of("status", "rejected", "traceId", "Root=1-abc"));
 
         // without groups, no result waits for another

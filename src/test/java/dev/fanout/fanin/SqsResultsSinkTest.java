@@ -488,6 +488,8 @@ class SqsResultsSinkTest {
         assertThat(delivery.deliveredCount()).isEqualTo(10);
         // 10 -> 5 + 5 -> (2 + 3) + (2 + 3): three refused requests, then four that fit
         assertThat(requests).hasValue(7);
+        // every call after the first sent entries again
+        assertThat(delivery.retries()).isEqualTo(6);
         assertThat(sqs.drain(queue)).hasSize(10);
     }
 }

@@ -6,12 +6,16 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.fanout.testing.ProxyEvents;
@@ -160,10 +164,21 @@ class HttpFunctionTest {
     void strictJson(Format format) {
         problem(format.event("{\"items\":[],\"items\":[]}"), 400, "invalid-json", "The body is not strict JSON",
                 "the body is not valid JSON: Duplicate field 'items' at line 1, column 20");
-        JsonNode inItem = problem(format.event("{\"items\":[{\"type\":\"digest\"},{\"type\":\"digest\",\"type\":\"http\"}]}"),
-                400, "invalid-json", "The body is not strict JSON",
-                "the body is not valid JSON: Duplicate field 'type' at line 1, column 52");
-        assertThat(inItem.get("index").asInt()).isEqualTo(1);
+        // a duplicate key inside one item: that item is rejected, as the same text on the SQS entry point is, and the
+        // other items run (StrictItemsTest compares both entry points on a table of such items)
+        Response inItem = invoke(format.event("{\"items\":[{\"type\":\"digest\",\"payload\":{\"data\":\"x\"}},"
+                + "{\"type\":\"digest\",\"type\":\"http\"}]}"));
+        assertThat(inItem.status()).isEqualTo(200);
+        assertThat(inItem.results().get(0).get("status").asText()).isEqualTo("succeeded");
+        assertThat(inItem.results().get(1).get("status").asText()).isEqualTo("rejected");
+        assertThat(inItem.results().get(1).at("/error/message").asText())
+                .isEqualTo("item is not valid JSON: Duplicate field 'type' at line 1, column 24");
+        // a syntax error inside an item breaks the whole body: it names the item
+        JsonNode broken = problem(format.event("{\"items\":[{\"type\":\"digest\"},{\"type\" \"digest\"}]}"), 400,
+                "invalid-json", "The body is not strict JSON",
+                "the body is not valid JSON: Unexpected character ('\"' (code 34)): was expecting a colon to separate field"
+                        + " name and value at line 1, column 37");
+        assertThat(broken.get("index").asInt()).isEqualTo(1);
         problem(format.event("{\"items\":[]} x"), 400, "invalid-json", "The body is not strict JSON",
                 "the body is not valid JSON: Unrecognized token 'x': was expecting (JSON String, Number, Array, Object or"
                         + " token 'null', 'true' or 'false') at line 1, column 14");
@@ -171,6 +186,29 @@ class HttpFunctionTest {
                 "the body goes on after its JSON object, at line 1, column 14");
         problem(format.event("{\"items\": "), 400, "invalid-json", "The body is not strict JSON",
                 "the body is not valid JSON: Unexpected end-of-input within/between Object entries at line 1, column 11");
+    }
+
+    /**
+     * An SQS or stream event is no request to answer: the trigger is wired to the wrong function, and the invocation
+     * fails with an error that names the kind and the handler that serves it (the mock event server passes the
+     * function error back as a 500).
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "events/sqs-standard.json | an SQS event, which QUARKUS_LAMBDA_HANDLER=sqs serves",
+            "events/sqs-empty.json | an SQS event, which QUARKUS_LAMBDA_HANDLER=sqs serves",
+            "src/test/resources/foreign-events/kinesis.json | a Kinesis stream event, which QUARKUS_LAMBDA_HANDLER=kinesis serves",
+            "src/test/resources/foreign-events/dynamodb.json | a DynamoDB stream event, which QUARKUS_LAMBDA_HANDLER=dynamodb serves",
+            "src/test/resources/foreign-events/sns.json | an event of source 'aws:sns', which no Fanout entry point serves" })
+    void anEventOfAnotherKindFailsTheInvocation(String fixture, String looksLike) throws Exception {
+        var response = given().contentType(ContentType.JSON).body(Files.readString(Path.of(fixture))).when().post()
+                .then().using().parser("application/x-www-form-urlencoded", Parser.JSON).extract();
+
+        assertThat(response.statusCode()).as(response.body().asString()).isEqualTo(500);
+        JsonNode error = new ObjectMapper().readTree(response.body().asByteArray());
+        assertThat(error.get("errorType").asText()).isEqualTo(WrongEventException.class.getName());
+        assertThat(error.get("errorMessage").asText()).isEqualTo("not an API Gateway proxy event: this looks like "
+                + looksLike + "; this function runs QUARKUS_LAMBDA_HANDLER=http (check the trigger wired to it)");
     }
 
     @ParameterizedTest

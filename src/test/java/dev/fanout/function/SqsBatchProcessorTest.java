@@ -156,14 +156,14 @@ class SqsBatchProcessorTest {
             assertThat(digest.get("attempt").asInt()).isEqualTo(1);
             assertThat(results.get(ids.get(1)).get("itemId").asText()).isEqualTo(ids.get(1));
             assertThat(results.get(ids.get(2)).at("/error/message").asText())
-                    .startsWith("body is not valid JSON: Unexpected end-of-input");
+                    .startsWith("item is not valid JSON: Unexpected end-of-input");
             assertThat(results.get(ids.get(3)).at("/error/message").asText())
                     .isEqualTo("unknown item type 'teleport' (known types: delay, digest, echo)");
             assertThat(results.get(ids.get(4)).get("status").asText()).isEqualTo("failed");
             assertThat(results.get(ids.get(4)).at("/error/retryable").asBoolean()).isFalse();
             assertThat(results.get(ids.get(4)).at("/error/message").asText()).isEqualTo("delay: injected permanent failure");
             assertThat(results.get(ids.get(6)).at("/error/message").asText())
-                    .startsWith("body is not valid JSON: Unrecognized token 'Test'");
+                    .startsWith("item is not valid JSON: Unrecognized token 'Test'");
             // the status travels as a message attribute, for consumers' filters
             for (Message m : messages) {
                 assertThat(m.messageAttributes().get("status").stringValue())
@@ -368,7 +368,7 @@ class SqsBatchProcessorTest {
             assertThat(invocation.summary().get("refusedResults").asInt()).isZero();
             Map<String, JsonNode> results = resultsBySource(sqs.drain(queue));
             assertThat(results.get("m-0").get("status").asText()).isEqualTo("rejected");
-            assertThat(results.get("m-0").at("/error/message").asText()).startsWith("body is not valid JSON: Unexpected character ('\uD83D'");
+            assertThat(results.get("m-0").at("/error/message").asText()).startsWith("item is not valid JSON: Unexpected character ('\uD83D'");
             assertThat(results.get("m-1").get("itemId").asText()).isEqualTo("\uD83D");
             assertThat(results.get("m-1").get("status").asText()).isEqualTo("succeeded");
             assertThat(results.get("m-2").at("/output/text").asText()).isEqualTo("half \uDC00 a pair, and \uFFFF");

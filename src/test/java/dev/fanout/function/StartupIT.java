@@ -48,8 +48,31 @@ class StartupIT {
 
             JsonNode report = MAPPER.readTree(api.initError().get(60, TimeUnit.SECONDS));
             assertThat(report.get("errorMessage").asText()).as(function.log())
-                    .isEqualTo("fanout.default-type (FANOUT_DEFAULT_TYPE) is 'teleport', which names no function:"
-                            + " unknown item type 'teleport' (known types: delay, digest, greet, http)");
+                    .isEqualTo("fanout.default-type (FANOUT_DEFAULT_TYPE) must be an item type of this function"
+                            + " (delay, digest, greet, http), was 'teleport'");
+        }
+    }
+
+    /**
+     * A configuration that cannot work fails the init, every bad setting named in the one error Lambda shows
+     * ({@link ConfigChecks}, whose refusals {@code ConfigChecksTest} goes through one by one): a results queue URL
+     * that is no URL would otherwise hand every record back until the dead-letter queue has them all.
+     */
+    @Test
+    void aConfigurationThatCannotWorkFailsTheInitNamingEachSetting() throws Exception {
+        try (RuntimeApiServer api = RuntimeApiServer.start();
+                PackagedFunction function = PackagedFunction.start("sqs", api, Map.of("RESULTS_QUEUE_URL", "acc-results",
+                        "FANOUT_CUTOFF_MARGIN", "400ms"))) {
+
+            String error = api.initError().get(60, TimeUnit.SECONDS);
+
+            JsonNode report = MAPPER.readTree(error);
+            assertThat(report.get("errorMessage").asText()).as(function.log()).isEqualTo("fanout.results.queue-url"
+                    + " (RESULTS_QUEUE_URL) must be an SQS queue URL, an absolute http(s) URL with a path such as"
+                    + " https://sqs.us-east-1.amazonaws.com/123456789012/results; 'acc-results' has no scheme;"
+                    + " fanout.cutoff-margin (FANOUT_CUTOFF_MARGIN) leaves no time for fan-in: it must exceed"
+                    + " fanout.cancel-grace + fanout.response-margin + fanout.results.min-call-time (PT0.4S), was PT0.4S");
+            assertThat(report.get("errorType").asText()).isEqualTo("java.lang.IllegalStateException");
         }
     }
 

@@ -272,7 +272,7 @@ class ItemFunctionsTest {
             var result = run(functions, "{\"type\":\"zzz\"}", "{oops");
             assertThat(reason(result.outcome(0))).isEqualTo("unknown item type 'zzz' (known types: error, failsLater,"
                     + " greet, later, nothingLater, nothingReturned, numbers, ping, shout, wrapped)");
-            assertThat(reason(result.outcome(1))).startsWith("body is not valid JSON");
+            assertThat(reason(result.outcome(1))).startsWith("item is not valid JSON");
         }
 
         @Test

@@ -73,9 +73,26 @@ class ItemParserTest {
     @Test
     void invalidJsonSaysWhereItBroke() {
         var parsed = (ParsedItem.Malformed) parser.parse("{\"type\": \"x\",,}", "m", Optional.of("g"));
-        assertThat(parsed.reason()).startsWith("body is not valid JSON: Unexpected character (','")
+        assertThat(parsed.reason()).startsWith("item is not valid JSON: Unexpected character (','")
                 .endsWith("at line 1, column 14");
         assertThat(parsed.group()).contains("g");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "'{\"type\":\"x\",\"type\":\"y\"}'                      | item is not valid JSON: Duplicate field 'type' at line 1, column 19",
+            "'{\"type\":\"x\",\"payload\":{\"a\":{\"b\":1,\"b\":1}}}'   | item is not valid JSON: Duplicate field 'b' at line 1, column 38",
+            "'{\"type\":\"x\"} {\"type\":\"y\"}'                     | item goes on after its JSON value, at line 1, column 14",
+            "'{\"type\":\"x\"} // note'                             | item is not valid JSON: Unexpected character ('/' (code 47)): maybe a (non-standard) comment? (not recognized as one since Feature 'ALLOW_COMMENTS' not enabled for parser) at line 1, column 14",
+            "'{\"type\":\"x\"}  \n '                              | ",
+    })
+    void theTextIsReadStrictly(String body, String reason) {
+        ParsedItem parsed = parser.parse(body, "m", Optional.empty());
+        if (reason == null) {
+            assertThat(parsed).isInstanceOf(ParsedItem.Valid.class);
+        } else {
+            assertThat(parsed).isEqualTo(new ParsedItem.Malformed("m", Optional.empty(), reason));
+        }
     }
 
     @Test
@@ -89,7 +106,7 @@ class ItemParserTest {
         // nesting past Jackson's limit is a read constraint, not a syntax error: it has no line and column
         String deep = "[".repeat(1001) + "]".repeat(1001);
         var parsed = (ParsedItem.Malformed) parser.parse(deep, "m", Optional.empty());
-        assertThat(parsed.reason()).startsWith("body is not valid JSON: Document nesting depth (1001) exceeds")
+        assertThat(parsed.reason()).startsWith("item is not valid JSON: Document nesting depth (1001) exceeds")
                 .doesNotContain(" at line ");
         assertThat(parsed.id()).isEqualTo("m");
     }

@@ -78,7 +78,8 @@ public final class RequestBatch {
     /**
      * The answer to a request's items, or a {@link Problem} thrown.
      *
-     * @param nodes    each item's JSON as the request carried it (what queued mode sends)
+     * @param nodes    each item's JSON as the request carried it (what queued mode sends; a null node for an item
+     *                 that is not strict JSON, which is refused)
      * @param items    the same items, read
      * @param preferAsync the request prefers to be queued ({@code Prefer: respond-async})
      * @param deadline the request's deadline: the invocation's, or the API's limit if earlier

@@ -37,8 +37,8 @@ public record HttpSettings(
         int maxConnections) {
 
     public static final int MAX_BODY_BYTES_LIMIT = 262_144;
-    static final int MAX_ATTEMPTS_LIMIT = 10;
-    static final int MAX_REDIRECTS_LIMIT = 20;
+    public static final int MAX_ATTEMPTS_LIMIT = 10;
+    public static final int MAX_REDIRECTS_LIMIT = 20;
 
     public HttpSettings {
         positive(connectTimeout, "connectTimeout");
