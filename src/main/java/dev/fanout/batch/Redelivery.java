@@ -66,6 +66,10 @@ public final class Redelivery {
         this.responseReserve = Objects.requireNonNull(responseReserve, "responseReserve");
     }
 
+    public RedeliveryBackoff backoff() {
+        return backoff;
+    }
+
     public Duration responseReserve() {
         return responseReserve;
     }
