@@ -173,8 +173,12 @@ public interface FanoutConfig {
         @WithDefault("2s")
         Duration unfinishedDelay();
 
-        /** {@code full} (uniform from zero to the ceiling) or {@code decorrelated} jitter. */
-        @WithDefault("full")
+        /**
+         * {@code decorrelated} (from the base to 3 × the previous ceiling) or {@code full} (from zero to the ceiling)
+         * jitter. Decorrelated: its floor of one base per delivery keeps a minute-long outage from using up a
+         * record's deliveries (RedeliveryFigures: 0.4 % of records dead-lettered after 5 deliveries, full jitter 31 %).
+         */
+        @WithDefault("decorrelated")
         String jitter();
 
         /**

@@ -30,14 +30,14 @@ class RetrySettingsTest {
         assertThat(config.retry().backoff()).isTrue();
         assertThat(redelivery.responseReserve()).isEqualTo(Duration.ofMillis(100));
         assertThat(redelivery.backoff().settings()).isEqualTo(new RedeliveryBackoff.Settings(Duration.ofSeconds(10),
-                Duration.ofMinutes(15), Duration.ofSeconds(2), RedeliveryBackoff.Jitter.FULL));
+                Duration.ofMinutes(15), Duration.ofSeconds(2), RedeliveryBackoff.Jitter.DECORRELATED));
     }
 
     @Test
-    void decorrelatedJitterAndTwelveHours() {
-        var redelivery = Wiring.redelivery(config(Map.of("fanout.retry.jitter", "Decorrelated",
+    void fullJitterAndTwelveHours() {
+        var redelivery = Wiring.redelivery(config(Map.of("fanout.retry.jitter", " Full",
                 "fanout.retry.max-delay", "12h")), ElasticMq.shared().client());
-        assertThat(redelivery.backoff().settings().jitter()).isEqualTo(RedeliveryBackoff.Jitter.DECORRELATED);
+        assertThat(redelivery.backoff().settings().jitter()).isEqualTo(RedeliveryBackoff.Jitter.FULL);
         assertThat(redelivery.backoff().settings().max()).isEqualTo(Duration.ofHours(12));
     }
 
