@@ -84,6 +84,12 @@ public final class Redelivery {
     public Report delay(List<SourceRecord> records, List<Source> sources, boolean fifoSource, RecordBatch.Answer answer,
             Deadline deadline) {
         int n = records.size();
+        if (n > 0 && answer.outcomes() == null) {
+            // skipped: the function's timeout is shorter than its cut-off margin, so every invocation skips; the
+            // records stay untouched, and come back at the queue's visibility timeout rather than loop to the DLQ
+            answer.summary().put(DELAYED, 0).put(NOT_DELAYED, n).put(REQUESTS, 0).put(FAILURES, 0).put(FAULTS, 0);
+            return new Report(new Delay[n], new boolean[n]);
+        }
         Delay[] delays = backoff.delays(n, answer.acknowledged(), answer::outcome,
                 i -> records.get(i).receiveCount(), i -> fifoSource ? records.get(i).group().orElse(null) : null);
         Map<String, Integer> faults = new TreeMap<>();

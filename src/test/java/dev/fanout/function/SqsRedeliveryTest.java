@@ -234,6 +234,22 @@ class SqsRedeliveryTest {
         }
 
         @Test
+        void aBatchSkippedForWantOfTimeIsLeftUntouched() {
+            String work = sqs.createQueue("redelivery-skipped");
+            String results = sqs.createQueue("redelivery-skipped-results");
+            List<Message> messages = received(work, List.of(echo("ok"), echo("fail")), null);
+
+            // 1 s left, a cut-off margin of 1.5 s: the batch is skipped, every record handed back
+            var invocation = processor(results, backoff(0)).process(event(work, messages, (i, r) -> {
+            }), Deadline.after(Duration.ofSeconds(1)));
+
+            assertThat(reported(invocation, messages)).isEqualTo(Set.of(0, 1));
+            assertThat(invocation.summary().get(Redelivery.NOT_DELAYED).asInt()).isEqualTo(2);
+            assertThat(invocation.summary().get(Redelivery.REQUESTS).asInt()).isZero();
+            assertThat(receivableNow(work)).isEmpty(); // in flight until the receive's own 300 s end
+        }
+
+        @Test
         void turnedOffNothingIsChanged() {
             String work = sqs.createQueue("redelivery-off");
             String results = sqs.createQueue("redelivery-off-results");
