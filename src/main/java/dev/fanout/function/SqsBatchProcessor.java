@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
+import org.jboss.logging.Logger;
+
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent.MessageAttribute;
@@ -30,6 +32,8 @@ public final class SqsBatchProcessor {
     /** The response and the figures of one invocation (the figures are also logged). */
     public record Invocation(SQSBatchResponse response, ObjectNode summary) {
     }
+
+    private static final Logger LOG = Logger.getLogger(SqsBatchProcessor.class);
 
     private final RecordBatch batch;
     private final Optional<Redelivery> redelivery;
@@ -66,7 +70,7 @@ public final class SqsBatchProcessor {
                 failed.add(itemIdentifier(messages.get(i)));
             }
         }
-        redelivery.ifPresent(r -> r.delay(records, sources(messages), fifoSource, answer, deadline));
+        redelivery.ifPresent(r -> delay(r, records, messages, fifoSource, answer, deadline));
         ObjectNode summary = answer.summary();
         // a message id that repeats in the batch is reported once; one unfinished copy is enough to report it
         List<SQSBatchResponse.BatchItemFailure> failures = new LinkedHashSet<>(failed).stream()
@@ -77,6 +81,29 @@ public final class SqsBatchProcessor {
         summary.put("batchItemFailures", failures.size()).put("timeLeftMs", deadline.remaining().toMillis());
         InvocationMetrics.log(summary, "sqs");
         return new Invocation(new SQSBatchResponse(new ArrayList<>(failures)), summary);
+    }
+
+    /**
+     * A delay is never what keeps a record: whatever goes wrong here, the records already handed back stay so and
+     * the acknowledged ones stay acknowledged.
+     */
+    private void delay(Redelivery redelivery, List<SourceRecord> records, List<SQSMessage> messages, boolean fifoSource,
+            RecordBatch.Answer answer, Deadline deadline) {
+        try {
+            redelivery.delay(records, sources(messages), fifoSource, answer, deadline);
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "handed-back records not delayed: %s", e);
+            answer.summary().put(Redelivery.NOT_DELAYED, messages.size() - countAcknowledged(answer))
+                    .put(Redelivery.DELAYED, 0);
+        }
+    }
+
+    private static int countAcknowledged(RecordBatch.Answer answer) {
+        int count = 0;
+        for (boolean done : answer.acknowledged()) {
+            count += done ? 1 : 0;
+        }
+        return count;
     }
 
     /** Each record's receipt handle and queue URL (an event's records share one ARN: it is mapped once). */

@@ -339,6 +339,29 @@ class SqsRedeliveryTest {
         }
 
         @Test
+        void aFailureOfTheRedeliveryItselfCostsNoRecord() {
+            String work = sqs.createQueue("redelivery-broken");
+            String results = sqs.createQueue("redelivery-broken-results");
+            List<Message> messages = received(work, List.of(echo("ok"), echo("fail")), null);
+            var sinkSettings = SqsResultsSink.Settings.defaults(results);
+            var batch = new RecordBatch(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofSeconds(1))), handlers(),
+                    new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings), MAPPER,
+                    new RecordBatch.Settings(Duration.ofMillis(200), false));
+            var redelivery = new Redelivery(new RedeliveryBackoff(backoff(0), () -> TOP),
+                    new SqsVisibility(sqs.client(), SqsVisibility.Settings.defaults()), Duration.ofMillis(100));
+            var broken = new SqsBatchProcessor(batch, Optional.of(redelivery), arn -> {
+                throw new IllegalStateException("the URL mapping broke");
+            });
+
+            var invocation = broken.process(event(work, messages, (i, r) -> {
+            }), Deadline.after(Duration.ofSeconds(5)));
+
+            assertThat(reported(invocation, messages)).isEqualTo(Set.of(1));
+            assertThat(invocation.summary().get(Redelivery.NOT_DELAYED).asInt()).isEqualTo(1);
+            assertThat(invocation.summary().get("batchItemFailures").asInt()).isEqualTo(1);
+        }
+
+        @Test
         void aRecordWhoseQueueIsUnknownIsHandedBackUndelayed() {
             String work = sqs.createQueue("redelivery-no-arn");
             String results = sqs.createQueue("redelivery-no-arn-results");
