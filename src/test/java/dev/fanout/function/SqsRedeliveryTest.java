@@ -202,10 +202,12 @@ class SqsRedeliveryTest {
             List<Message> messages = received(work, List.of(echo("ok"), echo("fail"),
                     SqsEvents.item("echo", "{\"mode\":\"later\",\"seconds\":30}"),
                     SqsEvents.item("delay", "{\"millis\":60000}")), null);
+            var processor = processor(results, backoff(0));
+            SQSEvent event = event(work, messages, (i, r) -> {
+            });
             var deadline = Deadline.after(Duration.ofMillis(2500));
 
-            var invocation = processor(results, backoff(0)).process(event(work, messages, (i, r) -> {
-            }), deadline);
+            var invocation = processor.process(event, deadline);
 
             assertThat(deadline.remaining()).isPositive();
             assertThat(reported(invocation, messages)).isEqualTo(Set.of(1, 2, 3));
@@ -359,6 +361,54 @@ class SqsRedeliveryTest {
             assertThat(reported(invocation, messages)).isEqualTo(Set.of(1));
             assertThat(invocation.summary().get(Redelivery.NOT_DELAYED).asInt()).isEqualTo(1);
             assertThat(invocation.summary().get("batchItemFailures").asInt()).isEqualTo(1);
+        }
+
+        @Test
+        void aVisibilityEndpointThatNeverAnswersDoesNotMakeTheAnswerLate() throws Exception {
+            String work = sqs.createQueue("redelivery-silent");
+            String results = sqs.createQueue("redelivery-silent-results");
+            List<Message> messages = received(work, List.of(echo("ok"), echo("fail"), echo("fail")), null);
+            List<java.net.Socket> held = new CopyOnWriteArrayList<>();
+            try (var silent = new java.net.ServerSocket(0)) {
+                Thread acceptor = Thread.ofVirtual().start(() -> {
+                    try {
+                        while (true) {
+                            held.add(silent.accept()); // reads nothing, answers nothing
+                        }
+                    } catch (Exception closed) {
+                        // the test is over
+                    }
+                });
+                try (var hanging = ElasticMq.client(java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()))) {
+                    var sinkSettings = SqsResultsSink.Settings.defaults(results);
+                    var batch = new RecordBatch(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofSeconds(1))),
+                            handlers(), new ItemParser(MAPPER, Optional.empty()),
+                            new SqsResultsSink(sqs.client(), sinkSettings), MAPPER,
+                            new RecordBatch.Settings(Duration.ofMillis(250), false));
+                    var redelivery = new Redelivery(new RedeliveryBackoff(backoff(0), () -> TOP),
+                            new SqsVisibility(hanging, SqsVisibility.Settings.defaults()), Duration.ofMillis(100));
+                    var processor = new SqsBatchProcessor(batch, Optional.of(redelivery),
+                            arn -> QueueUrls.fromArn(arn, Optional.of(sqs.endpoint())));
+                    SQSEvent event = event(work, messages, (i, r) -> {
+                    });
+                    var deadline = Deadline.after(Duration.ofSeconds(2));
+
+                    var invocation = processor.process(event, deadline);
+
+                    // the changes waited until the deadline less the 100 ms reserve, and no longer
+                    long left = deadline.remaining().toMillis();
+                    assertThat(left).isBetween(1L, 150L);
+                    assertThat(reported(invocation, messages)).isEqualTo(Set.of(1, 2));
+                    assertThat(invocation.summary().get(Redelivery.NOT_DELAYED).asInt()).isEqualTo(2);
+                    assertThat(invocation.summary().get(Redelivery.FAILURES).asInt()).isEqualTo(2);
+                } finally {
+                    for (var socket : held) {
+                        socket.close();
+                    }
+                    silent.close();
+                    acceptor.join(Duration.ofSeconds(5));
+                }
+            }
         }
 
         @Test
