@@ -122,7 +122,10 @@ public final class ChaosRun {
 
             Map<String, String> env = Map.of("RESULTS_QUEUE_URL", results,
                     "FANOUT_RESULTS_ENDPOINT", proxy.endpoint().toString(),
-                    "FANOUT_MAX_CONCURRENCY", "200");
+                    "FANOUT_MAX_CONCURRENCY", "200",
+                    // the backoff of handed-back records, scaled to the plan's short visibility timeouts
+                    "FANOUT_RETRY_BASE_DELAY", "1s", "FANOUT_RETRY_MAX_DELAY",
+                    Long.toString(Math.max(1, plan.visibilityTimeout().toSeconds())) + "s");
             var invocations = new AtomicInteger();
             var late = new AtomicInteger();
             int kills = 0;

@@ -80,7 +80,9 @@ public final class LocalPipeline {
                     "FANOUT_RESULTS_ENDPOINT", sqs.endpoint().toString(),
                     "FANOUT_HTTP_ALLOW", "127.0.0.1/32",
                     "FANOUT_CUTOFF_MARGIN", "1500ms",
-                    "FANOUT_MAX_CONCURRENCY", "200");
+                    "FANOUT_MAX_CONCURRENCY", "200",
+                    // the backoff of handed-back records, scaled to the queue's 2 s visibility timeout
+                    "FANOUT_RETRY_BASE_DELAY", "1s", "FANOUT_RETRY_MAX_DELAY", "4s");
             try (var function = PackagedFunction.start("sqs", api, env)) {
                 var source = new LocalEventSource(sqs.client(), work, api, batchSize, functionTimeout);
                 int invocations = 0;

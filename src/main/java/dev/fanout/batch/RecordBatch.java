@@ -54,8 +54,14 @@ public final class RecordBatch {
      *
      * @param acknowledged for each record, whether it is done; the others go back to the source
      * @param summary      the batch's figures, for the invocation's log event
+     * @param outcomes     each record's outcome; none (null) when the batch was skipped
      */
-    public record Answer(boolean[] acknowledged, ObjectNode summary) {
+    public record Answer(boolean[] acknowledged, ObjectNode summary, List<Outcome<JsonNode>> outcomes) {
+
+        /** Record {@code i}'s outcome, or null if it has none. */
+        public Outcome<JsonNode> outcome(int i) {
+            return outcomes == null ? null : outcomes.get(i);
+        }
     }
 
     private final WorkerPool pool;
@@ -87,7 +93,7 @@ public final class RecordBatch {
         int n = records.size();
         ObjectNode summary = mapper.createObjectNode().put("event", "fanout.sqs").put("records", n);
         if (n == 0) {
-            return new Answer(new boolean[0], summary);
+            return new Answer(new boolean[0], summary, null);
         }
         List<ParsedItem> items = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -101,7 +107,7 @@ public final class RecordBatch {
                     + "function's timeout or lower fanout.cutoff-margin", pool.limits().cutoffMargin(),
                     deadline.remaining(), n);
             summary.put("skipped", "no time before the cut-off");
-            return new Answer(new boolean[n], summary);
+            return new Answer(new boolean[n], summary, null);
         }
         // fan-in streams: a record's result goes to the results queue as soon as its outcome is final, while
         // the rest of the batch still runs; the stream keeps what is not confirmed by its deadline unsent
@@ -140,7 +146,7 @@ public final class RecordBatch {
                 .put("resultLagP99Ms", stream.confirmationLag(99).toMillis());
         Summaries.countByType(summary, items, run::outcome, handlers.types());
         logUndelivered(delivery, handed);
-        return new Answer(acknowledged, summary);
+        return new Answer(acknowledged, summary, run.outcomes());
     }
 
     /** A record's result: its item's outcome, the record's id and delivery count, and its queued batch if any. */

@@ -45,10 +45,21 @@ public sealed interface Outcome<R> {
         }
     }
 
-    /** The handler threw {@code error}; {@code retryable} is false for a {@link NonRetryableException}. */
-    record Failed<R>(Throwable error, boolean retryable, Timing time) implements Outcome<R> {
+    /**
+     * The handler threw {@code error}; {@code retryable} is false for a {@link NonRetryableException}.
+     * {@code retryAfter} is the wait a retryable failure asked for itself ({@link RetryAfter}, as a
+     * {@link RetryLaterException} does), as given: the entry point checks and caps it.
+     */
+    record Failed<R>(Throwable error, boolean retryable, Timing time, Optional<Duration> retryAfter)
+            implements Outcome<R> {
         public Failed {
             Objects.requireNonNull(error, "error");
+            Objects.requireNonNull(retryAfter, "retryAfter");
+        }
+
+        /** A failure that asks for no wait of its own. */
+        public Failed(Throwable error, boolean retryable, Timing time) {
+            this(error, retryable, time, Optional.empty());
         }
 
         public Status status() {

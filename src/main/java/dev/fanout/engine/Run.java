@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -440,8 +441,19 @@ final class Run<I, R> {
         return switch (cause) {
             case RejectedItemException rejected -> new Rejected<>(rejected.getMessage(), timing);
             case NonRetryableException permanent -> new Failed<>(permanent, false, timing);
+            case RetryAfter asks -> new Failed<>(cause, true, timing, retryAfterOf(asks));
             default -> new Failed<>(cause, true, timing);
         };
+    }
+
+    /** A failure's own wait; one that cannot say (its accessor throws or answers null) asks for none. */
+    private static Optional<Duration> retryAfterOf(RetryAfter failure) {
+        try {
+            Optional<Duration> asked = failure.retryAfter();
+            return asked == null ? Optional.empty() : asked;
+        } catch (RuntimeException broken) {
+            return Optional.empty();
+        }
     }
 
     private Timing timing(Worker worker, long now) {

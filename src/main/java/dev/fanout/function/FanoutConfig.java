@@ -62,6 +62,8 @@ public interface FanoutConfig {
 
     Http http();
 
+    Retry retry();
+
     /** Largest number of SHA-256 rounds of a {@code digest} item. */
     @WithDefault("1000000")
     int digestMaxRounds();
@@ -141,6 +143,56 @@ public interface FanoutConfig {
          * synchronous limits, put their items there. Without it there is no queued mode.
          */
         Optional<String> workQueueUrl();
+    }
+
+    /**
+     * When a handed-back SQS record comes back ({@code RedeliveryBackoff}, docs/reliability.md): each gets a new
+     * visibility timeout before the response returns.
+     */
+    interface Retry {
+
+        /** Delay handed-back records; false leaves them to the queue's visibility timeout. */
+        @WithDefault("true")
+        boolean backoff();
+
+        /**
+         * The first ceiling of the exponential backoff; doubles per delivery. Whole seconds. 10 s: a throttled or
+         * briefly failing service gets a breather of seconds, and the 5th delivery's ceiling is 160 s.
+         */
+        @WithDefault("10s")
+        Duration baseDelay();
+
+        /**
+         * The longest delay, whole seconds, at most SQS's 12 h (refused at start beyond). 15 min: long enough for a
+         * service to recover from an incident, short enough that a record is not forgotten for hours.
+         */
+        @WithDefault("15m")
+        Duration maxDelay();
+
+        /** The delay of a record that did not fail (timed out or not started at the cut-off). Whole seconds. */
+        @WithDefault("2s")
+        Duration unfinishedDelay();
+
+        /**
+         * {@code decorrelated} (from the base to 3 × the previous ceiling) or {@code full} (from zero to the ceiling)
+         * jitter. Decorrelated: its floor of one base per delivery keeps a minute-long outage from using up a
+         * record's deliveries (RedeliveryFigures: 0.4 % of records dead-lettered after 5 deliveries, full jitter 31 %).
+         */
+        @WithDefault("decorrelated")
+        String jitter();
+
+        /**
+         * Time kept back from the deadline after the visibility changes, for writing the response: the changes
+         * run between fan-in's end and the deadline less this, inside the response margin. Below response-margin.
+         */
+        @WithDefault("100ms")
+        Duration responseReserve();
+
+        /**
+         * The source queue's URL, for a source whose URL cannot be read from its records' eventSourceARN; unset,
+         * each record's ARN gives it (with fanout.results.endpoint, the override's host).
+         */
+        Optional<String> queueUrl();
     }
 
     interface Http {

@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.Redelivery;
 import dev.fanout.batch.Summaries;
 
 /**
@@ -47,6 +48,7 @@ public final class InvocationMetrics {
 
     static final String COUNT = "Count";
     static final String MILLISECONDS = "Milliseconds";
+    static final String SECONDS = "Seconds";
 
     /** The summary members that are metrics, with their EMF units. */
     static final Map<String, String> UNITS = units();
@@ -61,9 +63,12 @@ public final class InvocationMetrics {
         Map<String, String> units = new LinkedHashMap<>();
         for (String count : List.of("records", "items", "succeeded", "failed", "rejected", "timedOut", "notStarted",
                 "abandoned", "batchItemFailures", "results", "delivered", "outputTooLarge", "sendRequests",
-                "sendRetries", "throttled", "peakConcurrency", "answers2xx", "answers4xx", "answers5xx")) {
+                "sendRetries", "throttled", "peakConcurrency", "answers2xx", "answers4xx", "answers5xx",
+                Redelivery.DELAYED, Redelivery.NOT_DELAYED, Redelivery.REQUESTS, Redelivery.FAILURES, Redelivery.FAULTS)) {
             units.put(count, COUNT);
         }
+        units.put(Redelivery.DELAY_MIN, SECONDS);
+        units.put(Redelivery.DELAY_MAX, SECONDS);
         for (String millis : List.of(Summaries.ENGINE_MS, "elapsedMs", "fanInMs", "timeLeftMs", "p50Ms", "p95Ms", "maxMs")) {
             units.put(millis, MILLISECONDS);
         }

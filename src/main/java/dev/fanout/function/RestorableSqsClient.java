@@ -6,6 +6,8 @@ import java.util.function.Supplier;
 
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.SqsServiceClientConfiguration;
+import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequest;
+import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 
@@ -39,6 +41,12 @@ public final class RestorableSqsClient implements SqsClient {
     @Override
     public SendMessageBatchResponse sendMessageBatch(SendMessageBatchRequest request) {
         return current.get().sendMessageBatch(request);
+    }
+
+    /** The redelivery's visibility changes ({@code SqsVisibility}). */
+    @Override
+    public ChangeMessageVisibilityBatchResponse changeMessageVisibilityBatch(ChangeMessageVisibilityBatchRequest request) {
+        return current.get().changeMessageVisibilityBatch(request);
     }
 
     @Override

@@ -1,10 +1,14 @@
 package dev.fanout.function;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
+
+import org.jboss.logging.Logger;
 
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
@@ -14,6 +18,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.fanout.batch.QueuedBatch;
 import dev.fanout.batch.RecordBatch;
+import dev.fanout.batch.Redelivery;
 import dev.fanout.batch.SourceRecord;
 import dev.fanout.engine.Deadline;
 
@@ -28,10 +33,25 @@ public final class SqsBatchProcessor {
     public record Invocation(SQSBatchResponse response, ObjectNode summary) {
     }
 
+    private static final Logger LOG = Logger.getLogger(SqsBatchProcessor.class);
+
     private final RecordBatch batch;
+    private final Optional<Redelivery> redelivery;
+    private final Function<String, Optional<String>> queueUrlOfArn;
 
     public SqsBatchProcessor(RecordBatch batch) {
+        this(batch, Optional.empty(), arn -> Optional.empty());
+    }
+
+    /**
+     * @param redelivery    delays the records handed back; none leaves them to the queue's visibility timeout
+     * @param queueUrlOfArn a record's queue URL from its eventSourceARN
+     */
+    public SqsBatchProcessor(RecordBatch batch, Optional<Redelivery> redelivery,
+            Function<String, Optional<String>> queueUrlOfArn) {
         this.batch = batch;
+        this.redelivery = redelivery;
+        this.queueUrlOfArn = queueUrlOfArn;
     }
 
     public Invocation process(SQSEvent event, Deadline deadline) {
@@ -50,6 +70,7 @@ public final class SqsBatchProcessor {
                 failed.add(itemIdentifier(messages.get(i)));
             }
         }
+        redelivery.ifPresent(r -> delay(r, records, messages, fifoSource, answer, deadline));
         ObjectNode summary = answer.summary();
         // a message id that repeats in the batch is reported once; one unfinished copy is enough to report it
         List<SQSBatchResponse.BatchItemFailure> failures = new LinkedHashSet<>(failed).stream()
@@ -60,6 +81,41 @@ public final class SqsBatchProcessor {
         summary.put("batchItemFailures", failures.size()).put("timeLeftMs", deadline.remaining().toMillis());
         InvocationMetrics.log(summary, "sqs");
         return new Invocation(new SQSBatchResponse(new ArrayList<>(failures)), summary);
+    }
+
+    /**
+     * A delay is never what keeps a record: whatever goes wrong here, the records already handed back stay so and
+     * the acknowledged ones stay acknowledged.
+     */
+    private void delay(Redelivery redelivery, List<SourceRecord> records, List<SQSMessage> messages, boolean fifoSource,
+            RecordBatch.Answer answer, Deadline deadline) {
+        try {
+            redelivery.delay(records, sources(messages), fifoSource, answer, deadline);
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "handed-back records not delayed: %s", e);
+            answer.summary().put(Redelivery.NOT_DELAYED, messages.size() - countAcknowledged(answer))
+                    .put(Redelivery.DELAYED, 0);
+        }
+    }
+
+    private static int countAcknowledged(RecordBatch.Answer answer) {
+        int count = 0;
+        for (boolean done : answer.acknowledged()) {
+            count += done ? 1 : 0;
+        }
+        return count;
+    }
+
+    /** Each record's receipt handle and queue URL (an event's records share one ARN: it is mapped once). */
+    private List<Redelivery.Source> sources(List<SQSMessage> messages) {
+        Map<String, Optional<String>> urls = new HashMap<>();
+        List<Redelivery.Source> sources = new ArrayList<>(messages.size());
+        for (SQSMessage m : messages) {
+            String arn = m.getEventSourceArn();
+            Optional<String> url = arn == null ? Optional.empty() : urls.computeIfAbsent(arn, queueUrlOfArn);
+            sources.add(new Redelivery.Source(m.getReceiptHandle(), url));
+        }
+        return sources;
     }
 
     private static SourceRecord record(SQSMessage message, boolean fifoSource) {

@@ -11,11 +11,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.fanout.batch.QueuedBatch;
 import dev.fanout.batch.RecordBatch;
+import dev.fanout.batch.Redelivery;
+import dev.fanout.batch.RedeliveryBackoff;
 import dev.fanout.batch.http.HttpAnswer;
 import dev.fanout.batch.http.RequestBatch;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
+import dev.fanout.fanin.QueueUrls;
 import dev.fanout.fanin.ResultsSink;
+import dev.fanout.fanin.SqsVisibility;
 import dev.fanout.fanin.SqsResultsSink;
 import dev.fanout.work.FunqyRegistry;
 import dev.fanout.work.ItemFunctions;
@@ -165,14 +169,49 @@ public class Wiring {
     @Produces
     @Singleton
     SqsBatchProcessor sqsBatchProcessor(WorkerPool pool, ItemFunctions handlers, ItemParser parser, ResultsSink sink,
-            SqsResultsSink.Settings sinkSettings, ObjectMapper mapper, FanoutConfig config) {
+            SqsResultsSink.Settings sinkSettings, ObjectMapper mapper, FanoutConfig config, Instance<SqsClient> sqs) {
         Duration needed = config.cancelGrace().plus(config.responseMargin()).plus(sinkSettings.minCallTime());
         if (config.cutoffMargin().compareTo(needed) <= 0) {
             // otherwise every invocation would cut off too late to send any result, and hand its whole batch back
             throw new IllegalStateException("fanout.cutoff-margin " + config.cutoffMargin() + " leaves no time for"
                     + " fan-in: it must exceed cancel-grace + response-margin + results.min-call-time (" + needed + ")");
         }
-        return new SqsBatchProcessor(new RecordBatch(pool, handlers, parser, sink, mapper,
-                new RecordBatch.Settings(config.responseMargin(), sinkSettings.fifo())));
+        var batch = new RecordBatch(pool, handlers, parser, sink, mapper,
+                new RecordBatch.Settings(config.responseMargin(), sinkSettings.fifo()));
+        FanoutConfig.Retry retry = config.retry();
+        if (!retry.backoff()) {
+            return new SqsBatchProcessor(batch);
+        }
+        Redelivery redelivery = redelivery(config, sqs.get());
+        Optional<String> fixedUrl = retry.queueUrl().map(String::trim).filter(url -> !url.isEmpty());
+        Optional<URI> endpoint = config.results().endpoint();
+        return new SqsBatchProcessor(batch, Optional.of(redelivery),
+                arn -> fixedUrl.isPresent() ? fixedUrl : QueueUrls.fromArn(arn, endpoint));
+    }
+
+    /** The backoff of handed-back records, checked at start: a bad setting fails the start, not an invocation. */
+    static Redelivery redelivery(FanoutConfig config, SqsClient sqs) {
+        FanoutConfig.Retry retry = config.retry();
+        RedeliveryBackoff.Jitter jitter = switch (retry.jitter().trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "full" -> RedeliveryBackoff.Jitter.FULL;
+            case "decorrelated" -> RedeliveryBackoff.Jitter.DECORRELATED;
+            default -> throw new IllegalStateException("fanout.retry.jitter must be full or decorrelated, was "
+                    + retry.jitter());
+        };
+        RedeliveryBackoff.Settings settings;
+        try {
+            settings = new RedeliveryBackoff.Settings(retry.baseDelay(), retry.maxDelay(), retry.unfinishedDelay(), jitter);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("fanout.retry: " + e.getMessage(), e);
+        }
+        if (retry.responseReserve().isNegative() || retry.responseReserve().compareTo(config.responseMargin()) >= 0) {
+            // the visibility changes run inside the response margin, and must leave the reserve of it for the answer
+            throw new IllegalStateException("fanout.retry.response-reserve " + retry.responseReserve()
+                    + " must be at least zero and below fanout.response-margin " + config.responseMargin());
+        }
+        FanoutConfig.Results r = config.results();
+        var visibility = new SqsVisibility(sqs, new SqsVisibility.Settings(Math.min(r.sendConcurrency(), 8),
+                Math.min(r.maxAttempts(), 3), r.backoffBase(), r.backoffCap(), r.minCallTime()));
+        return new Redelivery(new RedeliveryBackoff(settings), visibility, retry.responseReserve());
     }
 }

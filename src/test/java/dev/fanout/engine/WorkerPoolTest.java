@@ -82,6 +82,46 @@ class WorkerPoolTest {
         }
 
         @Test
+        void aFailureThatAsksForAWaitCarriesItOnItsOutcome() {
+            var pool = new WorkerPool(Limits.of(4), ticker);
+            class AskingButPermanent extends NonRetryableException implements RetryAfter {
+                AskingButPermanent() {
+                    super("closed for good");
+                }
+
+                public java.util.Optional<Duration> retryAfter() {
+                    return java.util.Optional.of(Duration.ofSeconds(9));
+                }
+            }
+            class Unanswering extends IllegalStateException implements RetryAfter {
+                public java.util.Optional<Duration> retryAfter() {
+                    throw new UnsupportedOperationException("cannot say");
+                }
+            }
+            BatchResult<String> result = pool.run(Batch.of(List.of("later", "plain", "permanent", "unanswering", "null")),
+                    ctx -> switch (ctx.item()) {
+                        case "later" -> throw new RetryLaterException(Duration.ofSeconds(120), "busy until noon");
+                        case "plain" -> throw new IllegalStateException("reset");
+                        case "permanent" -> throw new AskingButPermanent();
+                        case "unanswering" -> throw new Unanswering();
+                        case "null" -> throw new RetryLaterException(null, "no wait");
+                        default -> "done";
+                    }, Deadline.after(Duration.ofSeconds(60), ticker));
+
+            var later = (Failed<String>) result.outcome(0);
+            assertThat(later.retryable()).isTrue();
+            assertThat(later.retryAfter()).contains(Duration.ofSeconds(120));
+            assertThat(later.error()).isInstanceOf(RetryLaterException.class).hasMessage("busy until noon");
+            assertThat(((Failed<String>) result.outcome(1)).retryAfter()).isEmpty();
+            var permanent = (Failed<String>) result.outcome(2);
+            assertThat(permanent.retryable()).isFalse();
+            assertThat(permanent.retryAfter()).isEmpty();
+            assertThat(((Failed<String>) result.outcome(3)).retryAfter()).isEmpty();
+            assertThat(((Failed<String>) result.outcome(4)).retryAfter()).isEmpty();
+            assertThat(((Failed<String>) result.outcome(4)).retryable()).isTrue();
+        }
+
+        @Test
         void anItemPastItsOwnTimeoutIsTimedOutAndInterrupted() throws InterruptedException {
             var interrupted = new CountDownLatch(1);
             // one at a time: "fast" has its outcome before "slow" starts and moves the clock

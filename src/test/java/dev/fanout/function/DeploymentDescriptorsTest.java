@@ -86,6 +86,16 @@ class DeploymentDescriptorsTest {
     }
 
     @Test
+    void theSqsFunctionMayChangeVisibilityOnTheWorkQueueAlone() {
+        JsonNode statements = TEMPLATE.at("/Resources/SqsFunction/Properties/Policies/0/Statement");
+        assertThat(statements).hasSize(2);
+        assertThat(statements.get(0).get("Resource").toString()).isEqualTo("\"ResultsQueue.Arn\"");
+        assertThat(statements.get(1).get("Action").asText()).isEqualTo("sqs:ChangeMessageVisibility");
+        assertThat(statements.get(1).get("Resource").toString()).isEqualTo("\"WorkQueue.Arn\"");
+        assertThat(TEMPLATE.at("/Resources/SqsFunction/Properties/Policies")).hasSize(1);
+    }
+
+    @Test
     void theHttpFunctionMaySendToTheWorkQueueAloneAndKnowsItsUrl() {
         JsonNode statements = TEMPLATE.at("/Resources/HttpFunction/Properties/Policies/0/Statement");
         assertThat(statements).hasSize(1);

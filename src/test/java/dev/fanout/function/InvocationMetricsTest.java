@@ -46,6 +46,22 @@ class InvocationMetricsTest {
     }
 
     @Test
+    void theRedeliveryFiguresAreCountsAndSeconds() {
+        ObjectNode summary = MAPPER.createObjectNode().put("recordsDelayed", 3).put("recordsNotDelayed", 1)
+                .put("visibilityRequests", 1).put("visibilityFailures", 1).put("redeliveryFaults", 0)
+                .put("delayMinSeconds", 2).put("delayMaxSeconds", 40);
+
+        ObjectNode emf = InvocationMetrics.emf(summary, "f", "sqs", 1L);
+
+        assertThat(EmfSpecification.violations(emf.toString())).isEmpty();
+        assertThat(emf.at("/_aws/CloudWatchMetrics/0/Metrics").toString()).isEqualTo(
+                "[{\"Name\":\"recordsDelayed\",\"Unit\":\"Count\"},{\"Name\":\"recordsNotDelayed\",\"Unit\":\"Count\"},"
+                        + "{\"Name\":\"visibilityRequests\",\"Unit\":\"Count\"},{\"Name\":\"visibilityFailures\",\"Unit\":\"Count\"},"
+                        + "{\"Name\":\"redeliveryFaults\",\"Unit\":\"Count\"},{\"Name\":\"delayMinSeconds\",\"Unit\":\"Seconds\"},"
+                        + "{\"Name\":\"delayMaxSeconds\",\"Unit\":\"Seconds\"}]");
+    }
+
+    @Test
     void anHttpStatusCountsOneAnswerOfItsClass() {
         for (int[] statusAndClass : new int[][] { { 200, 2 }, { 413, 4 }, { 503, 5 } }) {
             ObjectNode emf = InvocationMetrics.emf(MAPPER.createObjectNode().put("status", statusAndClass[0]), "f", "http", 1L);

@@ -22,7 +22,9 @@ import dev.fanout.engine.NonRetryableException;
  * attempt. The wait is the {@code Retry-After} of a 429 or 503 (seconds or HTTP-date); without one, a 5xx,
  * connection failure or timeout waits the {@link #BACKOFF}. A 429 without {@code Retry-After} is not
  * retried here: the redelivery is its backoff. A {@code Retry-After} that does not fit fails the item at
- * once, and the message says so. A retry repeats the hop that failed (after redirects, the redirected
+ * once, and the message says so; the failure carries the wait ({@link HttpCallException#retryAfter()}, a
+ * {@link dev.fanout.engine.RetryAfter}), so that a queue's record comes back no earlier than the server asked
+ * (an unreadable {@code Retry-After} asks for nothing). A retry repeats the hop that failed (after redirects, the redirected
  * request) as it is, a POST too: items are delivered at least once anyway.
  */
 final class RetryPolicy {

@@ -461,8 +461,40 @@ class HttpCallFunctionTest {
                 assertThat(e.status()).isEqualTo(429);
                 assertThat(e.retryAfter()).contains(Duration.ofSeconds(120));
             });
+            // the outcome carries the wait: a queue's record comes back no earlier than the service asked
+            assertThat(failure.retryAfter()).contains(Duration.ofSeconds(120));
             assertThat(route.hits()).hasValue(1);
             assertThat(millisSince(start)).isLessThan(2_000);
+        }
+
+        @Test
+        void a503WithAnHttpDateBeyondTheDeadlineCarriesTheWaitOnItsOutcome() {
+            String inFiveMinutes = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
+                    .format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(300));
+            Route route = route(exchange -> reply(exchange, 503, "maintenance", "Retry-After", inFiveMinutes));
+
+            Outcome<JsonNode> outcome;
+            try (var handler = new HttpCallFunction(LOCAL)) {
+                outcome = runAll(handler, new WorkerPool(Limits.of(1)), Deadline.after(Duration.ofSeconds(5)),
+                        List.of(payload("url", route.url()))).outcome(0);
+            }
+
+            var failure = (Failed<JsonNode>) outcome;
+            assertThat(failure.retryable()).isTrue();
+            // the date has whole seconds: the wait is between 299 and 300 s, whenever in its second the test ran
+            assertThat(failure.retryAfter()).hasValueSatisfying(
+                    wait -> assertThat(wait).isBetween(Duration.ofSeconds(298), Duration.ofSeconds(300)));
+            assertThat(route.hits()).hasValue(1);
+        }
+
+        @Test
+        void a500CarriesNoWaitAndAnUnreadableRetryAfterIsNone() {
+            Route error = route(exchange -> reply(exchange, 500, "oops", "Retry-After", "120"));
+            Route garbage = route(exchange -> reply(exchange, 503, "busy", "Retry-After", "soon"));
+
+            assertThat(((Failed<JsonNode>) run(LOCAL.withMaxAttempts(1), payload("url", error.url()))).retryAfter()).isEmpty();
+            assertThat(((Failed<JsonNode>) run(LOCAL.withMaxAttempts(1), payload("url", garbage.url()))).retryAfter())
+                    .isEmpty();
         }
 
         @Test

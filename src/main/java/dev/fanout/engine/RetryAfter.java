@@ -1,0 +1,16 @@
+package dev.fanout.engine;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * A retryable failure that says how long to wait before its item is tried again: an HTTP call's
+ * {@code Retry-After}, or a user's {@link RetryLaterException}. The engine carries the wait on the item's
+ * {@link Outcome.Failed#retryAfter()}; a queue's entry point delays the record's next delivery by at least
+ * that much (capped at its maximum). A {@link NonRetryableException} that implements it is still permanent.
+ */
+public interface RetryAfter {
+
+    /** The wait asked for, if any; as given (the entry point refuses a negative one and caps a long one). */
+    Optional<Duration> retryAfter();
+}

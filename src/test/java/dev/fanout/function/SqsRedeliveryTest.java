@@ -1,0 +1,430 @@
+package dev.fanout.function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.random.RandomGenerator;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.fanout.batch.RecordBatch;
+import dev.fanout.batch.Redelivery;
+import dev.fanout.batch.RedeliveryBackoff;
+import dev.fanout.engine.Deadline;
+import dev.fanout.engine.Limits;
+import dev.fanout.engine.RetryLaterException;
+import dev.fanout.engine.WorkerPool;
+import dev.fanout.fanin.QueueUrls;
+import dev.fanout.fanin.SqsResultsSink;
+import dev.fanout.fanin.SqsVisibility;
+import dev.fanout.testing.ElasticMq;
+import dev.fanout.testing.SqsEvents;
+import dev.fanout.work.ItemParser;
+import dev.fanout.testing.TestFunctions;
+import dev.fanout.work.ItemFunctions;
+import dev.fanout.work.builtin.DelayFunction;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+
+/**
+ * Handed-back records get their delay as a new visibility timeout, against ElasticMQ with real receipt handles:
+ * messages are received as Lambda's event source mapping receives them and the event is built from them, as the
+ * harness's LocalEventSource does. A record delayed 0 s is receivable at once; one delayed 30 s is not.
+ */
+class SqsRedeliveryTest {
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+    static final ElasticMq sqs = ElasticMq.shared();
+
+    /** Always draws the top of the range: the backoff's delay is its ceiling. */
+    static final RandomGenerator TOP = new RandomGenerator() {
+        @Override
+        public long nextLong() {
+            throw new AssertionError("only bounded draws");
+        }
+
+        @Override
+        public long nextLong(long origin, long bound) {
+            return bound - 1;
+        }
+    };
+
+    static ItemFunctions handlers() {
+        return TestFunctions.builder(MAPPER)
+                .add(new DelayFunction(Duration.ofMinutes(1)))
+                .register("echo", (payload, context) -> switch (payload.path("mode").asText()) {
+                    case "fail" -> throw new IllegalStateException("down");
+                    case "later" -> throw new RetryLaterException(
+                            Duration.ofSeconds(payload.path("seconds").asLong()), "busy");
+                    default -> Map.of("ok", true);
+                }).build();
+    }
+
+    static SqsBatchProcessor processor(String results, RedeliveryBackoff.Settings backoff) {
+        var sinkSettings = SqsResultsSink.Settings.defaults(results);
+        var batch = new RecordBatch(new WorkerPool(Limits.of(16).withCutoffMargin(Duration.ofMillis(1500))), handlers(),
+                new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings), MAPPER,
+                new RecordBatch.Settings(Duration.ofMillis(500), sinkSettings.fifo()));
+        var redelivery = new Redelivery(new RedeliveryBackoff(backoff, () -> TOP),
+                new SqsVisibility(sqs.client(), SqsVisibility.Settings.defaults()), Duration.ofMillis(100));
+        return new SqsBatchProcessor(batch, Optional.of(redelivery), arn -> QueueUrls.fromArn(arn, Optional.of(sqs.endpoint())));
+    }
+
+    static RedeliveryBackoff.Settings backoff(int baseSeconds) {
+        return new RedeliveryBackoff.Settings(Duration.ofSeconds(baseSeconds), Duration.ofMinutes(15), Duration.ZERO,
+                RedeliveryBackoff.Jitter.FULL);
+    }
+
+    static String echo(String mode) {
+        return SqsEvents.item("echo", "{\"mode\":\"" + mode + "\"}");
+    }
+
+    /** Sends the bodies (message attribute "n" = index) and receives them all, in flight for 300 s, in index order. */
+    static List<Message> received(String queue, List<String> bodies, Map<String, String> groups) {
+        List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
+        for (int i = 0; i < bodies.size(); i++) {
+            var entry = SendMessageBatchRequestEntry.builder().id("e" + i).messageBody(bodies.get(i)).messageAttributes(
+                    Map.of("n", software.amazon.awssdk.services.sqs.model.MessageAttributeValue.builder()
+                            .dataType("String").stringValue(Integer.toString(i)).build()));
+            if (groups != null) {
+                entry.messageGroupId(groups.get("e" + i)).messageDeduplicationId("d" + i);
+            }
+            entries.add(entry.build());
+        }
+        for (int from = 0; from < entries.size(); from += 10) {
+            var chunk = entries.subList(from, Math.min(from + 10, entries.size()));
+            sqs.client().sendMessageBatch(r -> r.queueUrl(queue).entries(chunk));
+        }
+        List<Message> all = receiveNow(queue);
+        assertThat(all).hasSize(bodies.size());
+        all.sort((a, b) -> Integer.compare(n(a), n(b)));
+        return all;
+    }
+
+    static int n(Message m) {
+        return Integer.parseInt(m.messageAttributes().get("n").stringValue());
+    }
+
+    static List<Message> receiveNow(String queue) {
+        List<Message> all = new ArrayList<>();
+        while (true) {
+            var batch = sqs.client().receiveMessage(r -> r.queueUrl(queue).maxNumberOfMessages(10).waitTimeSeconds(0)
+                    .visibilityTimeout(300).messageSystemAttributeNamesWithStrings("All").messageAttributeNames("All"))
+                    .messages();
+            if (batch.isEmpty()) {
+                return all;
+            }
+            all.addAll(batch);
+        }
+    }
+
+    static Set<Integer> receivableNow(String queue) {
+        return receiveNow(queue).stream().map(SqsRedeliveryTest::n).collect(Collectors.toSet());
+    }
+
+    /** The event Lambda's event source mapping builds from received messages ({@code change} may edit each record). */
+    static SQSEvent event(String queue, List<Message> messages, java.util.function.BiConsumer<Integer, ObjectNode> change) {
+        String arn = ElasticMq.attribute(sqs.client(), queue, QueueAttributeName.QUEUE_ARN);
+        ObjectNode event = MAPPER.createObjectNode();
+        ArrayNode records = event.putArray("Records");
+        for (Message m : messages) {
+            Map<String, String> attributes = new java.util.TreeMap<>();
+            m.messageAttributes().forEach((name, value) -> attributes.put(name, value.stringValue()));
+            SqsEvents.addRecord(records, m.messageId(), m.receiptHandle(), m.body(), m.attributesAsStrings(),
+                    attributes, m.md5OfBody(), arn);
+            change.accept(n(m), (ObjectNode) records.get(records.size() - 1));
+        }
+        return SqsEvents.parse(event.toString());
+    }
+
+    static Set<Integer> reported(SqsBatchProcessor.Invocation invocation, List<Message> messages) {
+        Set<String> ids = invocation.response().getBatchItemFailures().stream().map(f -> f.getItemIdentifier())
+                .collect(Collectors.toSet());
+        return messages.stream().filter(m -> ids.contains(m.messageId())).map(SqsRedeliveryTest::n).collect(Collectors.toSet());
+    }
+
+    /** The warnings {@link Redelivery} logs while {@code run} runs. */
+    static List<String> warnings(Runnable run) {
+        var logger = Logger.getLogger(Redelivery.class.getName());
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        var capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                if (record.getLevel().intValue() == Level.WARNING.intValue()) {
+                    warnings.add(record instanceof org.jboss.logmanager.ExtLogRecord ext ? ext.getFormattedMessage()
+                            : record.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(capture);
+        try {
+            run.run();
+        } finally {
+            logger.removeHandler(capture);
+        }
+        return warnings;
+    }
+
+    @Nested
+    class StandardQueue {
+
+        @Test
+        void eachHandedBackRecordComesBackAfterItsDelayAndTheAnswerIsOnTime() {
+            String work = sqs.createQueue("redelivery-work");
+            String results = sqs.createQueue("redelivery-results");
+            // 0: succeeds; 1: fails (base 0 s: back at once); 2: asks for 30 s; 3: cut off (unfinished: 0 s)
+            List<Message> messages = received(work, List.of(echo("ok"), echo("fail"),
+                    SqsEvents.item("echo", "{\"mode\":\"later\",\"seconds\":30}"),
+                    SqsEvents.item("delay", "{\"millis\":60000}")), null);
+            var processor = processor(results, backoff(0));
+            SQSEvent event = event(work, messages, (i, r) -> {
+            });
+            var deadline = Deadline.after(Duration.ofMillis(2500));
+
+            var invocation = processor.process(event, deadline);
+
+            assertThat(deadline.remaining()).isPositive();
+            assertThat(reported(invocation, messages)).isEqualTo(Set.of(1, 2, 3));
+            // the acknowledged one stays in flight until Lambda deletes it; the one asked 30 s later stays away
+            assertThat(receivableNow(work)).isEqualTo(Set.of(1, 3));
+            ObjectNode s = invocation.summary();
+            assertThat(List.of(s.get(Redelivery.DELAYED).asInt(), s.get(Redelivery.NOT_DELAYED).asInt(),
+                    s.get(Redelivery.REQUESTS).asInt(), s.get(Redelivery.FAILURES).asInt(), s.get(Redelivery.FAULTS).asInt(),
+                    s.get(Redelivery.DELAY_MIN).asInt(), s.get(Redelivery.DELAY_MAX).asInt()))
+                    .containsExactly(3, 0, 1, 0, 0, 0, 30);
+        }
+
+        @Test
+        void theBackoffGrowsWithTheReceiveCount() {
+            String work = sqs.createQueue("redelivery-count");
+            String results = sqs.createQueue("redelivery-count-results");
+            List<Message> messages = received(work, List.of(echo("fail"), echo("fail")), null);
+            // base 0 s and max 15 min: the ceiling stays 0 whatever the count; base 10 s: the 3rd receive's is 40 s
+            var invocation = processor(results, backoff(10)).process(event(work, messages, (i, r) -> {
+                ((ObjectNode) r.get("attributes")).put("ApproximateReceiveCount", i == 0 ? "3" : "1");
+            }), Deadline.after(Duration.ofSeconds(5)));
+
+            assertThat(invocation.summary().get(Redelivery.DELAY_MIN).asInt()).isEqualTo(10);
+            assertThat(invocation.summary().get(Redelivery.DELAY_MAX).asInt()).isEqualTo(40);
+            assertThat(receivableNow(work)).isEmpty();
+        }
+
+        @Test
+        void aBatchSkippedForWantOfTimeIsLeftUntouched() {
+            String work = sqs.createQueue("redelivery-skipped");
+            String results = sqs.createQueue("redelivery-skipped-results");
+            List<Message> messages = received(work, List.of(echo("ok"), echo("fail")), null);
+
+            // 1 s left, a cut-off margin of 1.5 s: the batch is skipped, every record handed back
+            var invocation = processor(results, backoff(0)).process(event(work, messages, (i, r) -> {
+            }), Deadline.after(Duration.ofSeconds(1)));
+
+            assertThat(reported(invocation, messages)).isEqualTo(Set.of(0, 1));
+            assertThat(invocation.summary().get(Redelivery.NOT_DELAYED).asInt()).isEqualTo(2);
+            assertThat(invocation.summary().get(Redelivery.REQUESTS).asInt()).isZero();
+            assertThat(receivableNow(work)).isEmpty(); // in flight until the receive's own 300 s end
+        }
+
+        @Test
+        void turnedOffNothingIsChanged() {
+            String work = sqs.createQueue("redelivery-off");
+            String results = sqs.createQueue("redelivery-off-results");
+            List<Message> messages = received(work, List.of(echo("fail")), null);
+            var sinkSettings = SqsResultsSink.Settings.defaults(results);
+            var plain = new SqsBatchProcessor(new RecordBatch(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofSeconds(1))),
+                    handlers(), new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings),
+                    MAPPER, new RecordBatch.Settings(Duration.ofMillis(200), false)));
+
+            var invocation = plain.process(event(work, messages, (i, r) -> {
+            }), Deadline.after(Duration.ofSeconds(5)));
+
+            assertThat(reported(invocation, messages)).isEqualTo(Set.of(0));
+            assertThat(invocation.summary().has(Redelivery.DELAYED)).isFalse();
+            assertThat(receivableNow(work)).isEmpty(); // still in flight for its 300 s
+        }
+    }
+
+    @Nested
+    class FifoQueue {
+
+        @Test
+        void theRecordsHeldBackBehindADelayedRecordComeBackWithIt() {
+            String work = sqs.createQueue("redelivery-work.fifo");
+            String results = sqs.createQueue("redelivery-results.fifo");
+            // group a: ok, asks 30 s, ok (held back); group b: fails (base 0: at once), ok (held back)
+            Map<String, String> groups = new HashMap<>(Map.of("e0", "a", "e1", "a", "e2", "a", "e3", "b", "e4", "b"));
+            List<Message> messages = received(work, List.of(echo("ok"),
+                    SqsEvents.item("echo", "{\"mode\":\"later\",\"seconds\":30}"), echo("ok"), echo("fail"), echo("ok")),
+                    groups);
+
+            var invocation = processor(results, backoff(0)).process(event(work, messages, (i, r) -> {
+            }), Deadline.after(Duration.ofSeconds(5)));
+
+            assertThat(reported(invocation, messages)).isEqualTo(Set.of(1, 2, 3, 4));
+            assertThat(invocation.summary().get(Redelivery.DELAYED).asInt()).isEqualTo(4);
+            assertThat(invocation.summary().get(Redelivery.DELAY_MAX).asInt()).isEqualTo(30);
+            // group b comes back together, in order; group a stays away with its first handed-back record
+            List<Message> back = receiveNow(work);
+            assertThat(back).extracting(SqsRedeliveryTest::n).containsExactly(3, 4);
+        }
+    }
+
+    @Nested
+    class BadInput {
+
+        @Test
+        void badHandlesMissingCountsAndBadWaitsStillComeBackCountedAndLoggedOnce() {
+            String work = sqs.createQueue("redelivery-bad");
+            String other = sqs.createQueue("redelivery-other");
+            String results = sqs.createQueue("redelivery-bad-results");
+            Message foreign = received(other, List.of(echo("x")), null).getFirst();
+            List<Message> messages = received(work, List.of(echo("fail"), echo("fail"), echo("fail"), echo("fail"),
+                    SqsEvents.item("echo", "{\"mode\":\"later\",\"seconds\":-5}"),
+                    SqsEvents.item("echo", "{\"mode\":\"later\",\"seconds\":99999999}"), echo("fail")), null);
+            // 0: expired handle (deleted); 1: foreign handle; 2: garbage handle; 3: no receive count; 4: negative wait;
+            // 5: a wait beyond the max (capped at 15 min); 6: no receipt handle at all
+            sqs.client().deleteMessage(r -> r.queueUrl(work).receiptHandle(messages.get(0).receiptHandle()));
+            SQSEvent event = event(work, messages, (i, r) -> {
+                switch (i) {
+                    case 1 -> r.put("receiptHandle", foreign.receiptHandle());
+                    case 2 -> r.put("receiptHandle", "garbage");
+                    case 3 -> ((ObjectNode) r.get("attributes")).remove("ApproximateReceiveCount");
+                    case 6 -> r.remove("receiptHandle");
+                    default -> {
+                    }
+                }
+            });
+            var deadline = Deadline.after(Duration.ofSeconds(5));
+            SqsBatchProcessor.Invocation[] invocation = new SqsBatchProcessor.Invocation[1];
+
+            List<String> warnings = warnings(() -> invocation[0] = processor(results, backoff(0)).process(event, deadline));
+
+            assertThat(reported(invocation[0], messages)).isEqualTo(Set.of(0, 1, 2, 3, 4, 5, 6));
+            ObjectNode s = invocation[0].summary();
+            // delayed: 3 (no count: as the 1st receive), 4 (negative wait ignored), 5 (capped)
+            assertThat(List.of(s.get(Redelivery.DELAYED).asInt(), s.get(Redelivery.NOT_DELAYED).asInt(),
+                    s.get(Redelivery.FAILURES).asInt(), s.get(Redelivery.FAULTS).asInt(), s.get(Redelivery.DELAY_MAX).asInt()))
+                    .containsExactly(3, 4, 3, 4, 900);
+            assertThat(warnings).hasSize(1);
+            assertThat(warnings.getFirst()).startsWith("4 of 7 handed-back records not delayed (they come back at the"
+                    + " queue's visibility timeout); first failure: SQS refused the change: ReceiptHandleIsInvalid")
+                    .endsWith("; input faults {NEGATIVE_RETRY_AFTER=1, NO_RECEIPT_HANDLE=1, NO_RECEIVE_COUNT=1,"
+                            + " RETRY_AFTER_OVER_MAX=1}");
+            // base 0: the two delayed by the backoff are back at once; the capped one is away for 15 min
+            assertThat(receivableNow(work)).isEqualTo(Set.of(3, 4));
+        }
+
+        @Test
+        void aFailureOfTheRedeliveryItselfCostsNoRecord() {
+            String work = sqs.createQueue("redelivery-broken");
+            String results = sqs.createQueue("redelivery-broken-results");
+            List<Message> messages = received(work, List.of(echo("ok"), echo("fail")), null);
+            var sinkSettings = SqsResultsSink.Settings.defaults(results);
+            var batch = new RecordBatch(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofSeconds(1))), handlers(),
+                    new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings), MAPPER,
+                    new RecordBatch.Settings(Duration.ofMillis(200), false));
+            var redelivery = new Redelivery(new RedeliveryBackoff(backoff(0), () -> TOP),
+                    new SqsVisibility(sqs.client(), SqsVisibility.Settings.defaults()), Duration.ofMillis(100));
+            var broken = new SqsBatchProcessor(batch, Optional.of(redelivery), arn -> {
+                throw new IllegalStateException("the URL mapping broke");
+            });
+
+            var invocation = broken.process(event(work, messages, (i, r) -> {
+            }), Deadline.after(Duration.ofSeconds(5)));
+
+            assertThat(reported(invocation, messages)).isEqualTo(Set.of(1));
+            assertThat(invocation.summary().get(Redelivery.NOT_DELAYED).asInt()).isEqualTo(1);
+            assertThat(invocation.summary().get("batchItemFailures").asInt()).isEqualTo(1);
+        }
+
+        @Test
+        void aVisibilityEndpointThatNeverAnswersDoesNotMakeTheAnswerLate() throws Exception {
+            String work = sqs.createQueue("redelivery-silent");
+            String results = sqs.createQueue("redelivery-silent-results");
+            List<Message> messages = received(work, List.of(echo("ok"), echo("fail"), echo("fail")), null);
+            List<java.net.Socket> held = new CopyOnWriteArrayList<>();
+            try (var silent = new java.net.ServerSocket(0)) {
+                Thread acceptor = Thread.ofVirtual().start(() -> {
+                    try {
+                        while (true) {
+                            held.add(silent.accept()); // reads nothing, answers nothing
+                        }
+                    } catch (Exception closed) {
+                        // the test is over
+                    }
+                });
+                try (var hanging = ElasticMq.client(java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()))) {
+                    var sinkSettings = SqsResultsSink.Settings.defaults(results);
+                    var batch = new RecordBatch(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofSeconds(1))),
+                            handlers(), new ItemParser(MAPPER, Optional.empty()),
+                            new SqsResultsSink(sqs.client(), sinkSettings), MAPPER,
+                            new RecordBatch.Settings(Duration.ofMillis(250), false));
+                    var redelivery = new Redelivery(new RedeliveryBackoff(backoff(0), () -> TOP),
+                            new SqsVisibility(hanging, SqsVisibility.Settings.defaults()), Duration.ofMillis(100));
+                    var processor = new SqsBatchProcessor(batch, Optional.of(redelivery),
+                            arn -> QueueUrls.fromArn(arn, Optional.of(sqs.endpoint())));
+                    SQSEvent event = event(work, messages, (i, r) -> {
+                    });
+                    var deadline = Deadline.after(Duration.ofSeconds(2));
+
+                    var invocation = processor.process(event, deadline);
+
+                    // the changes waited until the deadline less the 100 ms reserve, and no longer
+                    long left = deadline.remaining().toMillis();
+                    assertThat(left).isBetween(1L, 150L);
+                    assertThat(reported(invocation, messages)).isEqualTo(Set.of(1, 2));
+                    assertThat(invocation.summary().get(Redelivery.NOT_DELAYED).asInt()).isEqualTo(2);
+                    assertThat(invocation.summary().get(Redelivery.FAILURES).asInt()).isEqualTo(2);
+                } finally {
+                    for (var socket : held) {
+                        socket.close();
+                    }
+                    silent.close();
+                    acceptor.join(Duration.ofSeconds(5));
+                }
+            }
+        }
+
+        @Test
+        void aRecordWhoseQueueIsUnknownIsHandedBackUndelayed() {
+            String work = sqs.createQueue("redelivery-no-arn");
+            String results = sqs.createQueue("redelivery-no-arn-results");
+            List<Message> messages = received(work, List.of(echo("fail")), null);
+            SQSEvent event = event(work, messages, (i, r) -> r.put("eventSourceARN", "not-an-arn"));
+
+            var invocation = processor(results, backoff(0)).process(event, Deadline.after(Duration.ofSeconds(5)));
+
+            assertThat(reported(invocation, messages)).isEqualTo(Set.of(0));
+            assertThat(invocation.summary().get(Redelivery.NOT_DELAYED).asInt()).isEqualTo(1);
+            assertThat(invocation.summary().get(Redelivery.REQUESTS).asInt()).isZero();
+            assertThat(receivableNow(work)).isEmpty();
+        }
+    }
+}
