@@ -196,4 +196,15 @@ public class Wiring {
         return new SqsBatchProcessor(new RecordBatch(pool, handlers, parser, sink, mapper,
                 new RecordBatch.Settings(config.responseMargin(), sinkSettings.fifo())));
     }
+
+    /** The stream entry points' batches: the SQS entry point's, with its checks. */
+    @Produces
+    @Singleton
+    StreamBatchProcessor streamBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser,
+            ResultsSink sink, SqsResultsSink.Settings sinkSettings, ObjectMapper mapper, FanoutConfig config) {
+        sqsBatchProcessor(pool, handlers, parser, sink, sinkSettings, mapper, config);
+        return new StreamBatchProcessor(new RecordBatch(pool, handlers, parser, sink, mapper,
+                new RecordBatch.Settings(config.responseMargin(), sinkSettings.fifo())), parser,
+                config.streams().dynamodbType());
+    }
 }
