@@ -187,24 +187,28 @@ public class Wiring {
     @Singleton
     SqsBatchProcessor sqsBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser, ResultsSink sink,
             SqsResultsSink.Settings sinkSettings, ObjectMapper mapper, FanoutConfig config) {
+        requireTimeForFanIn(config, sinkSettings);
+        return new SqsBatchProcessor(new RecordBatch(pool, handlers, parser, sink, mapper,
+                new RecordBatch.Settings(config.responseMargin(), sinkSettings.fifo())));
+    }
+
+    /** The stream entry points' batches: the SQS entry point's, with its check. */
+    @Produces
+    @Singleton
+    StreamBatchProcessor streamBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser,
+            ResultsSink sink, SqsResultsSink.Settings sinkSettings, ObjectMapper mapper, FanoutConfig config) {
+        requireTimeForFanIn(config, sinkSettings);
+        return new StreamBatchProcessor(new RecordBatch(pool, handlers, parser, sink, mapper,
+                new RecordBatch.Settings(config.responseMargin(), sinkSettings.fifo())), parser,
+                config.streams().dynamodbType());
+    }
+
+    private static void requireTimeForFanIn(FanoutConfig config, SqsResultsSink.Settings sinkSettings) {
         Duration needed = config.cancelGrace().plus(config.responseMargin()).plus(sinkSettings.minCallTime());
         if (config.cutoffMargin().compareTo(needed) <= 0) {
             // otherwise every invocation would cut off too late to send any result, and hand its whole batch back
             throw new IllegalStateException("fanout.cutoff-margin " + config.cutoffMargin() + " leaves no time for"
                     + " fan-in: it must exceed cancel-grace + response-margin + results.min-call-time (" + needed + ")");
         }
-        return new SqsBatchProcessor(new RecordBatch(pool, handlers, parser, sink, mapper,
-                new RecordBatch.Settings(config.responseMargin(), sinkSettings.fifo())));
-    }
-
-    /** The stream entry points' batches: the SQS entry point's, with its checks. */
-    @Produces
-    @Singleton
-    StreamBatchProcessor streamBatchProcessor(WorkerPool pool, WorkHandlers handlers, ItemParser parser,
-            ResultsSink sink, SqsResultsSink.Settings sinkSettings, ObjectMapper mapper, FanoutConfig config) {
-        sqsBatchProcessor(pool, handlers, parser, sink, sinkSettings, mapper, config);
-        return new StreamBatchProcessor(new RecordBatch(pool, handlers, parser, sink, mapper,
-                new RecordBatch.Settings(config.responseMargin(), sinkSettings.fifo())), parser,
-                config.streams().dynamodbType());
     }
 }
