@@ -1,6 +1,6 @@
 # sam build runs these targets (template.yaml: Metadata BuildMethod makefile), one per function, with
 # ARTIFACTS_DIR set. PACKAGING=jvm (default) or native chooses the flavour; it must match the stack's
-# Packaging parameter (infra/deploy.sh passes both). Both functions ship the same function.zip, built once.
+# Packaging parameter (infra/deploy.sh passes both). Every function ships the same function.zip, built once.
 #   PACKAGING=native sam build --parameter-overrides Packaging=native
 PACKAGING ?= jvm
 ZIP := target/function.zip
@@ -15,9 +15,9 @@ else
 $(error PACKAGING must be jvm or native, not '$(PACKAGING)')
 endif
 
-.PHONY: build-SqsFunction build-HttpFunction
+.PHONY: build-SqsFunction build-HttpFunction build-KinesisFunction build-DynamodbFunction
 
-build-SqsFunction build-HttpFunction: target/function-$(PACKAGING).built
+build-SqsFunction build-HttpFunction build-KinesisFunction build-DynamodbFunction: target/function-$(PACKAGING).built
 	infra/check-artifact.sh $(PACKAGING) $(ZIP)
 	unzip -q -o $(ZIP) -d "$(ARTIFACTS_DIR)"
 

@@ -58,6 +58,10 @@ public final class LocalPipeline {
     }
 
     public static void main(String[] args) throws Exception {
+        if ("kinesis".equals(System.getProperty("local.source"))) {
+            LocalStreamPipeline.main(args);
+            return;
+        }
         int messages = Integer.getInteger("local.messages", 2_000);
         Report report = run(messages, 100, Duration.ofSeconds(5), System.out);
         System.exit(report.promiseKept() ? 0 : 1);

@@ -91,15 +91,39 @@ public final class RecordBatch {
      */
     public Answer run(List<SourceRecord> records, boolean fifoSource, Deadline deadline, Optional<String> traceId) {
         int n = records.size();
-        ObjectNode summary = mapper.createObjectNode().put("event", "fanout.sqs").put("records", n);
-        if (n == 0) {
-            return new Answer(new boolean[0], summary, null);
-        }
         List<ParsedItem> items = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             SourceRecord record = records.get(i);
             String id = record.messageId() == null ? "record-" + i : record.messageId();
             items.add(parser.parse(record.body(), id, fifoSource ? record.group() : Optional.empty()));
+        }
+        return run("fanout.sqs", records, items, fifoSource, deadline, traceId);
+    }
+
+    /**
+     * Runs records the entry point has already read as items ({@code items.get(i)} is record i's), each group of
+     * items in order: a stream's records, whose items carry their partition key or item keys as their group.
+     * The rules are those of a FIFO queue's records: a group goes on after a final outcome, a group's results
+     * reach the results queue in order, and nothing after a record that comes back is acknowledged.
+     *
+     * @param event   the summary's event name ({@code fanout.kinesis}, ...)
+     * @param records the records, for their ids (the results' {@code sourceMessageId} and, on a FIFO results
+     *                queue, their deduplication id) and delivery counts
+     */
+    public Answer runOrdered(String event, List<SourceRecord> records, List<ParsedItem> items, Deadline deadline,
+            Optional<String> traceId) {
+        if (records.size() != items.size()) {
+            throw new IllegalArgumentException(records.size() + " records but " + items.size() + " items");
+        }
+        return run(event, records, items, true, deadline, traceId);
+    }
+
+    private Answer run(String event, List<SourceRecord> records, List<ParsedItem> items, boolean fifoSource,
+            Deadline deadline, Optional<String> traceId) {
+        int n = records.size();
+        ObjectNode summary = mapper.createObjectNode().put("event", event).put("records", n);
+        if (n == 0) {
+            return new Answer(new boolean[0], summary, null);
         }
         if (!pool.hasTimeBeforeCutoff(deadline)) {
             // the function's timeout is shorter than the margin it needs: hand everything back, untouched
@@ -158,7 +182,8 @@ public final class RecordBatch {
     /**
      * Each record's result keys on a FIFO results queue, else nulls. A source without groups gets one group
      * per record: no false ordering between unrelated results. A record without an id has nothing to
-     * deduplicate on, and a result of its own each time.
+     * deduplicate on, and a result of its own each time. A group that SQS would not take as a MessageGroupId
+     * (a stream's partition key or item keys may be longer, or other characters) is sent under its digest.
      */
     private ResultMessages.FifoKeys[] fifoKeys(List<SourceRecord> records, List<ParsedItem> items) {
         ResultMessages.FifoKeys[] keys = new ResultMessages.FifoKeys[records.size()];
@@ -166,7 +191,7 @@ public final class RecordBatch {
             for (int i = 0; i < keys.length; i++) {
                 String messageId = records.get(i).messageId();
                 String id = messageId != null ? messageId : "no-message-id-" + UUID.randomUUID();
-                keys[i] = new ResultMessages.FifoKeys(items.get(i).group().orElse(id), id);
+                keys[i] = new ResultMessages.FifoKeys(items.get(i).group().map(ResultMessages::groupId).orElse(id), id);
             }
         }
         return keys;

@@ -1,6 +1,10 @@
 package dev.fanout.batch;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 
@@ -25,6 +29,26 @@ public final class ResultMessages {
 
     /** A result's message group and deduplication id on a FIFO results queue. */
     public record FifoKeys(String group, String deduplicationId) {
+    }
+
+    private static final int MAX_GROUP_ID = 128;
+
+    /**
+     * {@code group} as a MessageGroupId SQS accepts: itself when it is 1 to 128 characters from '!' to '~', else
+     * {@code "sha256-"} and the first 32 hex digits of its UTF-8 SHA-256 (a stream's partition key may be 256
+     * characters of any kind; an item's keys, any JSON). Two groups that share a digest share a results group:
+     * their results stay in order, only less parallel.
+     */
+    public static String groupId(String group) {
+        if (!group.isEmpty() && group.length() <= MAX_GROUP_ID && group.chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
+            return group;
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(group.getBytes(StandardCharsets.UTF_8));
+            return "sha256-" + HexFormat.of().formatHex(digest, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     private final ResultWriter writer;

@@ -64,6 +64,8 @@ public interface FanoutConfig {
 
     Retry retry();
 
+    Streams streams();
+
     /** Largest number of SHA-256 rounds of a {@code digest} item. */
     @WithDefault("1000000")
     int digestMaxRounds();
@@ -221,5 +223,15 @@ public interface FanoutConfig {
         /** The SSRF guard; on unless turned off. */
         @WithDefault("true")
         boolean ssrfGuard();
+    }
+
+    /** The stream entry points ({@code kinesis}, {@code dynamodb}). */
+    interface Streams {
+
+        /**
+         * The item type a DynamoDB stream record becomes (its payload: the change in plain JSON). Without it every
+         * DynamoDB record is rejected, with a result that says so.
+         */
+        Optional<String> dynamodbType();
     }
 }

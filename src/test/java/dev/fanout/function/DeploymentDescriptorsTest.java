@@ -112,6 +112,10 @@ class DeploymentDescriptorsTest {
                 .isEqualTo(SqsFunction.class.getAnnotation(Named.class).value());
         assertThat(TEMPLATE.at("/Resources/HttpFunction/Properties/Environment/Variables/QUARKUS_LAMBDA_HANDLER").asText())
                 .isEqualTo(HttpFunction.class.getAnnotation(Named.class).value());
+        assertThat(TEMPLATE.at("/Resources/KinesisFunction/Properties/Environment/Variables/QUARKUS_LAMBDA_HANDLER").asText())
+                .isEqualTo(KinesisFunction.class.getAnnotation(Named.class).value());
+        assertThat(TEMPLATE.at("/Resources/DynamodbFunction/Properties/Environment/Variables/QUARKUS_LAMBDA_HANDLER").asText())
+                .isEqualTo(DynamodbFunction.class.getAnnotation(Named.class).value());
         assertThat(TEMPLATE.at("/Globals/Function/Handler").toString())
                 .contains("dev.fanout.function.FanoutStreamHandler::handleRequest");
         assertThat(TEMPLATE.at("/Globals/Function/CodeUri").asText()).isEqualTo(".");
@@ -122,7 +126,9 @@ class DeploymentDescriptorsTest {
         Set<String> properties = configProperties();
         List<JsonNode> variableBlocks = List.of(TEMPLATE.at("/Globals/Function/Environment/Variables"),
                 TEMPLATE.at("/Resources/SqsFunction/Properties/Environment/Variables"),
-                TEMPLATE.at("/Resources/HttpFunction/Properties/Environment/Variables"));
+                TEMPLATE.at("/Resources/HttpFunction/Properties/Environment/Variables"),
+                TEMPLATE.at("/Resources/KinesisFunction/Properties/Environment/Variables"),
+                TEMPLATE.at("/Resources/DynamodbFunction/Properties/Environment/Variables"));
         int checked = 0;
         for (JsonNode block : variableBlocks) {
             for (var names = block.fieldNames(); names.hasNext();) {
@@ -133,7 +139,7 @@ class DeploymentDescriptorsTest {
                 }
             }
         }
-        assertThat(checked).isGreaterThanOrEqualTo(4);
+        assertThat(checked).isGreaterThanOrEqualTo(7);
     }
 
     @Test
@@ -291,7 +297,7 @@ class DeploymentDescriptorsTest {
         @Test
         void queuesAndLogGroupsSayWhatHappensToThemOnDeleteAndReplace() {
             for (String resource : List.of("WorkQueue", "WorkDeadLetterQueue", "ResultsQueue", "SqsFunctionLogs",
-                    "HttpFunctionLogs")) {
+                    "HttpFunctionLogs", "WorkStream", "StreamFailureQueue", "KinesisFunctionLogs", "DynamodbFunctionLogs")) {
                 assertThat(TEMPLATE.at("/Resources/" + resource + "/DeletionPolicy").asText()).as(resource).isEqualTo("Delete");
                 assertThat(TEMPLATE.at("/Resources/" + resource + "/UpdateReplacePolicy").asText()).as(resource).isEqualTo("Delete");
             }
@@ -307,14 +313,105 @@ class DeploymentDescriptorsTest {
     }
 
     @Nested
+    class Streams {
+
+        @Test
+        void bothMappingsReportBatchItemFailuresBisectRetryAgeAndFailToTheQueue() {
+            for (String mapping : List.of("KinesisEventSource", "DynamodbEventSource")) {
+                JsonNode p = TEMPLATE.at("/Resources/" + mapping + "/Properties");
+                assertThat(p.get("FunctionResponseTypes")).as(mapping).extracting(JsonNode::asText)
+                        .containsExactly("ReportBatchItemFailures");
+                assertThat(p.get("BisectBatchOnFunctionError").asBoolean()).as(mapping).isTrue();
+                assertThat(p.get("MaximumRetryAttempts").toString()).as(mapping).isEqualTo("\"StreamMaximumRetryAttempts\"");
+                assertThat(p.get("MaximumRecordAgeInSeconds").toString()).as(mapping).isEqualTo("\"StreamMaximumRecordAge\"");
+                assertThat(p.get("ParallelizationFactor").toString()).as(mapping).isEqualTo("\"ParallelizationFactor\"");
+                assertThat(p.at("/DestinationConfig/OnFailure/Destination").toString()).as(mapping)
+                        .isEqualTo("\"StreamFailureQueue.Arn\"");
+            }
+            assertThat(TEMPLATE.at("/Resources/KinesisEventSource/Properties/FunctionName").toString())
+                    .isEqualTo("\"KinesisFunctionAliaslive\"");
+            assertThat(TEMPLATE.at("/Resources/DynamodbEventSource/Properties/EventSourceArn").toString())
+                    .isEqualTo("\"ItemsTable.StreamArn\"");
+            // Lambda's limits: 1..10 batches per shard; -1 or 60 s up to a week
+            assertThat(TEMPLATE.at("/Parameters/ParallelizationFactor/MaxValue").asInt()).isEqualTo(10);
+            assertThat(TEMPLATE.at("/Parameters/StreamMaximumRecordAge/MaxValue").asInt()).isEqualTo(604800);
+        }
+
+        @Test
+        void theStreamIsOnDemandAndTheTablesStreamHasBothImagesBehindTheirConditions() {
+            assertThat(TEMPLATE.at("/Resources/WorkStream/Properties/StreamModeDetails/StreamMode").asText())
+                    .isEqualTo("ON_DEMAND");
+            assertThat(TEMPLATE.at("/Resources/ItemsTable/Properties/StreamSpecification/StreamViewType").asText())
+                    .isEqualTo("NEW_AND_OLD_IMAGES");
+            for (String resource : List.of("WorkStream", "KinesisFunction", "KinesisEventSource", "KinesisFunctionLogs")) {
+                assertThat(TEMPLATE.at("/Resources/" + resource + "/Condition").asText()).as(resource).isEqualTo("HasKinesis");
+            }
+            for (String resource : List.of("ItemsTable", "DynamodbFunction", "DynamodbEventSource", "DynamodbFunctionLogs")) {
+                assertThat(TEMPLATE.at("/Resources/" + resource + "/Condition").asText()).as(resource).isEqualTo("HasDynamodb");
+            }
+            assertThat(TEMPLATE.at("/Parameters/StreamSources/AllowedValues")).extracting(JsonNode::asText)
+                    .containsExactly("kinesis", "dynamodb", "both", "none");
+        }
+
+        @Test
+        void eachStreamFunctionMayReadItsOwnStreamAndSendToTheTwoQueuesAndNothingElse() throws Exception {
+            assertThat(statements("KinesisFunction")).containsExactly(
+                    "SendResults sqs:SendMessage ResultsQueue.Arn",
+                    "ReadTheStream kinesis:DescribeStream,kinesis:DescribeStreamSummary,kinesis:GetRecords,"
+                            + "kinesis:GetShardIterator,kinesis:ListShards WorkStream.Arn",
+                    "SendFailedBatches sqs:SendMessage StreamFailureQueue.Arn");
+            assertThat(statements("DynamodbFunction")).containsExactly(
+                    "SendResults sqs:SendMessage ResultsQueue.Arn",
+                    "ReadTheStream dynamodb:DescribeStream,dynamodb:GetRecords,dynamodb:GetShardIterator ItemsTable.StreamArn",
+                    "ListStreams dynamodb:ListStreams *",
+                    "SendFailedBatches sqs:SendMessage StreamFailureQueue.Arn");
+            // no SAM event on them: SAM would attach AWS's managed execution roles, which read every stream
+            Run translate = run(Map.of("PATH", System.getenv().getOrDefault("PATH", SYSTEM_PATH)),
+                    "python3", "infra/sam-translate.py", "template.yaml", "StreamSources=both");
+            assertThat(translate.exitCode()).as(translate.output()).isZero();
+            JsonNode resources = new ObjectMapper().readTree(translate.output()).get("Resources");
+            for (String role : List.of("KinesisFunctionRole", "DynamodbFunctionRole")) {
+                assertThat(resources.at("/" + role + "/Properties/ManagedPolicyArns")).as(role)
+                        .extracting(JsonNode::asText).containsExactly(
+                                "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                                "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess");
+            }
+        }
+
+        /** A function's inline statements as "Sid actions resource". */
+        static List<String> statements(String function) {
+            JsonNode policies = TEMPLATE.at("/Resources/" + function + "/Properties/Policies");
+            assertThat(policies).hasSize(1);
+            List<String> statements = new java.util.ArrayList<>();
+            for (JsonNode statement : policies.get(0).get("Statement")) {
+                assertThat(statement.get("Effect").asText()).isEqualTo("Allow");
+                JsonNode action = statement.get("Action");
+                List<String> names = new java.util.ArrayList<>();
+                if (action.isArray()) {
+                    action.forEach(a -> names.add(a.asText()));
+                } else {
+                    names.add(action.asText());
+                }
+                String actions = String.join(",", names);
+                JsonNode resource = statement.get("Resource");
+                statements.add(statement.get("Sid").asText() + " " + actions + " "
+                        + (resource.isTextual() ? resource.asText() : resource.toString().replace("\"", "")));
+            }
+            return statements;
+        }
+    }
+
+    @Nested
     class SamPath {
 
         static final Map<String, String> MAKE_ENV = Map.of("PATH", SYSTEM_PATH);
 
         @Test
         void bothFunctionsAreBuiltByTheMakefileForEitherFlavour(@TempDir Path artifacts) throws Exception {
-            for (String function : List.of("SqsFunction", "HttpFunction")) {
+            for (String function : List.of("SqsFunction", "HttpFunction", "KinesisFunction", "DynamodbFunction")) {
                 assertThat(TEMPLATE.at("/Resources/" + function + "/Metadata/BuildMethod").asText()).isEqualTo("makefile");
+                assertThat(run(MAKE_ENV, "make", "-n", "-B", "build-" + function, "ARTIFACTS_DIR=" + artifacts).exitCode())
+                        .as(function).isZero();
             }
             Run jvm = run(MAKE_ENV, "make", "-n", "-B", "build-SqsFunction", "ARTIFACTS_DIR=" + artifacts);
             Run nativeBuild = run(MAKE_ENV, "make", "-n", "-B", "build-HttpFunction", "ARTIFACTS_DIR=" + artifacts,
@@ -372,11 +469,13 @@ class DeploymentDescriptorsTest {
             assertThat(samconfig.at("/default/deploy/parameters/capabilities").asText()).isEqualTo("CAPABILITY_IAM");
             String envFile = samconfig.at("/default/local_invoke/parameters/env_vars").asText();
             JsonNode env = new ObjectMapper().readTree(Path.of(envFile).toFile());
-            assertThat(env.fieldNames()).toIterable().containsExactlyInAnyOrder("SqsFunction", "HttpFunction");
+            assertThat(env.fieldNames()).toIterable().containsExactlyInAnyOrder("SqsFunction", "HttpFunction", "KinesisFunction",
+                    "DynamodbFunction");
             Set<String> properties = configProperties();
             env.forEach(function -> function.fieldNames().forEachRemaining(variable -> assertThat(
                     variable.equals("RESULTS_QUEUE_URL") || isKnown(variable, properties)).as(variable).isTrue()));
-            for (String event : List.of("events/sqs-standard.json", "events/http-batch.json")) {
+            for (String event : List.of("events/sqs-standard.json", "events/http-batch.json", "events/kinesis-stream.json",
+                    "events/dynamodb-stream.json")) {
                 assertThat(Path.of(event)).exists();
             }
         }

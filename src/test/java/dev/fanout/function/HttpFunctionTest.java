@@ -88,7 +88,7 @@ class HttpFunctionTest {
         assertThat(results.get(0).at("/output/rounds").asInt()).isEqualTo(2);
         assertThat(results.get(1).at("/output/sleptMillis").asInt()).isEqualTo(5);
         assertThat(results.get(2).at("/error/message").asText())
-                .isEqualTo("unknown item type 'teleport' (known types: delay, digest, greet, http)");
+                .isEqualTo("unknown item type 'teleport' (known types: delay, digest, greet, http, order-change)");
         assertThat(results.get(3).at("/error/message").asText()).isEqualTo("'digest' payload: field 'data' is required");
         assertThat(results.get(4).get("itemId").asText()).isEqualTo("4");
         assertThat(results.get(4).at("/error/message").asText()).isEqualTo("item must be a JSON object, was a string");

@@ -1,0 +1,95 @@
+package dev.fanout.function;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BiFunction;
+
+import com.amazonaws.services.lambda.runtime.events.DynamodbEvent;
+import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
+import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.fanout.batch.RecordBatch;
+import dev.fanout.batch.SourceRecord;
+import dev.fanout.batch.StreamCheckpoint;
+import dev.fanout.engine.Deadline;
+import dev.fanout.work.ItemParser;
+import dev.fanout.work.ParsedItem;
+
+/**
+ * The stream events' side of a {@link RecordBatch} (Kinesis Data Streams, DynamoDB Streams): their records in,
+ * in order per key (partition key, item keys) and keys in parallel; Lambda's checkpoint out. A record is done
+ * when its outcome is final and its result is confirmed on the results queue, as for SQS; a key stops at its
+ * first record that is not; the response names the lowest sequence number among the records not done
+ * ({@link StreamCheckpoint}), and Lambda delivers that record and every later one of the shard again.
+ */
+public final class StreamBatchProcessor {
+
+    /** The response and the figures of one invocation (the figures are also logged). */
+    public record Invocation(StreamsEventResponse response, ObjectNode summary) {
+    }
+
+    private final RecordBatch batch;
+    private final ItemParser parser;
+    private final Optional<String> dynamodbType;
+
+    /** @param dynamodbType the item type of DynamoDB stream records ({@code fanout.streams.dynamodb-type}) */
+    public StreamBatchProcessor(RecordBatch batch, ItemParser parser, Optional<String> dynamodbType) {
+        this.batch = batch;
+        this.parser = parser;
+        this.dynamodbType = dynamodbType;
+    }
+
+    public Invocation kinesis(KinesisEvent event, Deadline deadline, Optional<String> traceId) {
+        List<KinesisEvent.KinesisEventRecord> records = event == null || event.getRecords() == null ? List.of()
+                : event.getRecords();
+        return process("kinesis", records, (record, i) -> KinesisRecords.read(record, i, parser), deadline, traceId);
+    }
+
+    public Invocation dynamodb(DynamodbEvent event, Deadline deadline, Optional<String> traceId) {
+        List<DynamodbEvent.DynamodbStreamRecord> records = event == null || event.getRecords() == null ? List.of()
+                : event.getRecords();
+        return process("dynamodb", records, (record, i) -> DynamodbRecords.read(record, i, dynamodbType), deadline,
+                traceId);
+    }
+
+    private <R> Invocation process(String entryPoint, List<R> records, BiFunction<R, Integer, StreamEntry> read,
+            Deadline deadline, Optional<String> traceId) {
+        int n = records.size();
+        List<SourceRecord> sources = new ArrayList<>(n);
+        List<ParsedItem> items = new ArrayList<>(n);
+        List<String> sequenceNumbers = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            StreamEntry entry = read.apply(records.get(i), i);
+            sources.add(entry.source());
+            items.add(entry.item());
+            sequenceNumbers.add(entry.sequenceNumber());
+        }
+        RecordBatch.Answer answer = batch.runOrdered("fanout." + entryPoint, sources, items, deadline, traceId);
+        StreamCheckpoint.Checkpoint checkpoint = StreamCheckpoint.of(answer.acknowledged(), sequenceNumbers);
+        ObjectNode summary = answer.summary();
+        List<StreamsEventResponse.BatchItemFailure> failures = new ArrayList<>(1);
+        int notDone = 0;
+        for (boolean done : answer.acknowledged()) {
+            notDone += done ? 0 : 1;
+        }
+        switch (checkpoint) {
+            case StreamCheckpoint.Done done -> {
+            }
+            case StreamCheckpoint.At at -> {
+                failures.add(new StreamsEventResponse.BatchItemFailure(at.sequenceNumber()));
+                summary.put("checkpoint", at.sequenceNumber());
+            }
+            case StreamCheckpoint.WholeBatch whole -> {
+                // Lambda reads an empty item identifier as the failure of the whole batch
+                failures.add(new StreamsEventResponse.BatchItemFailure(""));
+                summary.put("wholeBatchHandedBack", whole.reason());
+            }
+        }
+        summary.put("notDone", notDone).put("batchItemFailures", failures.size())
+                .put("timeLeftMs", deadline.remaining().toMillis());
+        InvocationMetrics.log(summary, entryPoint);
+        return new Invocation(new StreamsEventResponse(failures), summary);
+    }
+}

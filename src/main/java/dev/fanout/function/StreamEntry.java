@@ -1,0 +1,12 @@
+package dev.fanout.function;
+
+import dev.fanout.batch.SourceRecord;
+import dev.fanout.work.ParsedItem;
+
+/**
+ * One record of a stream event, read: what the batch needs of it (its id, which is also its results'
+ * deduplication id), its item (valid, or malformed with the reason it is rejected) and its sequence number,
+ * where Lambda resumes if it is not done.
+ */
+record StreamEntry(SourceRecord source, ParsedItem item, String sequenceNumber) {
+}
