@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.lang.reflect.Method;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,6 +45,8 @@ import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.ParsedItem;
 import dev.fanout.work.WorkContext;
+import com.sun.net.httpserver.HttpServer;
+
 import io.quarkus.funqy.Context;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
@@ -429,6 +433,74 @@ class IdempotentItemsTest {
                         .hasMessageStartingWith("idempotency store unavailable (claim): ")
                         .hasMessageEndingWith(": handed back, not run unguarded");
                 assertThat(payments.charges).hasValue(0);
+            }
+        }
+
+        @Test
+        void aThrottledStoreHandsTheItemBackWithoutRunningIt() throws IOException {
+            HttpServer throttling = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+            AtomicInteger calls = new AtomicInteger();
+            throttling.createContext("/", exchange -> {
+                calls.incrementAndGet();
+                exchange.getRequestBody().readAllBytes();
+                byte[] body = ("{\"__type\":\"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException\","
+                        + "\"message\":\"The level of configured provisioned throughput for the table was exceeded\"}")
+                        .getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("Content-Type", "application/x-amz-json-1.0");
+                exchange.sendResponseHeaders(400, body.length);
+                try (var out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            });
+            throttling.start();
+            try (var client = Dynalite.client(URI.create("http://127.0.0.1:" + throttling.getAddress().getPort()))) {
+                ItemFunctions functions = functions(new DynamoDbIdempotencyStore(client, table), payments);
+                Outcome.Failed<JsonNode> outcome = failed(one(functions, CHARGE));
+
+                assertThat(outcome.retryable()).isTrue();
+                assertThat(outcome.error()).isInstanceOf(IdempotencyStore.Unavailable.class)
+                        .hasMessageContaining("The level of configured provisioned throughput for the table was exceeded");
+                assertThat(calls).hasValue(1);
+                assertThat(payments.charges).hasValue(0);
+            } finally {
+                throttling.stop(0);
+            }
+        }
+
+        @Test
+        void aStoreThatDoesNotAnswerHandsTheItemBackByItsDeadline() throws Exception {
+            CountDownLatch answer = new CountDownLatch(1);
+            CountDownLatch asked = new CountDownLatch(1);
+            HttpServer silent = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+            silent.createContext("/", exchange -> {
+                asked.countDown();
+                try {
+                    answer.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                exchange.close();
+            });
+            silent.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+            silent.start();
+            try (var client = Dynalite.client(URI.create("http://127.0.0.1:" + silent.getAddress().getPort()))) {
+                ItemFunctions functions = functions(new DynamoDbIdempotencyStore(client, table), payments);
+                long start = System.nanoTime();
+                Outcome<JsonNode> outcome = run(functions, Limits.of(4).withItemTimeout(Duration.ofMillis(500)), CHARGE)
+                        .outcome(0);
+                long tookMs = (System.nanoTime() - start) / 1_000_000;
+
+                assertThat(asked.getCount()).isZero();
+                // the store's call ends at the item's deadline: its own time-out or the engine's cancellation
+                assertThat(outcome.status()).isIn(Outcome.Status.FAILED, Outcome.Status.TIMED_OUT);
+                if (outcome instanceof Outcome.Failed<JsonNode> f) {
+                    assertThat(f.retryable()).isTrue();
+                }
+                assertThat(tookMs).as("bounded by the item's 500 ms, not the server's 30 s").isLessThan(10_000);
+                assertThat(payments.charges).hasValue(0);
+            } finally {
+                answer.countDown();
+                silent.stop(0);
             }
         }
 
