@@ -20,6 +20,7 @@ import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.fanin.ResultsSink;
 import dev.fanout.fanin.SqsResultsSink;
+import dev.fanout.function.idempotency.DynamoDbClients;
 import dev.fanout.function.idempotency.DynamoDbIdempotencyStore;
 import dev.fanout.function.idempotency.LazyIdempotencyStore;
 import dev.fanout.work.FunqyRegistry;
@@ -65,8 +66,8 @@ public class Wiring {
      */
     @Produces
     @Singleton
-    ItemFunctions itemFunctions(ObjectMapper mapper, FanoutConfig config) {
-        ItemFunctions functions = FunqyRegistry.functions(mapper, idempotency(config));
+    ItemFunctions itemFunctions(ObjectMapper mapper, FanoutConfig config, Idempotency idempotency) {
+        ItemFunctions functions = FunqyRegistry.functions(mapper, idempotency);
         config.defaultType().ifPresent(type -> {
             if (!functions.has(type)) {
                 throw new IllegalStateException("fanout.default-type (FANOUT_DEFAULT_TYPE) is '" + type + "', which"
@@ -80,13 +81,23 @@ public class Wiring {
      * The idempotent functions' store: its DynamoDB client is built when the first idempotent item comes, not at
      * start (no cost for the functions that are not idempotent, nor at a start that runs none).
      */
-    static Idempotency idempotency(FanoutConfig config) {
+    @Produces
+    @Singleton
+    Idempotency idempotency(FanoutConfig config, DynamoDbClients clients) {
         FanoutConfig.Idempotency settings = config.idempotency();
         Set<String> byName = new TreeSet<>(settings.functions().map(Wiring::trimmed).orElse(List.of()));
         return new Idempotency(settings.table().filter(t -> !t.isBlank()).map(table -> (IdempotencyStore)
-                new LazyIdempotencyStore(() -> new DynamoDbIdempotencyStore(buildDynamoDbClient(
+                new LazyIdempotencyStore(() -> new DynamoDbIdempotencyStore(clients.build(
                         config.results().region(), settings.endpoint()), table))).orElse(null),
                 settings.ttl(), byName, Clock.systemUTC());
+    }
+
+    /** The store's client: the same set-up as the SQS client's (one attempt per call, Lambda's credentials). */
+    @Produces
+    @Singleton
+    @DefaultBean
+    DynamoDbClients dynamoDbClients() {
+        return Wiring::buildDynamoDbClient;
     }
 
     static DynamoDbClient buildDynamoDbClient(String region, Optional<URI> endpoint) {
