@@ -58,6 +58,8 @@ public interface FanoutConfig {
 
     Results results();
 
+    Idempotency idempotency();
+
     HttpApi httpApi();
 
     Http http();
@@ -111,6 +113,22 @@ public interface FanoutConfig {
     }
 
     /** The API Gateway entry point. */
+    /** Idempotent functions' store (docs/idempotency.md). */
+    interface Idempotency {
+        /** The DynamoDB table of the records; unset: no function may be idempotent. */
+        Optional<String> table();
+
+        /** How long a completed run's record serves redeliveries. */
+        @WithDefault("1h")
+        Duration ttl();
+
+        /** Functions made idempotent by name, keyed by the item's id (beside those marked {@code @Idempotent}). */
+        Optional<List<String>> functions();
+
+        /** The store's endpoint (tests, local servers); unset: DynamoDB's, in the results' region. */
+        Optional<URI> endpoint();
+    }
+
     interface HttpApi {
 
         /** The API's integration timeout: HTTP APIs stop waiting after at most 30 s. */

@@ -4,6 +4,9 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.time.Clock;
 
 import org.jboss.logging.Logger;
 
@@ -21,7 +24,12 @@ import dev.fanout.fanin.QueueUrls;
 import dev.fanout.fanin.ResultsSink;
 import dev.fanout.fanin.SqsVisibility;
 import dev.fanout.fanin.SqsResultsSink;
+import dev.fanout.function.idempotency.DynamoDbClients;
+import dev.fanout.function.idempotency.DynamoDbIdempotencyStore;
+import dev.fanout.function.idempotency.LazyIdempotencyStore;
 import dev.fanout.work.FunqyRegistry;
+import dev.fanout.work.Idempotency;
+import dev.fanout.work.IdempotencyStore;
 import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.builtin.DelayFunction;
@@ -37,6 +45,7 @@ import jakarta.inject.Singleton;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
 /** Builds the plain engine, work and fan-in objects from the configuration. */
@@ -61,8 +70,45 @@ public class Wiring {
      */
     @Produces
     @Singleton
-    ItemFunctions itemFunctions(ObjectMapper mapper) {
-        return FunqyRegistry.functions(mapper); // the default type is checked with the other settings (ConfigChecks)
+    ItemFunctions itemFunctions(ObjectMapper mapper, Idempotency idempotency) {
+        // the default type is checked with the other settings (ConfigChecks)
+        return FunqyRegistry.functions(mapper, idempotency);
+    }
+
+    /**
+     * The idempotent functions' store: its DynamoDB client is built when the first idempotent item comes, not at
+     * start (no cost for the functions that are not idempotent, nor at a start that runs none).
+     */
+    @Produces
+    @Singleton
+    Idempotency idempotency(FanoutConfig config, DynamoDbClients clients) {
+        FanoutConfig.Idempotency settings = config.idempotency();
+        Set<String> byName = new TreeSet<>(settings.functions().map(Wiring::trimmed).orElse(List.of()));
+        return new Idempotency(settings.table().filter(t -> !t.isBlank()).map(table -> (IdempotencyStore)
+                new LazyIdempotencyStore(() -> new DynamoDbIdempotencyStore(clients.build(
+                        config.results().region(), settings.endpoint()), table))).orElse(null),
+                settings.ttl(), byName, Clock.systemUTC());
+    }
+
+    /** The store's client: the same set-up as the SQS client's (one attempt per call, Lambda's credentials). */
+    @Produces
+    @Singleton
+    @DefaultBean
+    DynamoDbClients dynamoDbClients() {
+        return Wiring::buildDynamoDbClient;
+    }
+
+    static DynamoDbClient buildDynamoDbClient(String region, Optional<URI> endpoint) {
+        var builder = DynamoDbClient.builder()
+                .httpClient(UrlConnectionHttpClient.builder()
+                        .connectionTimeout(Duration.ofSeconds(2))
+                        .socketTimeout(Duration.ofSeconds(10))
+                        .build())
+                .region(Region.of(region))
+                .credentialsProvider(LambdaCredentials.chain())
+                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()));
+        endpoint.ifPresent(builder::endpointOverride);
+        return builder.build();
     }
 
     /** Fails the start, naming the method, if a function cannot be an item type: no item runs against a broken registry. */

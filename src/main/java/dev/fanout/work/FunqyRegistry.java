@@ -47,7 +47,12 @@ public final class FunqyRegistry {
      *                               item type
      */
     public static ItemFunctions functions(ObjectMapper mapper) {
-        ItemFunctions.Builder builder = ItemFunctions.builder(mapper);
+        return functions(mapper, Idempotency.NONE);
+    }
+
+    /** As {@link #functions(ObjectMapper)}, with the idempotent functions' store and settings. */
+    public static ItemFunctions functions(ObjectMapper mapper, Idempotency idempotency) {
+        ItemFunctions.Builder builder = ItemFunctions.builder(mapper).idempotency(idempotency);
         FunctionRegistry registry = FunctionRecorder.registry;
         if (registry == null) { // Funqy records no registry when the application has no function
             return builder.build();

@@ -51,6 +51,7 @@ final class ItemFunction {
     private final boolean rawInput; // a JsonNode input: the payload as it is, JSON null when absent
     private final boolean async;
     private final boolean returnsNothing;
+    private final IdempotencyKeys idempotency; // null: not marked @Idempotent
 
     private ItemFunction(String name, Method method, FunctionTarget target, ObjectMapper mapper) {
         this.name = name;
@@ -102,6 +103,8 @@ final class ItemFunction {
             throw new IllegalStateException("function '" + name + "' (" + signature + ") cannot be called: "
                     + e.getMessage(), e);
         }
+        Idempotent idempotent = method.getAnnotation(Idempotent.class);
+        this.idempotency = idempotent == null ? null : IdempotencyKeys.of(idempotent, name, signature, inputAt >= 0);
     }
 
     /**
@@ -158,6 +161,15 @@ final class ItemFunction {
 
     boolean returnsNothing() {
         return returnsNothing;
+    }
+
+    /** How an {@code @Idempotent} function keys its items; empty when it is not marked. */
+    java.util.Optional<IdempotencyKeys> idempotency() {
+        return java.util.Optional.ofNullable(idempotency);
+    }
+
+    boolean takesPayload() {
+        return inputPosition >= 0;
     }
 
     private Object invoke(Object instance, Object[] arguments) throws Exception {

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 
+import dev.fanout.engine.ItemContext;
 import dev.fanout.engine.ItemHandler;
 import dev.fanout.engine.NonRetryableException;
 import dev.fanout.engine.RejectedItemException;
@@ -31,12 +32,17 @@ public final class ItemFunctions {
     static final int NAMES_LISTED = 20;
 
     private final Map<String, ItemFunction> byName;
+    private final Map<String, IdempotencyKeys> idempotent;
+    private final Idempotency idempotency;
     private final ObjectMapper mapper;
     private final Set<String> names;
     private final String known;
 
-    private ItemFunctions(Map<String, ItemFunction> byName, ObjectMapper mapper) {
+    private ItemFunctions(Map<String, ItemFunction> byName, Map<String, IdempotencyKeys> idempotent,
+            Idempotency idempotency, ObjectMapper mapper) {
         this.byName = Map.copyOf(byName);
+        this.idempotent = Map.copyOf(idempotent);
+        this.idempotency = idempotency;
         this.mapper = mapper;
         this.names = Collections.unmodifiableSet(new TreeSet<>(byName.keySet()));
         List<String> listed = names.stream().limit(NAMES_LISTED).toList();
@@ -51,6 +57,11 @@ public final class ItemFunctions {
     /** The functions' names, sorted. */
     public Set<String> types() {
         return names;
+    }
+
+    /** The names of the idempotent functions, sorted. */
+    public Set<String> idempotentTypes() {
+        return Collections.unmodifiableSet(new TreeSet<>(idempotent.keySet()));
     }
 
     /** Whether an item of type {@code name} reaches a function. */
@@ -75,10 +86,16 @@ public final class ItemFunctions {
                 if (function == null) {
                     throw new RejectedItemException(unknownType(item.type()));
                 }
-                Object output = function.call(item, context);
-                yield function.returnsNothing() ? null : toJson(item, output);
+                IdempotencyKeys keys = idempotent.get(item.type());
+                yield keys == null ? run(function, item, context) : idempotency.run(keys, function.returnsNothing(),
+                        item, context, mapper, () -> run(function, item, context));
             }
         };
+    }
+
+    private JsonNode run(ItemFunction function, WorkItem item, ItemContext<?> context) throws Exception {
+        Object output = function.call(item, context);
+        return function.returnsNothing() ? null : toJson(item, output);
     }
 
     private JsonNode toJson(WorkItem item, Object output) {
@@ -100,6 +117,7 @@ public final class ItemFunctions {
     public static final class Builder {
         private final ObjectMapper mapper;
         private final Map<String, List<ItemFunction>> byName = new TreeMap<>();
+        private Idempotency idempotency = Idempotency.NONE;
 
         private Builder(ObjectMapper mapper) {
             this.mapper = Objects.requireNonNull(mapper, "mapper");
@@ -138,7 +156,17 @@ public final class ItemFunctions {
             return this;
         }
 
-        /** @throws IllegalStateException naming the methods of every name that two functions share */
+        /** The store and settings of idempotent functions ({@link Idempotent}, or named by configuration). */
+        public Builder idempotency(Idempotency idempotency) {
+            this.idempotency = Objects.requireNonNull(idempotency, "idempotency");
+            return this;
+        }
+
+        /**
+         * @throws IllegalStateException naming the methods of every name that two functions share, a function
+         *                               configured idempotent that does not exist, or an idempotent function
+         *                               without a store
+         */
         public ItemFunctions build() {
             List<String> clashes = new ArrayList<>();
             Map<String, ItemFunction> unique = new LinkedHashMap<>();
@@ -154,7 +182,21 @@ public final class ItemFunctions {
                 throw new IllegalStateException("two functions share a name, so an item of that type could run"
                         + " either: " + String.join("; ", clashes) + ". Give each its own @Funq(\"name\")");
             }
-            return new ItemFunctions(unique, mapper);
+            Map<String, IdempotencyKeys> idempotent = new TreeMap<>();
+            unique.forEach((name, function) -> function.idempotency().ifPresent(keys -> idempotent.put(name, keys)));
+            for (String name : idempotency.byName()) {
+                if (!unique.containsKey(name)) {
+                    throw new IllegalStateException("fanout.idempotency.functions (FANOUT_IDEMPOTENCY_FUNCTIONS) names '"
+                            + name + "', which is no function (functions: " + String.join(", ", unique.keySet()) + ")");
+                }
+                idempotent.putIfAbsent(name, IdempotencyKeys.BY_ID);
+            }
+            if (!idempotent.isEmpty() && idempotency.store() == null) {
+                throw new IllegalStateException("idempotent functions need a store, and none is configured: set"
+                        + " fanout.idempotency.table (FANOUT_IDEMPOTENCY_TABLE) for " + idempotent.keySet().stream()
+                        .map(name -> "'" + name + "' (" + unique.get(name).signature() + ")").toList());
+            }
+            return new ItemFunctions(unique, idempotent, idempotency, mapper);
         }
     }
 

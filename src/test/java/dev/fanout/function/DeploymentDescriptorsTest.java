@@ -92,7 +92,9 @@ class DeploymentDescriptorsTest {
         assertThat(statements.get(0).get("Resource").toString()).isEqualTo("\"ResultsQueue.Arn\"");
         assertThat(statements.get(1).get("Action").asText()).isEqualTo("sqs:ChangeMessageVisibility");
         assertThat(statements.get(1).get("Resource").toString()).isEqualTo("\"WorkQueue.Arn\"");
-        assertThat(TEMPLATE.at("/Resources/SqsFunction/Properties/Policies")).hasSize(1);
+        // the second statement list: the idempotency table, only when a function is idempotent
+        assertThat(TEMPLATE.at("/Resources/SqsFunction/Properties/Policies")).hasSize(2);
+        assertThat(TEMPLATE.at("/Resources/SqsFunction/Properties/Policies/1/0").asText()).isEqualTo("HasIdempotency");
     }
 
     @Test
@@ -101,9 +103,55 @@ class DeploymentDescriptorsTest {
         assertThat(statements).hasSize(1);
         assertThat(statements.get(0).get("Action").asText()).isEqualTo("sqs:SendMessage");
         assertThat(statements.get(0).get("Resource").toString()).isEqualTo("\"WorkQueue.Arn\"");
-        assertThat(TEMPLATE.at("/Resources/HttpFunction/Properties/Policies")).hasSize(1);
+        assertThat(TEMPLATE.at("/Resources/HttpFunction/Properties/Policies")).hasSize(2);
+        assertThat(TEMPLATE.at("/Resources/HttpFunction/Properties/Policies/1/0").asText()).isEqualTo("HasIdempotency");
         assertThat(TEMPLATE.at("/Resources/HttpFunction/Properties/Environment/Variables/WORK_QUEUE_URL").toString())
                 .isEqualTo("\"WorkQueue\"");
+    }
+
+    @Nested
+    class Idempotency {
+
+        @Test
+        void theTableIsOnDemandWithTtlOnTheExpiryAndPointInTimeRecoveryAndExistsOnlyWhenAsked() {
+            JsonNode table = TEMPLATE.at("/Resources/IdempotencyTable");
+            assertThat(table.get("Type").asText()).isEqualTo("AWS::DynamoDB::Table");
+            assertThat(table.get("Condition").asText()).isEqualTo("HasIdempotency");
+            JsonNode properties = table.get("Properties");
+            assertThat(properties.get("BillingMode").asText()).isEqualTo("PAY_PER_REQUEST");
+            assertThat(properties.at("/KeySchema").toString()).isEqualTo("[{\"AttributeName\":\"id\",\"KeyType\":\"HASH\"}]");
+            assertThat(properties.at("/AttributeDefinitions").toString())
+                    .isEqualTo("[{\"AttributeName\":\"id\",\"AttributeType\":\"S\"}]");
+            assertThat(properties.at("/TimeToLiveSpecification").toString())
+                    .isEqualTo("{\"AttributeName\":\"expiresAt\",\"Enabled\":true}");
+            assertThat(properties.at("/PointInTimeRecoverySpecification/PointInTimeRecoveryEnabled").asBoolean()).isTrue();
+            assertThat(TEMPLATE.at("/Parameters/Idempotency/Default").asText()).isEqualTo("off");
+            assertThat(TEMPLATE.at("/Conditions/HasIdempotency").toString())
+                    .isEqualTo("[[\"Idempotency\",\"on\"],\"HasIdempotentFunctions\"]"); // the YAML reader drops !Or's tag
+        }
+
+        @Test
+        void bothFunctionsMayReadWriteAndDeleteTheTablesItemsAndNothingElseOnlyWhenItExists() {
+            for (String function : List.of("SqsFunction", "HttpFunction")) {
+                JsonNode policy = TEMPLATE.at("/Resources/" + function + "/Properties/Policies/1");
+                assertThat(policy.get(0).asText()).as(function).isEqualTo("HasIdempotency");
+                assertThat(policy.get(2).toString()).as(function).isEqualTo("\"AWS::NoValue\"");
+                JsonNode statements = policy.at("/1/Statement");
+                assertThat(statements).as(function).hasSize(1);
+                assertThat(statements.get(0).get("Action").toString()).as(function)
+                        .isEqualTo("[\"dynamodb:GetItem\",\"dynamodb:PutItem\",\"dynamodb:DeleteItem\"]");
+                assertThat(statements.get(0).get("Resource").toString()).as(function).isEqualTo("\"IdempotencyTable.Arn\"");
+            }
+        }
+
+        @Test
+        void theFunctionsLearnTheTableAndTheNamedFunctionsOnlyWhenThereAreAny() {
+            JsonNode variables = TEMPLATE.at("/Globals/Function/Environment/Variables");
+            assertThat(variables.get("FANOUT_IDEMPOTENCY_TABLE").toString())
+                    .isEqualTo("[\"HasIdempotency\",\"IdempotencyTable\",\"AWS::NoValue\"]");
+            assertThat(variables.get("FANOUT_IDEMPOTENCY_FUNCTIONS").toString())
+                    .isEqualTo("[\"HasIdempotentFunctions\",\"IdempotentFunctions\",\"AWS::NoValue\"]");
+        }
     }
 
     @Test
@@ -297,7 +345,8 @@ class DeploymentDescriptorsTest {
         @Test
         void queuesAndLogGroupsSayWhatHappensToThemOnDeleteAndReplace() {
             for (String resource : List.of("WorkQueue", "WorkDeadLetterQueue", "ResultsQueue", "SqsFunctionLogs",
-                    "HttpFunctionLogs", "WorkStream", "StreamFailureQueue", "KinesisFunctionLogs", "DynamodbFunctionLogs")) {
+                    "HttpFunctionLogs", "WorkStream", "StreamFailureQueue", "KinesisFunctionLogs", "DynamodbFunctionLogs",
+                    "IdempotencyTable")) {
                 assertThat(TEMPLATE.at("/Resources/" + resource + "/DeletionPolicy").asText()).as(resource).isEqualTo("Delete");
                 assertThat(TEMPLATE.at("/Resources/" + resource + "/UpdateReplacePolicy").asText()).as(resource).isEqualTo("Delete");
             }
@@ -381,7 +430,9 @@ class DeploymentDescriptorsTest {
         /** A function's inline statements as "Sid actions resource". */
         static List<String> statements(String function) {
             JsonNode policies = TEMPLATE.at("/Resources/" + function + "/Properties/Policies");
-            assertThat(policies).hasSize(1);
+            // the unconditional statements, then the idempotency table's, only when a function is idempotent
+            assertThat(policies).hasSize(2);
+            assertThat(policies.at("/1/0").asText()).isEqualTo("HasIdempotency");
             List<String> statements = new java.util.ArrayList<>();
             for (JsonNode statement : policies.get(0).get("Statement")) {
                 assertThat(statement.get("Effect").asText()).isEqualTo("Allow");

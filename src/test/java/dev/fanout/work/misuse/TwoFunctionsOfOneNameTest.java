@@ -34,8 +34,8 @@ class TwoFunctionsOfOneNameTest {
                     jar.add(new FileAsset(CLASSES.resolve(path).toFile()), path);
                 }
                 // Fanout itself: its entry points, wiring and built-in functions
-                jar.addPackages(false, "dev.fanout.function", "dev.fanout.work", "dev.fanout.work.builtin",
-                        "dev.fanout.work.http", "dev.fanout.batch", "dev.fanout.batch.http", "dev.fanout.fanin",
+                jar.addPackages(false, "dev.fanout.function", "dev.fanout.function.idempotency", "dev.fanout.work",
+                        "dev.fanout.work.builtin", "dev.fanout.work.http", "dev.fanout.batch", "dev.fanout.batch.http", "dev.fanout.fanin",
                         "dev.fanout.engine")
                         .addAsResource("application.properties");
             })
