@@ -27,6 +27,8 @@ public class DynamodbFunction implements RequestHandler<DynamodbEvent, StreamsEv
 
     @Override
     public StreamsEventResponse handleRequest(DynamodbEvent event, Context context) {
+        EventKind.requireRecordsOf(EventKind.DYNAMODB, event == null ? null : event.getRecords(),
+                DynamodbEvent.DynamodbStreamRecord::getEventSource);
         try (InvocationLog log = InvocationLog.open(context)) {
             return batches.get().dynamodb(event, InvocationDeadline.of(context, config.fallbackTimeout()), log.traceId())
                     .response();

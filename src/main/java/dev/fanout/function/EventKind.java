@@ -88,4 +88,24 @@ record EventKind(String name, String handler) {
         return new WrongEventException("not " + served.name + ": this looks like " + name + ", " + servedBy
                 + "; this function runs QUARKUS_LAMBDA_HANDLER=" + entryPoint + " (check the trigger wired to it)");
     }
+
+    /**
+     * For the stream entry points: an event whose records name another source (an SQS event wired to
+     * {@code kinesis}), or that has no {@code Records} at all (an API Gateway request), is not {@code served}'s.
+     * {@code Records: []} is.
+     *
+     * @throws WrongEventException naming the kind the event looks like and the entry point that serves it
+     */
+    static <R> void requireRecordsOf(EventKind served, List<R> records, java.util.function.Function<R, String> source) {
+        EventKind kind;
+        if (records == null) {
+            kind = new EventKind("an event with no 'Records' (an API Gateway request, say)", null);
+        } else {
+            kind = records.stream().filter(java.util.Objects::nonNull).map(source).filter(java.util.Objects::nonNull)
+                    .map(EventKind::ofRecordSource).filter(found -> !found.equals(served)).findFirst().orElse(served);
+        }
+        if (!kind.equals(served)) {
+            throw kind.wrongFor(served.handler(), served);
+        }
+    }
 }

@@ -27,6 +27,8 @@ public class KinesisFunction implements RequestHandler<KinesisEvent, StreamsEven
 
     @Override
     public StreamsEventResponse handleRequest(KinesisEvent event, Context context) {
+        EventKind.requireRecordsOf(EventKind.KINESIS, event == null ? null : event.getRecords(),
+                KinesisEvent.KinesisEventRecord::getEventSource);
         try (InvocationLog log = InvocationLog.open(context)) {
             return batches.get().kinesis(event, InvocationDeadline.of(context, config.fallbackTimeout()), log.traceId())
                     .response();

@@ -42,7 +42,9 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.client.builder.SdkSyncClientBuilder;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -99,16 +101,7 @@ public class Wiring {
     }
 
     static DynamoDbClient buildDynamoDbClient(String region, Optional<URI> endpoint) {
-        var builder = DynamoDbClient.builder()
-                .httpClient(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(Duration.ofSeconds(2))
-                        .socketTimeout(Duration.ofSeconds(10))
-                        .build())
-                .region(Region.of(region))
-                .credentialsProvider(LambdaCredentials.chain())
-                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()));
-        endpoint.ifPresent(builder::endpointOverride);
-        return builder.build();
+        return lambdaClient(DynamoDbClient.builder(), region, endpoint);
     }
 
     /** Fails the start, naming the method, if a function cannot be an item type: no item runs against a broken registry. */
@@ -162,8 +155,17 @@ public class Wiring {
     }
 
     static SqsClient buildSqsClient(String region, Optional<URI> endpoint) {
-        var builder = SqsClient.builder()
-                .httpClient(UrlConnectionHttpClient.builder()
+        return lambdaClient(SqsClient.builder(), region, endpoint);
+    }
+
+    /**
+     * An AWS client as the function's clients are built: the URL-connection HTTP client (the cheapest at cold
+     * start), the region from the Lambda environment, the credentials Lambda hands out ({@link LambdaCredentials}),
+     * no SDK retries (the callers retry within their deadline), and an endpoint override when one is set.
+     */
+    static <B extends AwsClientBuilder<B, C> & SdkSyncClientBuilder<B, C>, C> C lambdaClient(B builder, String region,
+            Optional<URI> endpoint) {
+        builder.httpClient(UrlConnectionHttpClient.builder()
                         .connectionTimeout(Duration.ofSeconds(2))
                         .socketTimeout(Duration.ofSeconds(10))
                         .build())

@@ -12,6 +12,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
@@ -89,5 +90,33 @@ class EventKindTest {
                 + " an empty JSON object, which no Fanout entry point serves; this function runs QUARKUS_LAMBDA_HANDLER=sqs"
                 + " (check the trigger wired to it)");
         assertThatThrownBy(() -> SqsFunction.requireSqs(null)).hasMessageStartingWith("not an SQS event: this looks like no event at all (null), which no");
+    }
+
+    /** The records' eventSource values of a fixture, as the events library's record types read them. */
+    static java.util.List<String> sources(String path) throws Exception {
+        JsonNode records = MAPPER.readTree(fixture(path)).get("Records");
+        if (records == null) {
+            return null;
+        }
+        java.util.List<String> sources = new java.util.ArrayList<>();
+        records.forEach(record -> sources.add(record.path("eventSource").asText(null)));
+        return sources;
+    }
+
+    @Test
+    void theStreamEntryPointsRefuseOtherKindsAndTakeTheirOwn() throws Exception {
+        EventKind.requireRecordsOf(EventKind.KINESIS, sources("events/kinesis-stream.json"), r -> r);
+        EventKind.requireRecordsOf(EventKind.DYNAMODB, sources("events/dynamodb-stream.json"), r -> r);
+        EventKind.requireRecordsOf(EventKind.KINESIS, java.util.List.<String>of(), r -> r); // Records: [] is a success
+        assertThatThrownBy(() -> EventKind.requireRecordsOf(EventKind.KINESIS, sources("events/sqs-standard.json"),
+                r -> r)).hasMessage("not a Kinesis stream event: this looks like an SQS event, which"
+                        + " QUARKUS_LAMBDA_HANDLER=sqs serves; this function runs QUARKUS_LAMBDA_HANDLER=kinesis (check the"
+                        + " trigger wired to it)");
+        assertThatThrownBy(() -> EventKind.requireRecordsOf(EventKind.DYNAMODB, sources("events/kinesis-stream.json"),
+                r -> r)).hasMessageStartingWith("not a DynamoDB stream event: this looks like a Kinesis"
+                        + " stream event, which QUARKUS_LAMBDA_HANDLER=kinesis serves");
+        assertThatThrownBy(() -> EventKind.requireRecordsOf(EventKind.DYNAMODB, sources("events/http-batch.json"),
+                r -> r)).hasMessageStartingWith("not a DynamoDB stream event: this looks like an event"
+                        + " with no 'Records' (an API Gateway request, say), which no Fanout entry point serves");
     }
 }
