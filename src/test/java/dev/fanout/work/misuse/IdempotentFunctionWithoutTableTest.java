@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.util.Map;
 
-import org.jboss.shrinkwrap.api.asset.FileAsset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -26,15 +25,7 @@ class IdempotentFunctionWithoutTableTest {
     static final Path CLASSES = JavaSources.compile(PACKAGE, SOURCES);
 
     @RegisterExtension
-    static final QuarkusUnitTest APP = new QuarkusUnitTest()
-            .withApplicationRoot(jar -> {
-                String path = PACKAGE.replace('.', '/') + "/Payments.class";
-                jar.add(new FileAsset(CLASSES.resolve(path).toFile()), path);
-                jar.addPackages(false, "dev.fanout.function", "dev.fanout.function.idempotency", "dev.fanout.work",
-                        "dev.fanout.work.builtin", "dev.fanout.work.http", "dev.fanout.batch", "dev.fanout.batch.http",
-                        "dev.fanout.fanin", "dev.fanout.engine")
-                        .addAsResource("application.properties");
-            })
+    static final QuarkusUnitTest APP = MisuseApplication.of(CLASSES, PACKAGE, java.util.List.of("Payments"))
             .assertException(failure -> {
                 Throwable cause = failure;
                 while (cause.getCause() != null && !(cause instanceof IllegalStateException)) {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.util.Map;
 
-import org.jboss.shrinkwrap.api.asset.FileAsset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -27,18 +26,7 @@ class TwoFunctionsOfOneNameTest {
     static final Path CLASSES = JavaSources.compile(PACKAGE, SOURCES);
 
     @RegisterExtension
-    static final QuarkusUnitTest APP = new QuarkusUnitTest()
-            .withApplicationRoot(jar -> {
-                for (String name : SOURCES.keySet()) {
-                    String path = PACKAGE.replace('.', '/') + "/" + name + ".class";
-                    jar.add(new FileAsset(CLASSES.resolve(path).toFile()), path);
-                }
-                // Fanout itself: its entry points, wiring and built-in functions
-                jar.addPackages(false, "dev.fanout.function", "dev.fanout.function.idempotency", "dev.fanout.work",
-                        "dev.fanout.work.builtin", "dev.fanout.work.http", "dev.fanout.batch", "dev.fanout.batch.http", "dev.fanout.fanin",
-                        "dev.fanout.engine")
-                        .addAsResource("application.properties");
-            })
+    static final QuarkusUnitTest APP = MisuseApplication.of(CLASSES, PACKAGE, SOURCES.keySet())
             .assertException(failure -> {
                 Throwable cause = failure;
                 while (cause.getCause() != null && !(cause instanceof IllegalStateException)) {
