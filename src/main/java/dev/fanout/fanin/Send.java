@@ -169,33 +169,8 @@ final class Send {
 
     /** Up to sendConcurrency virtual threads take batches in turn; joined by the deadline. */
     void inParallel(List<List<Integer>> batches) {
-        if (batches.size() == 1) {
-            sendWithRetries(batches.getFirst());
-            return;
-        }
-        var next = new AtomicInteger();
-        int workers = Math.min(settings.sendConcurrency(), batches.size());
-        List<Thread> threads = new ArrayList<>(workers);
-        for (int w = 0; w < workers; w++) {
-            threads.add(Thread.ofVirtual().name("fanout-send-" + w).start(() -> {
-                int b;
-                while ((b = next.getAndIncrement()) < batches.size()) {
-                    sendWithRetries(batches.get(b));
-                }
-            }));
-        }
-        try {
-            for (Thread thread : threads) {
-                long left = deadline.remainingNanos();
-                if (left <= 0 || !thread.join(Duration.ofNanos(left))) {
-                    break; // what is unconfirmed at the deadline stays undelivered
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            threads.forEach(Thread::interrupt); // no-op for finished ones; stops sleepers past the deadline
-        }
+        // what is unconfirmed at the deadline stays undelivered
+        BatchWorkers.inParallel("fanout-send-", settings.sendConcurrency(), batches, deadline, this::sendWithRetries);
     }
 
     void sendWithRetries(List<Integer> batch) {

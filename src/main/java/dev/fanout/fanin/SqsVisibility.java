@@ -135,33 +135,8 @@ public final class SqsVisibility {
         }
 
         void inParallel(List<List<Integer>> batches) {
-            if (batches.size() == 1) {
-                withRetries(batches.getFirst());
-                return;
-            }
-            var next = new AtomicInteger();
-            int workers = Math.min(settings.concurrency(), batches.size());
-            List<Thread> threads = new ArrayList<>(workers);
-            for (int w = 0; w < workers; w++) {
-                threads.add(Thread.ofVirtual().name("fanout-visibility-" + w).start(() -> {
-                    int b;
-                    while ((b = next.getAndIncrement()) < batches.size()) {
-                        withRetries(batches.get(b));
-                    }
-                }));
-            }
-            try {
-                for (Thread thread : threads) {
-                    long left = deadline.remainingNanos();
-                    if (left <= 0 || !thread.join(Duration.ofNanos(left))) {
-                        break; // what is unconfirmed at the deadline stays unchanged
-                    }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                threads.forEach(Thread::interrupt);
-            }
+            // what is unconfirmed at the deadline stays unchanged
+            BatchWorkers.inParallel("fanout-visibility-", settings.concurrency(), batches, deadline, this::withRetries);
         }
 
         void withRetries(List<Integer> batch) {
