@@ -49,6 +49,8 @@ public class ConfigChecks {
     static final int MAX_SEND_CONCURRENCY = 1024;
     static final int MAX_SEND_ATTEMPTS = 100;
     /** An AWS region's name: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ... */
+    /** The entry points that fan results in to the results queue: the SQS and the stream entry points. */
+    static final java.util.Set<String> FANS_IN = java.util.Set.of("sqs", "kinesis", "dynamodb");
     static final Pattern REGION = Pattern.compile("[a-z]{2,}(-[a-z0-9]+)+-[0-9]+");
 
     @ConfigProperty(name = "quarkus.lambda.handler", defaultValue = "sqs")
@@ -86,7 +88,8 @@ public class ConfigChecks {
     /** Every setting that cannot work, each with what it must be; empty if all can. */
     static List<String> problems(FanoutConfig config, String entryPoint, ItemTypes types) {
         var p = new Problems();
-        boolean sqs = entryPoint.equals("sqs");
+        // the entry points whose results go to the results queue: they need it, and time to send to it
+        boolean fansIn = FANS_IN.contains(entryPoint);
 
         p.between("fanout.max-concurrency", config.maxConcurrency(), 1, MAX_CONCURRENCY);
         if (config.itemTimeout().isPresent()) {
@@ -110,7 +113,7 @@ public class ConfigChecks {
 
         FanoutConfig.Results r = config.results();
         String resultsQueue = r.queueUrl().orElse("").isBlank() ? null : r.queueUrl().get();
-        if (sqs && resultsQueue == null) {
+        if (fansIn && resultsQueue == null) {
             // the message Lambda has shown for this since the first release (StartupIT)
             p.problems.add("no results queue: set RESULTS_QUEUE_URL (fanout.results.queue-url)");
         }
@@ -138,7 +141,7 @@ public class ConfigChecks {
                     + "), was " + r.backoffCap());
         }
         p.positive("fanout.results.min-call-time", r.minCallTime());
-        if (sqs && !p.about("fanout.cutoff-margin", "fanout.cancel-grace", "fanout.response-margin",
+        if (fansIn && !p.about("fanout.cutoff-margin", "fanout.cancel-grace", "fanout.response-margin",
                 "fanout.results.min-call-time")) {
             Duration needed = config.cancelGrace().plus(config.responseMargin()).plus(r.minCallTime());
             if (config.cutoffMargin().compareTo(needed) <= 0) {

@@ -218,7 +218,6 @@ public class Wiring {
     @Singleton
     SqsBatchProcessor sqsBatchProcessor(WorkerPool pool, ItemFunctions handlers, ItemParser parser, ResultsSink sink,
             SqsResultsSink.Settings sinkSettings, ObjectMapper mapper, FanoutConfig config, Instance<SqsClient> sqs) {
-        requireTimeForFanIn(config, sinkSettings);
         var batch = new RecordBatch(pool, handlers, parser, sink, mapper,
                 new RecordBatch.Settings(config.responseMargin(), sinkSettings.fifo()));
         FanoutConfig.Retry retry = config.retry();
@@ -232,24 +231,14 @@ public class Wiring {
                 arn -> fixedUrl.isPresent() ? fixedUrl : QueueUrls.fromArn(arn, endpoint));
     }
 
-    /** The stream entry points' batches: the SQS entry point's, with its check. */
+    /** The stream entry points' batches: the SQS entry point's (ConfigChecks checks their settings at start). */
     @Produces
     @Singleton
     StreamBatchProcessor streamBatchProcessor(WorkerPool pool, ItemFunctions handlers, ItemParser parser,
             ResultsSink sink, SqsResultsSink.Settings sinkSettings, ObjectMapper mapper, FanoutConfig config) {
-        requireTimeForFanIn(config, sinkSettings);
         return new StreamBatchProcessor(new RecordBatch(pool, handlers, parser, sink, mapper,
                 new RecordBatch.Settings(config.responseMargin(), sinkSettings.fifo())), parser,
                 config.streams().dynamodbType());
-    }
-
-    private static void requireTimeForFanIn(FanoutConfig config, SqsResultsSink.Settings sinkSettings) {
-        Duration needed = config.cancelGrace().plus(config.responseMargin()).plus(sinkSettings.minCallTime());
-        if (config.cutoffMargin().compareTo(needed) <= 0) {
-            // otherwise every invocation would cut off too late to send any result, and hand its whole batch back
-            throw new IllegalStateException("fanout.cutoff-margin " + config.cutoffMargin() + " leaves no time for"
-                    + " fan-in: it must exceed cancel-grace + response-margin + results.min-call-time (" + needed + ")");
-        }
     }
 
     /** The backoff of handed-back records, checked at start: a bad setting fails the start, not an invocation. */

@@ -95,9 +95,11 @@ class ConfigChecksTest {
     }
 
     @Test
-    void theResultsQueueIsNeededByTheSqsEntryPointOnly() {
-        assertThat(problems("sqs", Map.of("fanout.results.queue-url", "")))
-                .containsExactly("no results queue: set RESULTS_QUEUE_URL (fanout.results.queue-url)");
+    void theResultsQueueIsNeededByTheEntryPointsThatFanIn() {
+        for (String entryPoint : java.util.List.of("sqs", "kinesis", "dynamodb")) {
+            assertThat(problems(entryPoint, Map.of("fanout.results.queue-url", ""))).as(entryPoint)
+                    .containsExactly("no results queue: set RESULTS_QUEUE_URL (fanout.results.queue-url)");
+        }
         assertThat(problems("http", Map.of("fanout.results.queue-url", ""))).isEmpty();
         // set, it must be a queue URL whichever entry point runs
         assertThat(problems("http", Map.of("fanout.results.queue-url", "acc-results"))).hasSize(1);
@@ -108,6 +110,10 @@ class ConfigChecksTest {
         assertThat(problems("sqs", Map.of("fanout.cutoff-margin", "401ms"))).isEmpty();
         assertThat(problems("sqs", Map.of("fanout.cutoff-margin", "400ms"))).hasSize(1);
         assertThat(problems("sqs", Map.of("fanout.cutoff-margin", "401ms", "fanout.response-margin", "300ms"))).hasSize(1);
+        // the stream entry points fan in to the same queue, with the same margin
+        assertThat(problems("kinesis", Map.of("fanout.cutoff-margin", "400ms"))).hasSize(1);
+        assertThat(problems("dynamodb", Map.of("fanout.cutoff-margin", "400ms"))).hasSize(1);
+        assertThat(problems("kinesis", Map.of("fanout.cutoff-margin", "401ms"))).isEmpty();
         // the HTTP entry point has its own margin (fanout.http-api.cutoff-margin): fanout.cutoff-margin is not used
         assertThat(problems("http", Map.of("fanout.cutoff-margin", "100ms"))).isEmpty();
     }
