@@ -13,7 +13,8 @@ import com.tngtech.archunit.core.importer.ImportOption;
 
 /**
  * The layout, checked on the compiled main classes (ArchUnit): each package depends only on the packages below it
- * ({@code function -> batch.http -> batch -> fanin, work -> engine}), no package is left out of the picture, there
+ * ({@code function -> startup -> batch.http -> batch -> fanin, work -> engine}: the start-up
+ * (SnapStart's hooks, priming, warm-up, credentials) sits under the entry points and knows none of them), no package is left out of the picture, there
  * are no cycles, the layers under the entry points depend on neither Quarkus nor the Lambda event types, and the
  * engine on nothing but the JDK.
  */
@@ -23,24 +24,27 @@ class LayoutTest {
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
             .importPackages("dev.fanout");
 
-    static final String[] PACKAGES = { "dev.fanout.function..", "dev.fanout.batch.http..", "dev.fanout.batch",
+    static final String[] PACKAGES = { "dev.fanout.function..", "dev.fanout.startup..", "dev.fanout.batch.http..", "dev.fanout.batch",
             "dev.fanout.fanin..", "dev.fanout.work..", "dev.fanout.engine.." };
 
     @Test
     void everyPackageDependsOnlyOnThePackagesBelowIt() {
         layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("function").definedBy("dev.fanout.function..")
+                .layer("startup").definedBy("dev.fanout.startup..")
                 .layer("batch.http").definedBy("dev.fanout.batch.http..")
                 .layer("batch").definedBy("dev.fanout.batch")
                 .layer("fanin").definedBy("dev.fanout.fanin..")
                 .layer("work").definedBy("dev.fanout.work..")
                 .layer("engine").definedBy("dev.fanout.engine..")
                 .whereLayer("function").mayNotBeAccessedByAnyLayer()
-                .whereLayer("batch.http").mayOnlyBeAccessedByLayers("function")
-                .whereLayer("batch").mayOnlyBeAccessedByLayers("batch.http", "function")
-                .whereLayer("fanin").mayOnlyBeAccessedByLayers("batch", "batch.http", "function")
-                .whereLayer("work").mayOnlyBeAccessedByLayers("batch", "batch.http", "function")
-                .whereLayer("engine").mayOnlyBeAccessedByLayers("work", "fanin", "batch", "batch.http", "function")
+                .whereLayer("startup").mayOnlyBeAccessedByLayers("function")
+                .whereLayer("batch.http").mayOnlyBeAccessedByLayers("startup", "function")
+                .whereLayer("batch").mayOnlyBeAccessedByLayers("batch.http", "startup", "function")
+                .whereLayer("fanin").mayOnlyBeAccessedByLayers("batch", "batch.http", "startup", "function")
+                .whereLayer("work").mayOnlyBeAccessedByLayers("batch", "batch.http", "startup", "function")
+                .whereLayer("engine").mayOnlyBeAccessedByLayers("work", "fanin", "batch", "batch.http", "startup",
+                        "function")
                 .check(MAIN);
     }
 
@@ -60,6 +64,14 @@ class LayoutTest {
     void theLayersUnderTheEntryPointsDependOnNeitherQuarkusNorTheLambdaEvents() {
         noClasses().that().resideInAnyPackage("dev.fanout.engine..", "dev.fanout.fanin..", "dev.fanout.batch..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.quarkus..", "com.amazonaws.services.lambda..")
+                .check(MAIN);
+    }
+
+    @Test
+    void theStartUpReadsNoEventOfAnEntryPoint() {
+        noClasses().that().resideInAPackage("dev.fanout.startup..")
+                .should().dependOnClassesThat().resideInAnyPackage("com.amazonaws.services.lambda..")
+                .because("each entry point primes and warms itself up (EntryPointStart); the start-up only calls it")
                 .check(MAIN);
     }
 

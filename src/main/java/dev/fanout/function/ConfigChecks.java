@@ -62,7 +62,7 @@ public class ConfigChecks {
     @Inject
     Instance<ItemFunctions> handlers;
 
-    /** Before {@link Warmup} builds the entry point from these settings. */
+    /** Before {@code Warmup} builds the entry point from these settings. */
     void onStart(@Observes @Priority(Interceptor.Priority.LIBRARY_BEFORE) StartupEvent event) {
         enforce(config, entryPoint, new ItemTypes() {
             @Override

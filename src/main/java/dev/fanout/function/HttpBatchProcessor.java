@@ -74,7 +74,7 @@ public final class HttpBatchProcessor {
     }
 
     /**
-     * {@link #process} without its summary line: for the priming runs ({@link SnapStartHooks}, {@link StartPriming}),
+     * {@link #process} without its summary line: for the priming runs ({@link HttpStart}),
      * which are not invocations and must not count as answers in the metrics.
      */
     HttpAnswer answer(byte[] event, Deadline invocationDeadline, ObjectNode log) {

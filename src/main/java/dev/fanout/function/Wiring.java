@@ -27,6 +27,8 @@ import dev.fanout.fanin.SqsResultsSink;
 import dev.fanout.function.idempotency.DynamoDbClients;
 import dev.fanout.function.idempotency.DynamoDbIdempotencyStore;
 import dev.fanout.function.idempotency.LazyIdempotencyStore;
+import dev.fanout.startup.LambdaCredentials;
+import dev.fanout.startup.RestorableSqsClient;
 import dev.fanout.work.FunqyRegistry;
 import dev.fanout.work.Idempotency;
 import dev.fanout.work.IdempotencyStore;
@@ -145,7 +147,7 @@ public class Wiring {
      * One attempt per call (the sink retries within the deadline), the URL-connection HTTP client (the
      * cheapest at cold start), the region from the Lambda environment, and the credentials Lambda hands out
      * ({@link LambdaCredentials}): environment variables on an on-demand start, the container credentials
-     * endpoint under SnapStart. Rebuilt after a SnapStart restore ({@link SnapStartHooks}).
+     * endpoint under SnapStart. Rebuilt after a SnapStart restore ({@code SnapStartHooks}).
      */
     @Produces
     @Singleton

@@ -1,4 +1,4 @@
-package dev.fanout.function;
+package dev.fanout.startup;
 
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;

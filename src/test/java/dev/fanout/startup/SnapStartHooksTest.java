@@ -1,4 +1,4 @@
-package dev.fanout.function;
+package dev.fanout.startup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -84,23 +84,50 @@ class SnapStartHooksTest {
     }
 
     final HttpCallFunction http = new HttpCallFunction(HttpSettings.defaults().withAllow("127.0.0.1/32"));
-    final ItemFunctions handlers = TestFunctions.builder(MAPPER)
-            .add(new DigestFunction(100)).add(new DelayFunction(Duration.ofSeconds(1)))
-            .add(http).build();
+    final ItemFunctions functions = TestFunctions.builder(MAPPER).add(http).build();
     final WorkerPool pool = new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(1)));
-    final ItemParser parser = new ItemParser(MAPPER, Optional.empty());
+
+    /** An entry point's start that counts its priming runs, and fails them when told to. */
+    static final class CountingStart implements EntryPointStart {
+        final String name;
+        final AtomicInteger primed = new AtomicInteger();
+        final AtomicBoolean fail = new AtomicBoolean();
+
+        CountingStart(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public void warmUp(boolean snapStart) {
+        }
+
+        @Override
+        public Priming prime() {
+            primed.incrementAndGet();
+            if (fail.get()) {
+                throw new IllegalStateException("priming failed");
+            }
+            return new Priming(1, 4, 4);
+        }
+    }
+
+    final CountingStart sqsStart = new CountingStart("sqs");
+    final CountingStart httpStart = new CountingStart("http");
 
     SnapStartHooks hooks(String entryPoint, SqsClient client) {
-        var httpBatches = new HttpBatchProcessor(pool, handlers, parser, MAPPER,
-                new RequestBatch.Settings(Duration.ofSeconds(29), 100, 100_000, 1000), Optional.empty());
-        return new SnapStartHooks(entryPoint, () -> client, () -> Optional.of(http), () -> httpBatches,
-                pool, handlers, parser, MAPPER);
+        return new SnapStartHooks(entryPoint, () -> client, () -> Optional.of(http),
+                () -> EntryPointStart.named(List.of(sqsStart, httpStart), entryPoint));
     }
 
     Outcome<JsonNode> call(String url) {
         var item = new ParsedItem.Valid(new WorkItem("get", HttpCallFunction.TYPE, Optional.empty(),
                 MAPPER.createObjectNode().put("url", url)));
-        return pool.run(Batch.of(List.of(item)), handlers.dispatcher(), Deadline.after(Duration.ofSeconds(10))).outcome(0);
+        return pool.run(Batch.of(List.of(item)), functions.dispatcher(), Deadline.after(Duration.ofSeconds(10))).outcome(0);
     }
 
     @Test
@@ -109,7 +136,7 @@ class SnapStartHooksTest {
         AtomicInteger built = new AtomicInteger();
         var client = new RestorableSqsClient(() -> {
             built.incrementAndGet();
-            return Wiring.buildSqsClient(ElasticMq.REGION, Optional.of(sqs.endpoint()));
+            return ElasticMq.client(sqs.endpoint());
         });
         var sink = new SqsResultsSink(client, SqsResultsSink.Settings.defaults(queue));
         String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/";
@@ -130,76 +157,51 @@ class SnapStartHooksTest {
                 .deliveredCount()).isEqualTo(1);
         assertThat(sqs.drain(queue)).extracting(m -> m.body()).containsExactlyInAnyOrder("{\"n\":1}", "{\"n\":2}");
         assertThat(requests.get()).isGreaterThanOrEqualTo(2);
+        // restoring primes nothing: that was done before the snapshot
+        assertThat(sqsStart.primed).hasValue(0);
     }
 
     @Test
-    void beforeCheckpointPrimesTheSqsPathWithoutCallingAwsAndLeavesNoConnection() throws Exception {
-        var neverCalled = new RestorableSqsClient(() -> new SqsClient() {
-            @Override
-            public String serviceName() {
-                return "sqs";
-            }
-
-            @Override
-            public void close() {
-            }
-        });
+    void beforeCheckpointPrimesTheChosenEntryPointOnceAndLeavesNoConnection() throws Exception {
         String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/";
         assertThat(call(url).status()).isEqualTo(Outcome.Status.SUCCEEDED);
-        var hooks = hooks("sqs", neverCalled);
+        assertThat(http.pooledConnections()).isEqualTo(1);
 
-        var priming = hooks.prime();
-        hooks.beforeCheckpoint(null);
+        hooks("http", null).beforeCheckpoint(null);
 
-        // digest, delay, an unknown type and a malformed body: every result written, no SendMessageBatch made
-        // (this client would throw UnsupportedOperationException)
-        assertThat(priming).isEqualTo(new SnapStartHooks.Priming(1, 4, 4));
+        assertThat(httpStart.primed).hasValue(1);
+        assertThat(sqsStart.primed).hasValue(0);
         assertThat(http.pooledConnections()).isZero();
     }
 
-    static final AtomicBoolean PRELOADED_INITIALISED = new AtomicBoolean();
+    @Test
+    void aPrimingThatFailsOrAnEntryPointWithoutAStartStillLetsTheSnapshotBeTaken() throws Exception {
+        sqsStart.fail.set(true);
 
-    static final class Preloaded {
-        static {
-            PRELOADED_INITIALISED.set(true);
-        }
+        assertThat(hooks("sqs", null).prime()).isEqualTo(new Priming(0, 0, 0));
+        assertThat(sqsStart.primed).hasValue(1);
+        assertThat(hooks("no-such-entry-point", null).prime()).isEqualTo(new Priming(0, 0, 0));
+        hooks("no-such-entry-point", null).beforeCheckpoint(null);
     }
 
     @Test
-    void beforeTheSnapshotTheApplicationsClassListIsLoadedAndInitialised() {
-        List<String> asked = new CopyOnWriteArrayList<>();
-        var loader = new ClassLoader(getClass().getClassLoader()) {
-            @Override
-            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-                asked.add(name);
-                return super.loadClass(name, resolve);
-            }
-        };
+    void beforeTheSnapshotQuarkussGeneratedClassListIsLoadedAndInitialised() throws Exception {
+        // test resources hold a META-INF/quarkus-generated-preload-classes.txt that names Preloaded, in the form
+        // Quarkus writes; Quarkus's own preloading reads it
         assertThat(PRELOADED_INITIALISED).isFalse();
 
-        // the list's form as Quarkus writes and reads it: one name a line, # starts a comment
-        int loaded = SnapStartHooks.preload(List.of("# application classes", Preloaded.class.getName() + " # a comment",
-                "", "dev.fanout.no.SuchClass"), loader);
+        hooks("no-such-entry-point", null).beforeCheckpoint(null);
 
-        assertThat(loaded).isEqualTo(1);
-        assertThat(asked).containsExactly(Preloaded.class.getName(), "dev.fanout.no.SuchClass");
         assertThat(PRELOADED_INITIALISED).isTrue();
     }
 
-    @Test
-    void theHttpEntryPointPrimesItsWholePath() {
-        var priming = hooks("http", null).prime();
+    /** Set by {@link Preloaded}'s initialiser, which only the preloading runs. */
+    public static final AtomicBoolean PRELOADED_INITIALISED = new AtomicBoolean();
 
-        assertThat(priming).isEqualTo(new SnapStartHooks.Priming(1, 3, 3));
-    }
-
-    @Test
-    void theFunctionsClientTakesCredentialsFromTheEnvironmentThenTheContainerEndpoint() {
-        // under SnapStart, credentials come from the container endpoint, not from environment variables
-        try (SqsClient client = Wiring.buildSqsClient("eu-west-1", Optional.empty())) {
-            assertThat(client.serviceClientConfiguration().credentialsProvider()).hasToString(
-                    "AwsCredentialsProviderChain(credentialsProviders=[EnvironmentVariableCredentialsProvider(), ContainerCredentialsProvider()])");
-            assertThat(client.serviceClientConfiguration().region().id()).isEqualTo("eu-west-1");
+    /** Named by the test resources' preload list. */
+    public static final class Preloaded {
+        static {
+            PRELOADED_INITIALISED.set(true);
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.fanout.function;
+package dev.fanout.startup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

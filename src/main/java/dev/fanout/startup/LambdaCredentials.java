@@ -1,4 +1,4 @@
-package dev.fanout.function;
+package dev.fanout.startup;
 
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
 import software.amazon.awssdk.auth.credentials.ContainerCredentialsProvider;
@@ -11,7 +11,7 @@ import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsPro
  * the keys). The SDK's default chain finds the same two, but also builds what a Lambda function never has
  * (system properties, web identity, profile files, SSO, the EC2 instance metadata), at every start.
  */
-final class LambdaCredentials {
+public final class LambdaCredentials {
 
     private LambdaCredentials() {
     }
@@ -20,7 +20,7 @@ final class LambdaCredentials {
      * Environment variables first, then the container endpoint. The chain remembers the link that answered,
      * and the endpoint's credentials are cached until shortly before they expire.
      */
-    static AwsCredentialsProviderChain chain() {
+    public static AwsCredentialsProviderChain chain() {
         return AwsCredentialsProviderChain.builder().reuseLastProviderEnabled(true)
                 .credentialsProviders(EnvironmentVariableCredentialsProvider.create(),
                         ContainerCredentialsProvider.builder().build())
