@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
 
+import dev.fanout.testing.FanoutSettings;
 import dev.fanout.batch.RecordBatch;
 import dev.fanout.batch.Redelivery;
 import dev.fanout.batch.RedeliveryBackoff;
@@ -168,7 +169,7 @@ public final class RedeliveryFigures {
                 }
                 return Map.of("status", status);
             }).build();
-            var sinkSettings = SqsResultsSink.Settings.defaults(results);
+            var sinkSettings = FanoutSettings.results(results);
             var batch = new RecordBatch(new WorkerPool(Limits.of(100).withCutoffMargin(Duration.ofSeconds(2))), handlers,
                     new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings), MAPPER,
                     new RecordBatch.Settings(Duration.ofMillis(250), false));

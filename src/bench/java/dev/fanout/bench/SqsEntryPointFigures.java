@@ -11,6 +11,7 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.testing.FanoutSettings;
 import dev.fanout.batch.RecordBatch;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.Limits;
@@ -74,7 +75,7 @@ public final class SqsEntryPointFigures {
             ItemFunctions handlers = TestFunctions.builder(mapper)
                     .add(new DelayFunction(Duration.ofMinutes(1))).build();
             out.append("\n### The SQS entry point, 10,000 records, 10 ms added per SendMessageBatch, default send concurrency "
-                    + SqsResultsSink.Settings.defaults("q").sendConcurrency() + "\n\n");
+                    + FanoutSettings.results("q").sendConcurrency() + "\n\n");
             out.append("| workload | answer | engine | fan-in after the engine | answer / engine | item end to confirmation p50 / p99 | requests | delivered |\n");
             out.append("|---|---|---|---|---|---|---|---|\n");
             for (String workload : List.of("20 ms at C = 500", "0-2 s spread at C = 1,000")) {
@@ -85,7 +86,7 @@ public final class SqsEntryPointFigures {
                     bodies.add(SqsEvents.item("delay", "{\"millis\":" + millis + "}"));
                 }
                 String queue = sqs.createQueue("e2e-" + q++);
-                var sinkSettings = SqsResultsSink.Settings.defaults(queue);
+                var sinkSettings = FanoutSettings.results(queue);
                 var processor = new SqsBatchProcessor(new RecordBatch(new WorkerPool(Limits.of(spread ? 1_000 : 500)
                         .withCutoffMargin(Duration.ofSeconds(3))), handlers, new ItemParser(mapper, Optional.empty()),
                         new SqsResultsSink(new DelayedClient(sqs.client(), Duration.ofMillis(10)), sinkSettings), mapper,

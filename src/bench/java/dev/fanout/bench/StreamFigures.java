@@ -13,6 +13,7 @@ import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.testing.FanoutSettings;
 import dev.fanout.batch.RecordBatch;
 import dev.fanout.engine.Batch;
 import dev.fanout.engine.Deadline;
@@ -151,7 +152,7 @@ public final class StreamFigures {
             for (int round = 0; round < 3; round++) {
                 String queue = sqs.createQueue("stream-figures");
                 boolean elasticMq = round < 2;
-                var sinkSettings = SqsResultsSink.Settings.defaults(queue);
+                var sinkSettings = FanoutSettings.results(queue);
                 ItemParser parser = new ItemParser(mapper, Optional.empty());
                 var processor = new StreamBatchProcessor(new RecordBatch(new WorkerPool(Limits.of(CONCURRENCY)
                         .withCutoffMargin(Duration.ofSeconds(3))), handlers, parser,

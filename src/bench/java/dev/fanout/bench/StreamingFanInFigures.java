@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
+import dev.fanout.testing.FanoutSettings;
 import dev.fanout.batch.ResultMessages;
 import dev.fanout.engine.Deadline;
 import dev.fanout.fanin.Delivery;
@@ -26,7 +27,7 @@ import dev.fanout.testing.ElasticMq;
 public final class StreamingFanInFigures {
 
     static SqsResultsSink.Settings settings(String queue, int concurrency) {
-        var d = SqsResultsSink.Settings.defaults(queue);
+        var d = FanoutSettings.results(queue);
         return new SqsResultsSink.Settings(queue, d.maxMessageBytes(), d.maxBatchBytes(), concurrency, d.maxAttempts(),
                 d.backoffBase(), d.backoffCap(), d.minCallTime());
     }

@@ -65,11 +65,6 @@ public final class SqsResultsSink implements ResultsSink {
             check("maxAttempts", maxAttempts, 1, 100);
         }
 
-        public static Settings defaults(String queueUrl) {
-            return new Settings(queueUrl, SQS_MAX_BYTES, SQS_MAX_BYTES, 32, 5, Duration.ofMillis(50),
-                    Duration.ofSeconds(1), Duration.ofMillis(50));
-        }
-
         public boolean fifo() {
             return queueUrl.endsWith(".fifo");
         }

@@ -97,7 +97,9 @@ public class SqsStart implements EntryPointStart {
         }
         // the results queue is AWS, and this runs before any invocation: the results go to a queue in process
         var queue = new InProcessQueue();
-        var results = new SqsResultsSink(queue, SqsResultsSink.Settings.defaults(InProcessQueue.QUEUE_URL));
+        var results = new SqsResultsSink(queue, new SqsResultsSink.Settings(InProcessQueue.QUEUE_URL,
+                SqsResultsSink.SQS_MAX_BYTES, SqsResultsSink.SQS_MAX_BYTES, 1, 1, Duration.ofMillis(1),
+                Duration.ofMillis(1), Duration.ZERO));
         new RecordBatch(pool, functions, parser, results, mapper, new RecordBatch.Settings(Duration.ZERO, false))
                 .run(records, false, Deadline.after(Priming.TIME), Optional.of(Priming.TRACE_ID));
         return new Priming(events, records.size(), queue.accepted());

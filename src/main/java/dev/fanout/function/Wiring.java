@@ -132,7 +132,7 @@ public class Wiring {
     /** The built-in http function's settings: one pooled client, as many connections as items may run at once. */
     @Produces
     @Singleton
-    HttpSettings httpSettings(FanoutConfig config) {
+    public static HttpSettings httpSettings(FanoutConfig config) {
         FanoutConfig.Http http = config.http();
         return new HttpSettings(http.connectTimeout(), http.defaultTimeout(), http.maxBodyBytes(),
                 http.maxAttempts(), http.maxRedirects(), http.responseHeaders(),
@@ -201,7 +201,7 @@ public class Wiring {
 
     @Produces
     @Singleton
-    SqsResultsSink.Settings sinkSettings(FanoutConfig config) {
+    public static SqsResultsSink.Settings sinkSettings(FanoutConfig config) {
         FanoutConfig.Results r = config.results();
         String queueUrl = r.queueUrl().orElseThrow(() -> new IllegalStateException(
                 "no results queue: set RESULTS_QUEUE_URL (fanout.results.queue-url)"));

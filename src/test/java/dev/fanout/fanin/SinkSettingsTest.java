@@ -9,6 +9,7 @@ import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
+import dev.fanout.testing.FanoutSettings;
 import dev.fanout.testing.ElasticMq;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.EmptyBatchRequestException;
@@ -29,22 +30,22 @@ class SinkSettingsTest {
         assertThatThrownBy(() -> settings(1000, 999, 1, 1)).hasMessage("maxBatchBytes must be between 1000 and 1048576, was 999");
         assertThatThrownBy(() -> settings(1000, 1000, 1025, 1)).hasMessage("sendConcurrency must be between 1 and 1024, was 1025");
         assertThatThrownBy(() -> settings(1000, 1000, 1, 101)).hasMessage("maxAttempts must be between 1 and 100, was 101");
-        assertThatThrownBy(() -> SqsResultsSink.Settings.defaults(" "))
+        assertThatThrownBy(() -> FanoutSettings.results(" "))
                 .hasMessage("the results queue URL is empty: set RESULTS_QUEUE_URL");
     }
 
     @Test
     void theDefaultsAndTheKindOfQueue() {
-        var defaults = SqsResultsSink.Settings.defaults("http://q/results.fifo");
+        var defaults = FanoutSettings.results("http://q/results.fifo");
         assertThat(defaults).isEqualTo(new SqsResultsSink.Settings("http://q/results.fifo", 1_048_576, 1_048_576, 32, 5,
                 Duration.ofMillis(50), Duration.ofSeconds(1), Duration.ofMillis(50)));
         assertThat(defaults.fifo()).isTrue();
-        assertThat(SqsResultsSink.Settings.defaults("http://q/results").fifo()).isFalse();
+        assertThat(FanoutSettings.results("http://q/results").fifo()).isFalse();
     }
 
     @Test
     void theWarmUpSaysWhetherTheQueueAnswered() throws Exception {
-        var settings = SqsResultsSink.Settings.defaults(sqs.createQueue("warm-up"));
+        var settings = FanoutSettings.results(sqs.createQueue("warm-up"));
         var sink = new SqsResultsSink(sqs.client(), settings);
         assertThat(sink.settings()).isSameAs(settings);
         // ElasticMQ stores nothing and says so; SQS refuses an empty batch, which is as good an answer
@@ -59,7 +60,7 @@ class SinkSettingsTest {
         }
         try (SqsClient dead = ElasticMq.client(URI.create("http://127.0.0.1:" + deadPort))) {
             var unreachable = new SqsResultsSink(dead,
-                    SqsResultsSink.Settings.defaults("http://127.0.0.1:" + deadPort + "/0/results"));
+                    FanoutSettings.results("http://127.0.0.1:" + deadPort + "/0/results"));
             assertThat(unreachable.warmUp()).startsWith("not reachable yet: SdkClientException: ");
         }
     }

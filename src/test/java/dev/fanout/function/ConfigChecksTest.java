@@ -3,7 +3,6 @@ package dev.fanout.function;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -12,10 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import io.quarkus.runtime.configuration.DurationConverter;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfig;
-import io.smallrye.config.SmallRyeConfigBuilder;
+import dev.fanout.testing.FanoutSettings;
 
 /**
  * Each start-up refusal, one setting at a time, on the configuration mapping as SmallRye Config builds it: the
@@ -30,11 +26,7 @@ class ConfigChecksTest {
     static FanoutConfig config(Map<String, String> settings) {
         Map<String, String> all = new HashMap<>(Map.of("fanout.results.queue-url", QUEUE));
         all.putAll(settings);
-        // Quarkus's converter reads durations such as 100ms (plain SmallRye reads ISO-8601 only)
-        SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(FanoutConfig.class)
-                .withConverter(Duration.class, 200, new DurationConverter())
-                .withSources(new PropertiesConfigSource(all, "test", 500)).build();
-        return config.getConfigMapping(FanoutConfig.class);
+        return FanoutSettings.config(all);
     }
 
     static java.util.List<String> problems(String entryPoint, Map<String, String> settings) {

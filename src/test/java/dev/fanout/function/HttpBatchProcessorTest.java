@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.testing.FanoutSettings;
 import dev.fanout.batch.QueuedBatch;
 import dev.fanout.batch.Summaries;
 import dev.fanout.batch.http.EscapedJson;
@@ -268,7 +269,7 @@ class HttpBatchProcessorTest {
 
         HttpBatchProcessor queued(String queueUrl, FaultySqsClient.Faults faults) {
             var client = new FaultySqsClient(sqs.client(), faults, 7);
-            return processor(Optional.of(new QueuedBatch(new SqsResultsSink(client, SqsResultsSink.Settings.defaults(queueUrl)),
+            return processor(Optional.of(new QueuedBatch(new SqsResultsSink(client, FanoutSettings.results(queueUrl)),
                     queueUrl.endsWith(".fifo"))));
         }
 

@@ -20,6 +20,7 @@ import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.fanout.testing.FanoutSettings;
 import dev.fanout.batch.RecordBatch;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.Limits;
@@ -68,7 +69,7 @@ class KinesisReplayTest {
     void everyRecordIsOnTheResultsQueueOnceInKeyOrderOrDescribedByTheDestination() {
         String results = sqs.createQueue("kinesis-replay-results.fifo");
         String destination = sqs.createQueue("kinesis-replay-failures");
-        var sinkSettings = SqsResultsSink.Settings.defaults(results);
+        var sinkSettings = FanoutSettings.results(results);
         ItemParser parser = new ItemParser(MAPPER, Optional.empty());
         var processor = new StreamBatchProcessor(new RecordBatch(new WorkerPool(Limits.of(64)
                 .withCutoffMargin(Duration.ofSeconds(1))), handlers(), parser, new SqsResultsSink(sqs.client(), sinkSettings),

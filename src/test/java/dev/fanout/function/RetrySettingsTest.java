@@ -10,17 +10,13 @@ import org.junit.jupiter.api.Test;
 
 import dev.fanout.batch.RedeliveryBackoff;
 import dev.fanout.testing.ElasticMq;
-import io.smallrye.config.SmallRyeConfigBuilder;
+import dev.fanout.testing.FanoutSettings;
 
 /** fanout.retry.*: the defaults a deployment gets, and the settings refused at start with their exact messages. */
 class RetrySettingsTest {
 
     static FanoutConfig config(Map<String, String> properties) {
-        // Quarkus reads durations such as "3s" with its own converter; a plain SmallRye config needs it named
-        return new SmallRyeConfigBuilder().withMapping(FanoutConfig.class)
-                .withConverter(Duration.class, 200, new io.quarkus.runtime.configuration.DurationConverter())
-                .withSources(new io.smallrye.config.PropertiesConfigSource(properties, "test", 500)).build()
-                .getConfigMapping(FanoutConfig.class);
+        return FanoutSettings.config(properties);
     }
 
     @Test

@@ -23,6 +23,7 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.fanout.testing.FanoutSettings;
 import dev.fanout.batch.RecordBatch;
 import dev.fanout.batch.ResultMessages;
 import dev.fanout.engine.Deadline;
@@ -56,7 +57,7 @@ class SqsBatchProcessorTest {
     }
 
     static SqsBatchProcessor processor(SqsClient client, String queueUrl, Limits limits) {
-        var sinkSettings = SqsResultsSink.Settings.defaults(queueUrl);
+        var sinkSettings = FanoutSettings.results(queueUrl);
         return new SqsBatchProcessor(new RecordBatch(new WorkerPool(limits), handlers(), new ItemParser(MAPPER, Optional.empty()),
                 new SqsResultsSink(client, sinkSettings), MAPPER,
                 new RecordBatch.Settings(Duration.ofMillis(100), sinkSettings.fifo())));
@@ -233,7 +234,7 @@ class SqsBatchProcessorTest {
                 }
                 return root;
             }).add(new DigestFunction(10)).build();
-            var sinkSettings = SqsResultsSink.Settings.defaults(queue);
+            var sinkSettings = FanoutSettings.results(queue);
             var processor = new SqsBatchProcessor(new RecordBatch(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofSeconds(1))),
                     handlers, new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings),
                     MAPPER, new RecordBatch.Settings(Duration.ofMillis(100), false)));
@@ -495,7 +496,7 @@ class SqsBatchProcessorTest {
         void becomeHandWrittenErrorResultsAndTheBatchGoesOn() {
             String queue = sqs.createQueue("results-unserializable");
             ObjectMapper broken = mapperThatCannotWriteResults();
-            var sinkSettings = SqsResultsSink.Settings.defaults(queue);
+            var sinkSettings = FanoutSettings.results(queue);
             var processor = new SqsBatchProcessor(new RecordBatch(new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(1))),
                     handlers(), new ItemParser(broken, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings),
                     broken, new RecordBatch.Settings(Duration.ofMillis(100), false)));

@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.testing.FanoutSettings;
 import dev.fanout.batch.RecordBatch;
 import dev.fanout.batch.Redelivery;
 import dev.fanout.batch.RedeliveryBackoff;
@@ -80,7 +81,7 @@ class SqsRedeliveryTest {
     }
 
     static SqsBatchProcessor processor(String results, RedeliveryBackoff.Settings backoff) {
-        var sinkSettings = SqsResultsSink.Settings.defaults(results);
+        var sinkSettings = FanoutSettings.results(results);
         var batch = new RecordBatch(new WorkerPool(Limits.of(16).withCutoffMargin(Duration.ofMillis(1500))), handlers(),
                 new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings), MAPPER,
                 new RecordBatch.Settings(Duration.ofMillis(500), sinkSettings.fifo()));
@@ -257,7 +258,7 @@ class SqsRedeliveryTest {
             String work = sqs.createQueue("redelivery-off");
             String results = sqs.createQueue("redelivery-off-results");
             List<Message> messages = received(work, List.of(echo("fail")), null);
-            var sinkSettings = SqsResultsSink.Settings.defaults(results);
+            var sinkSettings = FanoutSettings.results(results);
             var plain = new SqsBatchProcessor(new RecordBatch(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofSeconds(1))),
                     handlers(), new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings),
                     MAPPER, new RecordBatch.Settings(Duration.ofMillis(200), false)));
@@ -346,7 +347,7 @@ class SqsRedeliveryTest {
             String work = sqs.createQueue("redelivery-broken");
             String results = sqs.createQueue("redelivery-broken-results");
             List<Message> messages = received(work, List.of(echo("ok"), echo("fail")), null);
-            var sinkSettings = SqsResultsSink.Settings.defaults(results);
+            var sinkSettings = FanoutSettings.results(results);
             var batch = new RecordBatch(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofSeconds(1))), handlers(),
                     new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings), MAPPER,
                     new RecordBatch.Settings(Duration.ofMillis(200), false));
@@ -381,7 +382,7 @@ class SqsRedeliveryTest {
                     }
                 });
                 try (var hanging = ElasticMq.client(java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()))) {
-                    var sinkSettings = SqsResultsSink.Settings.defaults(results);
+                    var sinkSettings = FanoutSettings.results(results);
                     var batch = new RecordBatch(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofSeconds(1))),
                             handlers(), new ItemParser(MAPPER, Optional.empty()),
                             new SqsResultsSink(sqs.client(), sinkSettings), MAPPER,

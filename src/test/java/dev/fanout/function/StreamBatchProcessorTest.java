@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.testing.FanoutSettings;
 import dev.fanout.batch.RecordBatch;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.Limits;
@@ -88,7 +89,7 @@ class StreamBatchProcessorTest {
     }
 
     StreamBatchProcessor processor(SqsClient client, String queueUrl, Limits limits, Optional<String> dynamodbType) {
-        var sinkSettings = SqsResultsSink.Settings.defaults(queueUrl);
+        var sinkSettings = FanoutSettings.results(queueUrl);
         ItemParser parser = new ItemParser(MAPPER, Optional.empty());
         return new StreamBatchProcessor(new RecordBatch(new WorkerPool(limits), handlers(), parser,
                 new SqsResultsSink(client, sinkSettings), MAPPER,

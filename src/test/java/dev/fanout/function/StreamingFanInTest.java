@@ -26,6 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.fanout.testing.FanoutSettings;
 import dev.fanout.batch.RecordBatch;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.Limits;
@@ -63,7 +64,7 @@ class StreamingFanInTest {
 
     static SqsBatchProcessor processor(SqsClient client, String queueUrl, Limits limits, int sendConcurrency,
             ItemFunctions handlers) {
-        var defaults = SqsResultsSink.Settings.defaults(queueUrl);
+        var defaults = FanoutSettings.results(queueUrl);
         var sinkSettings = new SqsResultsSink.Settings(queueUrl, defaults.maxMessageBytes(), defaults.maxBatchBytes(),
                 sendConcurrency, defaults.maxAttempts(), defaults.backoffBase(), defaults.backoffCap(),
                 defaults.minCallTime());

@@ -30,6 +30,7 @@ import dev.fanout.engine.WorkerPool;
 import dev.fanout.fanin.ResultMessage;
 import dev.fanout.fanin.SqsResultsSink;
 import dev.fanout.testing.ElasticMq;
+import dev.fanout.testing.FanoutSettings;
 import dev.fanout.testing.JacksonBindings;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.ParsedItem;
@@ -39,7 +40,6 @@ import dev.fanout.work.WorkItem;
 import dev.fanout.work.builtin.DelayFunction;
 import dev.fanout.work.builtin.DigestFunction;
 import dev.fanout.work.http.HttpCallFunction;
-import dev.fanout.work.http.HttpSettings;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
 /** SnapStart's hooks, called directly as Lambda's runtime calls them around a snapshot. */
@@ -83,7 +83,7 @@ class SnapStartHooksTest {
         server.stop(0);
     }
 
-    final HttpCallFunction http = new HttpCallFunction(HttpSettings.defaults().withAllow("127.0.0.1/32"));
+    final HttpCallFunction http = new HttpCallFunction(FanoutSettings.http("allow", "127.0.0.1/32"));
     final ItemFunctions functions = TestFunctions.builder(MAPPER).add(http).build();
     final WorkerPool pool = new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(1)));
 
@@ -138,7 +138,7 @@ class SnapStartHooksTest {
             built.incrementAndGet();
             return ElasticMq.client(sqs.endpoint());
         });
-        var sink = new SqsResultsSink(client, SqsResultsSink.Settings.defaults(queue));
+        var sink = new SqsResultsSink(client, FanoutSettings.results(queue));
         String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/";
         assertThat(call(url).status()).isEqualTo(Outcome.Status.SUCCEEDED);
         assertThat(sink.deliver(List.of(message("{\"n\":1}")), Deadline.after(Duration.ofSeconds(10)))

@@ -7,7 +7,7 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * The settings of one {@code http} handler.
+ * The settings of one {@code http} function; their defaults are {@code FanoutConfig}'s ({@code fanout.http.*}).
  *
  * @param connectTimeout  time limit of a TCP connect (an attempt's own time limit caps it too)
  * @param defaultTimeout  time limit of one attempt when the item names none ({@code timeoutMillis})
@@ -61,51 +61,6 @@ public record HttpSettings(
         responseHeaders = headerNames(responseHeaders);
         allow = List.copyOf(Objects.requireNonNull(allow, "allow"));
         AllowList.parse(allow); // fail at start-up, not on the first item
-    }
-
-    /**
-     * Connect in 2 s, 10 s per attempt, 64 KiB of body, 2 attempts, 3 redirects, the usual response
-     * headers, the SSRF guard on with nothing allowed, 64 connections.
-     */
-    public static HttpSettings defaults() {
-        return new HttpSettings(Duration.ofSeconds(2), Duration.ofSeconds(10), 65_536, 2, 3,
-                List.of("content-type", "content-length", "etag", "last-modified", "location", "retry-after"),
-                List.of(), true, 64);
-    }
-
-    public HttpSettings withDefaultTimeout(Duration timeout) {
-        return new HttpSettings(connectTimeout, timeout, maxBodyBytes, maxAttempts, maxRedirects,
-                responseHeaders, allow, ssrfGuard, maxConnections);
-    }
-
-    public HttpSettings withMaxBodyBytes(int bytes) {
-        return new HttpSettings(connectTimeout, defaultTimeout, bytes, maxAttempts, maxRedirects,
-                responseHeaders, allow, ssrfGuard, maxConnections);
-    }
-
-    public HttpSettings withMaxAttempts(int attempts) {
-        return new HttpSettings(connectTimeout, defaultTimeout, maxBodyBytes, attempts, maxRedirects,
-                responseHeaders, allow, ssrfGuard, maxConnections);
-    }
-
-    public HttpSettings withMaxRedirects(int redirects) {
-        return new HttpSettings(connectTimeout, defaultTimeout, maxBodyBytes, maxAttempts, redirects,
-                responseHeaders, allow, ssrfGuard, maxConnections);
-    }
-
-    public HttpSettings withAllow(String... entries) {
-        return new HttpSettings(connectTimeout, defaultTimeout, maxBodyBytes, maxAttempts, maxRedirects,
-                responseHeaders, List.of(entries), ssrfGuard, maxConnections);
-    }
-
-    public HttpSettings withSsrfGuard(boolean on) {
-        return new HttpSettings(connectTimeout, defaultTimeout, maxBodyBytes, maxAttempts, maxRedirects,
-                responseHeaders, allow, on, maxConnections);
-    }
-
-    public HttpSettings withMaxConnections(int connections) {
-        return new HttpSettings(connectTimeout, defaultTimeout, maxBodyBytes, maxAttempts, maxRedirects,
-                responseHeaders, allow, ssrfGuard, connections);
     }
 
     private static void positive(Duration value, String name) {

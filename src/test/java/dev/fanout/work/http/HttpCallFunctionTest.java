@@ -59,6 +59,7 @@ import dev.fanout.engine.Outcome.Succeeded;
 import dev.fanout.engine.Outcome.TimedOut;
 import dev.fanout.engine.WorkerPool;
 import dev.fanout.work.ParsedItem;
+import dev.fanout.testing.FanoutSettings;
 import dev.fanout.testing.TestFunctions;
 import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.WorkItem;
@@ -71,7 +72,15 @@ class HttpCallFunctionTest {
 
     static final ObjectMapper MAPPER = dev.fanout.testing.JacksonBindings.recording(new ObjectMapper());
     /** The defaults, with loopback opened so that items can reach the local server. */
-    static final HttpSettings LOCAL = HttpSettings.defaults().withAllow("127.0.0.1/32");
+    static final HttpSettings LOCAL = local();
+
+    /** The defaults with the loopback range allowed, and {@code properties} (name, value ...) over them. */
+    static HttpSettings local(String... properties) {
+        String[] all = java.util.Arrays.copyOf(properties, properties.length + 2);
+        all[properties.length] = "allow";
+        all[properties.length + 1] = "127.0.0.1/32";
+        return FanoutSettings.http(all);
+    }
     static final Duration FIVE_SECONDS = Duration.ofSeconds(5);
 
     static HttpServer server;
@@ -349,7 +358,7 @@ class HttpCallFunctionTest {
                      "bodyBase64": "%s", "truncated": false}""".formatted(
                     Base64.getEncoder().encodeToString(Arrays.copyOf(bytes, 256)))));
 
-            JsonNode truncated = succeeded(run(LOCAL.withMaxBodyBytes(1_000), payload("url", cut.url())));
+            JsonNode truncated = succeeded(run(local("max-body-bytes", "1000"), payload("url", cut.url())));
             assertThat(truncated.has("body")).isFalse();
             assertThat(truncated.get("truncated").asBoolean()).isTrue();
             assertThat(Base64.getDecoder().decode(truncated.get("bodyBase64").asText()))
@@ -386,7 +395,7 @@ class HttpCallFunctionTest {
             assertThat(headers.get("location").asText()).hasSize(GuardedTransport.MAX_HEADER_CHARS)
                     .startsWith(part + ", " + part.substring(0, 10));
 
-            Outcome<JsonNode> outcome = run(LOCAL.withMaxAttempts(1), payload("url", overlong.url()));
+            Outcome<JsonNode> outcome = run(local("max-attempts", "1"), payload("url", overlong.url()));
             assertThat(outcome).isInstanceOf(Failed.class);
             assertThat(((Failed<JsonNode>) outcome).error()).hasMessageStartingWith("GET " + overlong.url() + " failed: ")
                     .hasMessageContaining("line length");
@@ -492,8 +501,8 @@ class HttpCallFunctionTest {
             Route error = route(exchange -> reply(exchange, 500, "oops", "Retry-After", "120"));
             Route garbage = route(exchange -> reply(exchange, 503, "busy", "Retry-After", "soon"));
 
-            assertThat(((Failed<JsonNode>) run(LOCAL.withMaxAttempts(1), payload("url", error.url()))).retryAfter()).isEmpty();
-            assertThat(((Failed<JsonNode>) run(LOCAL.withMaxAttempts(1), payload("url", garbage.url()))).retryAfter())
+            assertThat(((Failed<JsonNode>) run(local("max-attempts", "1"), payload("url", error.url()))).retryAfter()).isEmpty();
+            assertThat(((Failed<JsonNode>) run(local("max-attempts", "1"), payload("url", garbage.url()))).retryAfter())
                     .isEmpty();
         }
 
@@ -508,7 +517,7 @@ class HttpCallFunctionTest {
                     .satisfies(e -> assertThat(e.status()).isEqualTo(500));
             assertThat(twice.hits()).hasValue(2);
 
-            failed(run(LOCAL.withMaxAttempts(3), payload("url", thrice.url())), true,
+            failed(run(local("max-attempts", "3"), payload("url", thrice.url())), true,
                     "HTTP 502 from " + thrice.url() + " (after 3 attempts)");
             assertThat(thrice.hits()).hasValue(3);
         }
@@ -623,7 +632,7 @@ class HttpCallFunctionTest {
             });
             try {
                 long start = System.nanoTime();
-                failed(run(LOCAL.withMaxAttempts(1), payload("url", route.url(), "timeoutMillis", 200)), true,
+                failed(run(local("max-attempts", "1"), payload("url", route.url(), "timeoutMillis", 200)), true,
                         "GET " + route.url() + " timed out after 200 ms");
                 assertThat(millisSince(start)).isLessThan(2_000);
             } finally {
@@ -838,7 +847,7 @@ class HttpCallFunctionTest {
         void withMaxRedirectsZeroTheRedirectIsTheResult() {
             Route route = route(exchange -> reply(exchange, 302, "", "Location", "/elsewhere"));
 
-            JsonNode output = succeeded(run(LOCAL.withMaxRedirects(0), payload("url", route.url())));
+            JsonNode output = succeeded(run(local("max-redirects", "0"), payload("url", route.url())));
 
             assertThat(output.get("status").asInt()).isEqualTo(302);
             assertThat(output.get("headers").get("location").asText()).isEqualTo("/elsewhere");
@@ -900,20 +909,20 @@ class HttpCallFunctionTest {
                 http://[5f00::1]/                        | 5f00::1 is segment routing (SRv6) SIDs
                 """)
         void eachNonPublicAddressClassIsRefused(String url, String refusal) {
-            failed(run(HttpSettings.defaults(), payload("url", url)), false, "refused by the SSRF guard: " + refusal);
+            failed(run(FanoutSettings.http(), payload("url", url)), false, "refused by the SSRF guard: " + refusal);
         }
 
         @Test
         void loopbackIsRefusedUnlessAllowedAndNothingIsSent() {
             Route route = route(exchange -> reply(exchange, 200, "local"));
 
-            failed(run(HttpSettings.defaults(), payload("url", route.url())), false,
+            failed(run(FanoutSettings.http(), payload("url", route.url())), false,
                     "refused by the SSRF guard: 127.0.0.1 is loopback");
             assertThat(route.hits()).hasValue(0);
 
-            assertThat(succeeded(run(HttpSettings.defaults().withAllow("127.0.0.1/32"), payload("url", route.url())))
+            assertThat(succeeded(run(local(), payload("url", route.url())))
                     .get("body").asText()).isEqualTo("local");
-            assertThat(succeeded(run(HttpSettings.defaults().withSsrfGuard(false), payload("url", route.url())))
+            assertThat(succeeded(run(FanoutSettings.http("ssrf-guard", "false"), payload("url", route.url())))
                     .get("body").asText()).isEqualTo("local");
             assertThat(route.hits()).hasValue(2);
         }
@@ -928,7 +937,7 @@ class HttpCallFunctionTest {
             InetAddress address = Inet6Address.getByAddress("mapped.test", mapped, -1);
             SsrfGuard.Resolver resolver = host -> new InetAddress[] {address};
 
-            try (var handler = new HttpCallFunction(HttpSettings.defaults(), resolver)) {
+            try (var handler = new HttpCallFunction(FanoutSettings.http(), resolver)) {
                 failed(run(handler, FIVE_SECONDS, payload("url", "http://mapped.test/")), false,
                         "refused by the SSRF guard: ::ffff:127.0.0.1 is loopback (IPv4-mapped 127.0.0.1)");
             }
@@ -944,7 +953,7 @@ class HttpCallFunctionTest {
                 return new InetAddress[] {InetAddress.ofLiteral("93.184.215.14"), InetAddress.ofLiteral("10.0.0.7")};
             };
 
-            try (var handler = new HttpCallFunction(HttpSettings.defaults(), resolver)) {
+            try (var handler = new HttpCallFunction(FanoutSettings.http(), resolver)) {
                 failed(run(handler, FIVE_SECONDS, payload("url", "https://internal.test/admin")), false,
                         "refused by the SSRF guard: 10.0.0.7 is private");
             }
@@ -1002,13 +1011,13 @@ class HttpCallFunctionTest {
 
         @Test
         void badAllowEntriesFailAtStartUp() {
-            assertThatThrownBy(() -> HttpSettings.defaults().withAllow("10.0.0.0/33"))
+            assertThatThrownBy(() -> FanoutSettings.http("allow", "10.0.0.0/33"))
                     .hasMessage("allow entry '10.0.0.0/33' must have a prefix length between 0 and 32");
-            assertThatThrownBy(() -> HttpSettings.defaults().withAllow("intranet/8"))
+            assertThatThrownBy(() -> FanoutSettings.http("allow", "intranet/8"))
                     .hasMessage("allow entry 'intranet/8' has no IP address before the '/'");
-            assertThatThrownBy(() -> HttpSettings.defaults().withAllow("http://x"))
+            assertThatThrownBy(() -> FanoutSettings.http("allow", "http://x"))
                     .hasMessage("allow entry 'http://x' has no IP address before the '/'");
-            assertThatThrownBy(() -> HttpSettings.defaults().withAllow("bad host"))
+            assertThatThrownBy(() -> FanoutSettings.http("allow", "bad host"))
                     .hasMessage("allow entry 'bad host' is neither a host name, an IP address nor a CIDR range");
         }
 
@@ -1078,7 +1087,7 @@ class HttpCallFunctionTest {
         });
 
         BatchResult<JsonNode> result;
-        try (var handler = new HttpCallFunction(LOCAL.withMaxConnections(8))) {
+        try (var handler = new HttpCallFunction(local("fanout.max-concurrency", "8"))) {
             result = runAll(handler, new WorkerPool(Limits.of(50)), Deadline.after(Duration.ofSeconds(15)),
                     IntStream.range(0, 200).mapToObj(i -> payload("url", route.url() + i)).toList());
         }
@@ -1106,7 +1115,7 @@ class HttpCallFunctionTest {
                 }
                 throw new UnknownHostException(host);
             };
-            try (var handler = new HttpCallFunction(HttpSettings.defaults(), neverAnswers)) {
+            try (var handler = new HttpCallFunction(FanoutSettings.http(), neverAnswers)) {
                 BatchResult<JsonNode> result = runAll(handler, new WorkerPool(Limits.of(8)),
                         Deadline.after(Duration.ofSeconds(30)),
                         List.of(payload("url", "http://hung.test/quote", "timeoutMillis", 200)));
@@ -1131,7 +1140,7 @@ class HttpCallFunctionTest {
                 }
                 throw new UnknownHostException(host);
             };
-            try (var handler = new HttpCallFunction(HttpSettings.defaults(), neverAnswers)) {
+            try (var handler = new HttpCallFunction(FanoutSettings.http(), neverAnswers)) {
                 // the attempt's own limit (10 s) and the deadline (30 s) are far away: only the cancellation,
                 // which an interrupted caller sends to every item at once, can end the wait (with the cut-off
                 // instead, the lookup's own limit is the cut-off itself, and under load it came first)
