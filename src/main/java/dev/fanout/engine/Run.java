@@ -14,7 +14,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
@@ -46,17 +45,14 @@ import dev.fanout.engine.Outcome.Timing;
  * {@link #decideLocked}, so the first outcome of an item is its only one; the array is read without the lock
  * only to skip work for an item that already has one.
  * <p>
- * Every wait is bounded: the caller never waits more than the pool's bound ({@link #MAX_WAIT_NANOS} on the
- * system ticker) before it re-reads the ticker, and never past the deadline.
+ * Every wait is bounded: the caller never waits more than the pool's bound (the ticker's
+ * {@link Ticker#maxWait()}) before it re-reads the ticker, and never past the deadline.
  */
 final class Run<I, R> {
 
     /** Item threads are built by one factory: unnumbered, so that starting one costs no name. */
     private static final ThreadFactory ITEM_THREADS = Thread.ofVirtual().name("fanout-item").factory();
     private static final long NO_TIMEOUT = Long.MAX_VALUE;
-    static final long MAX_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    /** A ticker other than the system one may jump at any time (a test's manual ticker): re-read it often. */
-    static final long OTHER_TICKER_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final List<I> items;
     private final Batch<I> batch;

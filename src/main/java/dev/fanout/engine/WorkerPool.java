@@ -28,7 +28,7 @@ public final class WorkerPool {
     }
 
     public WorkerPool(Limits limits, Ticker ticker) {
-        this(limits, ticker, Duration.ofNanos(ticker == Ticker.system() ? Run.MAX_WAIT_NANOS : Run.OTHER_TICKER_WAIT_NANOS));
+        this(limits, ticker, ticker.maxWait());
     }
 
     /**
