@@ -1,5 +1,11 @@
 package dev.fanout.bench;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,15 +18,13 @@ import dev.fanout.batch.http.HttpAnswer;
 import dev.fanout.batch.http.RequestBatch;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
-import dev.fanout.function.HttpBatchProcessor;
-import dev.fanout.work.ItemParser;
 import dev.fanout.testing.TestFunctions;
 import dev.fanout.work.ItemFunctions;
 
 /**
- * The figure the HTTP entry point's default cut-off margin is derived from ({@code AnswerTiming}): how long
+ * The figure the HTTP entry point's default cut-off margin is derived from ({@code TimeBudget}): how long
  * assembling, writing and handing over (loopback) an answer of Lambda's limit takes
- * ({@link HttpBatchProcessor#measureAnswer()}: the slowest of three, the first one cold), each in a fresh
+ * ({@code ResultsAnswer.measure}: the slowest of three, the first one cold), each in a fresh
  * JVM with the flags of Lambda's Java runtime, so that every measurement is as cold as a first invocation.
  *
  * <pre>
@@ -33,14 +37,34 @@ public final class AnswerTimeFigures {
         return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0];
     }
 
+    /** Sends {@code bytes} through a loopback TCP connection and reads them at the other end, as the runtime posts an answer. */
+    static void sendThroughLoopback(byte[] bytes) throws IOException {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                Socket sender = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+                Socket receiver = server.accept()) {
+            Thread reader = Thread.ofVirtual().start(() -> {
+                try (InputStream in = receiver.getInputStream()) {
+                    in.readNBytes(bytes.length);
+                } catch (IOException ignored) {
+                    // the sender's side reports a broken transfer
+                }
+            });
+            try (OutputStream out = sender.getOutputStream()) {
+                out.write(bytes);
+            }
+            reader.join(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("--child")) {
             var mapper = new ObjectMapper();
-            var processor = new HttpBatchProcessor(new WorkerPool(Limits.of(64)), TestFunctions.builder(mapper).build(),
-                    new ItemParser(mapper, Optional.empty()), mapper,
+            var batch = new RequestBatch(new WorkerPool(Limits.of(64)), TestFunctions.builder(mapper).build(), mapper,
                     new RequestBatch.Settings(Duration.ofSeconds(29), 1_000, HttpAnswer.LAMBDA_RESPONSE_LIMIT, 10_000),
                     Optional.empty());
-            System.out.println(processor.measureAnswer().toMillis());
+            System.out.println(batch.results().measure(AnswerTimeFigures::sendThroughLoopback).toMillis());
             return;
         }
         int jvms = args.length > 0 ? Integer.parseInt(args[0]) : 5;

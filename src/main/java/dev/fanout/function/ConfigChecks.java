@@ -141,27 +141,15 @@ public class ConfigChecks {
                     + "), was " + r.backoffCap());
         }
         p.positive("fanout.results.min-call-time", r.minCallTime());
-        if (fansIn && !p.about("fanout.cutoff-margin", "fanout.cancel-grace", "fanout.response-margin",
-                "fanout.results.min-call-time")) {
-            Duration needed = config.cancelGrace().plus(config.responseMargin()).plus(r.minCallTime());
-            if (config.cutoffMargin().compareTo(needed) <= 0) {
-                // otherwise every invocation would cut off too late to send any result, and hand its whole batch back
-                p.add("fanout.cutoff-margin", "leaves no time for fan-in: it must exceed fanout.cancel-grace +"
-                        + " fanout.response-margin + fanout.results.min-call-time (" + needed + "), was "
-                        + config.cutoffMargin());
-            }
-        }
-
         FanoutConfig.HttpApi api = config.httpApi();
         p.positive("fanout.http-api.timeout", api.timeout());
-        if (api.cutoffMargin().isPresent()) {
-            Duration margin = api.cutoffMargin().get();
-            if (margin.compareTo(config.cancelGrace()) <= 0 || margin.compareTo(api.timeout()) >= 0) {
-                p.add("fanout.http-api.cutoff-margin", "must exceed fanout.cancel-grace (" + config.cancelGrace()
-                        + ") and be less than fanout.http-api.timeout (" + api.timeout() + "), was " + margin);
-            }
-        }
         p.between("fanout.http-api.memory-mb", api.memoryMb(), MIN_MEMORY_MB, MAX_MEMORY_MB);
+        // how the invocation's time is shared, once each setting is valid on its own
+        if (!p.about("fanout.cutoff-margin", "fanout.cancel-grace", "fanout.response-margin",
+                "fanout.results.min-call-time", "fanout.http-api.timeout", "fanout.http-api.memory-mb")) {
+            TimeBudget.of(config).problems(fansIn, api.timeout()).forEach(problem -> p.add(problem.setting(),
+                    problem.message()));
+        }
         p.between("fanout.http-api.max-items", api.maxItems(), 1, Integer.MAX_VALUE);
         p.between("fanout.http-api.max-queued-items", api.maxQueuedItems(), 1, Integer.MAX_VALUE);
         if (!api.workQueueUrl().orElse("").isBlank()) {

@@ -137,7 +137,7 @@ public interface FanoutConfig {
 
         /**
          * The cut-off margin of HTTP batches: only the response is left to do after the engine. Unset, it is
-         * derived from the size of the largest answer ({@link AnswerTiming#defaultMargin}): cancel grace + 3 x
+         * derived from the size of the largest answer ({@link TimeBudget#derivedHttpMargin}): cancel grace + 3 x
          * the time to assemble, write and hand over an answer of Lambda's limit on one vCPU (a benchmark's
          * figure), scaled up for a function with less than one vCPU.
          */

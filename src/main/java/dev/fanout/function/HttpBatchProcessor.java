@@ -109,16 +109,6 @@ public final class HttpBatchProcessor {
         return answer;
     }
 
-    /**
-     * How long assembling, writing and handing over the largest answer takes here, handed over as the runtime
-     * does: posted through a loopback socket. The benchmark behind the HTTP cut-off margin's default
-     * ({@link AnswerTiming}, {@code AnswerTimeFigures}) runs it in fresh JVMs; the function itself does not, as
-     * it would cost every cold start the time it measures.
-     */
-    public Duration measureAnswer() {
-        return batch.results().measure(AnswerTiming::sendThroughLoopback);
-    }
-
     private JsonNode readEvent(byte[] event) {
         try {
             return mapper.readTree(event);

@@ -61,8 +61,9 @@ public class Wiring {
     @Produces
     @Singleton
     WorkerPool workerPool(FanoutConfig config) {
-        Limits limits = Limits.of(config.maxConcurrency()).withCutoffMargin(config.cutoffMargin())
-                .withCancelGrace(config.cancelGrace());
+        TimeBudget budget = TimeBudget.of(config);
+        Limits limits = Limits.of(config.maxConcurrency()).withCutoffMargin(budget.cutoffMargin())
+                .withCancelGrace(budget.cancelGrace());
         return new WorkerPool(config.itemTimeout().map(limits::withItemTimeout).orElse(limits));
     }
 
@@ -185,8 +186,9 @@ public class Wiring {
         FanoutConfig.HttpApi api = config.httpApi();
         var settings = new RequestBatch.Settings(api.timeout(), api.maxItems(), HttpAnswer.LAMBDA_RESPONSE_LIMIT,
                 api.maxQueuedItems());
-        Duration margin = api.cutoffMargin().orElseGet(() -> AnswerTiming.defaultMargin(config.cancelGrace(), api.memoryMb()));
-        LOG.infof("HTTP cut-off margin %d ms%s", margin.toMillis(), api.cutoffMargin().isPresent() ? " (configured)"
+        TimeBudget budget = TimeBudget.of(config);
+        Duration margin = budget.httpCutoffMargin();
+        LOG.infof("HTTP cut-off margin %d ms%s", margin.toMillis(), budget.httpConfigured() ? " (configured)"
                 : " (derived for a " + HttpAnswer.LAMBDA_RESPONSE_LIMIT + "-byte answer at " + api.memoryMb() + " MB)");
         var httpPool = new WorkerPool(pool.limits().withCutoffMargin(margin));
         // queued mode: the items go to the work queue through a sink of their own, with the results' limits
@@ -221,7 +223,7 @@ public class Wiring {
     SqsBatchProcessor sqsBatchProcessor(WorkerPool pool, ItemFunctions handlers, ItemParser parser, ResultsSink sink,
             SqsResultsSink.Settings sinkSettings, ObjectMapper mapper, FanoutConfig config, Instance<SqsClient> sqs) {
         var batch = new RecordBatch(pool, handlers, parser, sink, mapper,
-                new RecordBatch.Settings(config.responseMargin(), sinkSettings.fifo()));
+                new RecordBatch.Settings(TimeBudget.of(config).responseMargin(), sinkSettings.fifo()));
         FanoutConfig.Retry retry = config.retry();
         if (!retry.backoff()) {
             return new SqsBatchProcessor(batch);
@@ -239,7 +241,7 @@ public class Wiring {
     StreamBatchProcessor streamBatchProcessor(WorkerPool pool, ItemFunctions handlers, ItemParser parser,
             ResultsSink sink, SqsResultsSink.Settings sinkSettings, ObjectMapper mapper, FanoutConfig config) {
         return new StreamBatchProcessor(new RecordBatch(pool, handlers, parser, sink, mapper,
-                new RecordBatch.Settings(config.responseMargin(), sinkSettings.fifo())), parser,
+                new RecordBatch.Settings(TimeBudget.of(config).responseMargin(), sinkSettings.fifo())), parser,
                 config.streams().dynamodbType());
     }
 

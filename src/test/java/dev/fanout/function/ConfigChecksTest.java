@@ -47,6 +47,7 @@ class ConfigChecksTest {
             "fanout.item-timeout | 16m | fanout.item-timeout (FANOUT_ITEM_TIMEOUT) must be at most Lambda's longest timeout (15 minutes), was PT16M",
             "fanout.cutoff-margin | -1s | fanout.cutoff-margin (FANOUT_CUTOFF_MARGIN) must be positive, was PT-1S",
             "fanout.cutoff-margin | 400ms | fanout.cutoff-margin (FANOUT_CUTOFF_MARGIN) leaves no time for fan-in: it must exceed fanout.cancel-grace + fanout.response-margin + fanout.results.min-call-time (PT0.4S), was PT0.4S",
+            "fanout.retry.response-reserve | 250ms | fanout.retry.response-reserve (FANOUT_RETRY_RESPONSE_RESERVE) must be at least zero and below fanout.response-margin (PT0.25S), was PT0.25S",
             "fanout.cancel-grace | -1ms | fanout.cancel-grace (FANOUT_CANCEL_GRACE) must not be negative, was PT-0.001S",
             "fanout.response-margin | 20m | fanout.response-margin (FANOUT_RESPONSE_MARGIN) must be at most Lambda's longest timeout (15 minutes), was PT20M",
             "fanout.fallback-timeout | 0s | fanout.fallback-timeout (FANOUT_FALLBACK_TIMEOUT) must be positive, was PT0S",

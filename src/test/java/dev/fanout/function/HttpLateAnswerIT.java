@@ -108,7 +108,7 @@ class HttpLateAnswerIT {
         System.out.printf("late-answer case, %d runs at a 5 s timeout: margins before the deadline %s ms, least %d ms;"
                 + " largest answer %,d bytes of %,d%n", RUNS, margins, margins.stream().mapToLong(Long::longValue).min()
                 .orElseThrow(), largest, HttpAnswer.LAMBDA_RESPONSE_LIMIT);
-        // the default margin for the 1,024 MB the function is given here (AnswerTiming), not measured at start
+        // the default margin for the 1,024 MB the function is given here (TimeBudget), not measured at start
         assertThat(function.log()).contains("HTTP cut-off margin 1657 ms (derived for a 6291556-byte answer at 1024 MB)");
     }
 }
