@@ -57,10 +57,11 @@ public final class ChaosStreamRun {
      * @param resentResults        results the function sent again (a record's deduplication id seen before by the
      *                             results queue's proxy): replays after a kill or after the checkpoint
      * @param wrongDeduplicationId results whose deduplication id is not their record's id
+     * @param leastMarginMillis    the least time any answer left before its deadline (negative: late)
      */
     public record Report(Plan plan, int seeded, int results, int distinctResults, int duplicates, int resentResults,
             int wrongDeduplicationId, int describedByDestination, int withResultToo, int lost, int outOfOrder,
-            int lateAnswers, int kills, int invocations, int replays, int bisects, Map<String, Integer> byStatus,
+            int lateAnswers, long leastMarginMillis, int kills, int invocations, int replays, int bisects, Map<String, Integer> byStatus,
             Map<String, Integer> destinationByKind, String proxy, Duration elapsed) {
 
         public boolean promiseKept() {
@@ -94,9 +95,11 @@ public final class ChaosStreamRun {
                     plan.shards(), count(kindById));
             Map<String, String> env = Map.of("RESULTS_QUEUE_URL", results,
                     "FANOUT_RESULTS_ENDPOINT", proxy.endpoint().toString(),
-                    "FANOUT_MAX_CONCURRENCY", "200", "FANOUT_CUTOFF_MARGIN", "1500ms");
+                    // the default cut-off margin (3 s), as in the SQS runs
+                    "FANOUT_MAX_CONCURRENCY", "200");
 
             var late = new AtomicInteger();
+            var leastMargin = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
             var kills = new AtomicInteger();
             var invocations = new AtomicInteger();
             var inInvocation = new AtomicBoolean();
@@ -126,6 +129,7 @@ public final class ChaosStreamRun {
                     try {
                         var result = api.get().invoke(json, plan.functionTimeout());
                         late.addAndGet(result.answeredBeforeDeadline() ? 0 : 1);
+                        leastMargin.accumulateAndGet(result.deadlineEpochMillis() - result.answeredEpochMillis(), Math::min);
                         if (result.error()) {
                             return KinesisEventSource.Answer.failed();
                         }
@@ -160,7 +164,7 @@ public final class ChaosStreamRun {
                 api.get().close();
             }
             Report report = report(plan, sqs, results, failures, kindById, keyById, counts, invocations.get(), late.get(),
-                    kills.get(), proxy, System.nanoTime() - started);
+                    leastMargin.get(), kills.get(), proxy, System.nanoTime() - started);
             out.printf("[stream] %s%n", report);
             return report;
         }
@@ -197,8 +201,8 @@ public final class ChaosStreamRun {
     }
 
     static Report report(Plan plan, ElasticMq sqs, String results, String failures, Map<String, String> kindById,
-            Map<String, String> keyById, KinesisEventSource.Counts counts, int invocations, int late, int kills,
-            FaultProxy proxy, long elapsedNanos) throws IOException {
+            Map<String, String> keyById, KinesisEventSource.Counts counts, int invocations, int late, long leastMargin,
+            int kills, FaultProxy proxy, long elapsedNanos) throws IOException {
         Map<String, Integer> resultsPerRecord = new HashMap<>();
         Map<String, List<String>> firstResultsByKey = new HashMap<>();
         Map<String, Integer> byStatus = new TreeMap<>();
@@ -245,7 +249,7 @@ public final class ChaosStreamRun {
         }
         return new Report(plan, kindById.size(), onQueue.size(), resultsPerRecord.size(),
                 onQueue.size() - resultsPerRecord.size(), proxy.repeatedDeduplicationIds.get(), wrongDeduplicationId,
-                described, both, lost, outOfOrder, late, kills, invocations, counts.replays(), counts.bisects(), byStatus,
+                described, both, lost, outOfOrder, late, leastMargin, kills, invocations, counts.replays(), counts.bisects(), byStatus,
                 destinationByKind, proxy.describe(), Duration.ofNanos(elapsedNanos));
     }
 
@@ -260,8 +264,8 @@ public final class ChaosStreamRun {
                 r.lost(), r.outOfOrder(), r.lateAnswers(), r.kills(), r.invocations(), r.replays(), r.bisects(),
                 r.elapsed().toMillis() / 1000.0));
         md.append(String.format("%n- stream: results by status %s; records the destination describes, without a result, by "
-                + "kind %s; deduplication ids not the record's id: %d; results queue faults: %s; promise kept: %s%n",
-                r.byStatus(), r.destinationByKind(), r.wrongDeduplicationId(), r.proxy(), r.promiseKept() ? "yes" : "NO"));
+                + "kind %s; deduplication ids not the record's id: %d; least time an answer left before its deadline: %d ms; results queue faults: %s; promise kept: %s%n",
+                r.byStatus(), r.destinationByKind(), r.wrongDeduplicationId(), r.leastMarginMillis(), r.proxy(), r.promiseKept() ? "yes" : "NO"));
         return md.toString();
     }
 
