@@ -165,6 +165,9 @@ public class SnapStartHooks implements Resource {
      * {@code sqs} the fan-in, to a queue in process ({@link InProcessQueue}).
      */
     public Priming prime() {
+        if (StreamPriming.covers(entryPoint)) {
+            return StreamPriming.prime(entryPoint, pool, handlers, parser, mapper, PRIMING_TIME);
+        }
         // priming only saves time: a step that fails is logged, and the snapshot is taken all the same
         // (the HTTP entry point reads its event itself, as a tree: it is primed by answering one below)
         int events = read(SqsFunction.Event.class, SAMPLE_SQS_EVENT);

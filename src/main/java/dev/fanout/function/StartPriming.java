@@ -102,18 +102,19 @@ final class StartPriming {
     }
 
     /**
-     * Starts the jobs the entry point needs, once: both for {@code sqs}, the batch path for {@code http}
-     * (its queued mode's client is built at init by {@code Warmup}), none for anything else.
+     * Starts the jobs the entry point needs, once: both for {@code sqs}, {@code kinesis} and {@code dynamodb}
+     * (whose results go out through the same client), the batch path for {@code http} (its queued mode's
+     * client is built at init by {@code Warmup}), none for anything else.
      */
     static List<Thread> startFor(String entryPoint) {
         // what Quarkus's generated application sets as it starts: the jobs may log (the SDK through SLF4J) before
         // it does, and the first use of java.util.logging would otherwise fix the JDK's own log manager for good
         System.setProperty("java.util.logging.manager", "org.jboss.logmanager.LogManager");
         List<Thread> threads = new ArrayList<>();
-        if ("sqs".equals(entryPoint)) {
+        if ("sqs".equals(entryPoint) || StreamPriming.covers(entryPoint)) {
             threads.add(start("fanout-sqs-client-priming", StartPriming::primeSqsClient));
         }
-        if ("sqs".equals(entryPoint) || "http".equals(entryPoint)) {
+        if ("sqs".equals(entryPoint) || "http".equals(entryPoint) || StreamPriming.covers(entryPoint)) {
             threads.add(start("fanout-batch-path-priming", () -> primeBatchPath(entryPoint)));
         }
         return threads;

@@ -45,18 +45,30 @@ public final class StreamBatchProcessor {
     public Invocation kinesis(KinesisEvent event, Deadline deadline, Optional<String> traceId) {
         List<KinesisEvent.KinesisEventRecord> records = event == null || event.getRecords() == null ? List.of()
                 : event.getRecords();
-        return process("kinesis", records, (record, i) -> KinesisRecords.read(record, i, parser), deadline, traceId);
+        return process("kinesis", records, (record, i) -> KinesisRecords.read(record, i, parser), deadline, traceId,
+                true);
     }
 
     public Invocation dynamodb(DynamodbEvent event, Deadline deadline, Optional<String> traceId) {
         List<DynamodbEvent.DynamodbStreamRecord> records = event == null || event.getRecords() == null ? List.of()
                 : event.getRecords();
         return process("dynamodb", records, (record, i) -> List.of(DynamodbRecords.read(record, i, dynamodbType)), deadline,
-                traceId);
+                traceId, true);
+    }
+
+    /** A priming run ({@link StreamPriming}): the same path, no invocation, so its figures are not logged. */
+    Invocation prime(KinesisEvent event, Deadline deadline) {
+        return process("kinesis", event.getRecords(), (record, i) -> KinesisRecords.read(record, i, parser), deadline,
+                Optional.empty(), false);
+    }
+
+    Invocation prime(DynamodbEvent event, Deadline deadline) {
+        return process("dynamodb", event.getRecords(), (record, i) -> List.of(DynamodbRecords.read(record, i,
+                dynamodbType)), deadline, Optional.empty(), false);
     }
 
     private <R> Invocation process(String entryPoint, List<R> records,
-            BiFunction<R, Integer, List<StreamEntry>> read, Deadline deadline, Optional<String> traceId) {
+            BiFunction<R, Integer, List<StreamEntry>> read, Deadline deadline, Optional<String> traceId, boolean log) {
         int n = records.size();
         List<StreamEntry> entries = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -98,7 +110,9 @@ public final class StreamBatchProcessor {
         }
         summary.put("notDone", notDone).put("batchItemFailures", failures.size())
                 .put("timeLeftMs", deadline.remaining().toMillis());
-        InvocationMetrics.log(summary, entryPoint);
+        if (log) {
+            InvocationMetrics.log(summary, entryPoint);
+        }
         return new Invocation(new StreamsEventResponse(failures), summary);
     }
 

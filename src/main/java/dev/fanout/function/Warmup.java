@@ -36,6 +36,9 @@ public class Warmup {
     Instance<HttpBatchProcessor> httpBatches;
 
     @Inject
+    Instance<StreamBatchProcessor> streamBatches;
+
+    @Inject
     Instance<ResultsSink> sink;
 
     void onStart(@Observes StartupEvent event) {
@@ -43,8 +46,8 @@ public class Warmup {
         StartPriming.failures().forEach((job, failure) -> LOG.infof("%s failed (the first event loads what it did not"
                 + " load): %s", job, failure.toString()));
         switch (entryPoint) {
-            case "sqs" -> {
-                sqsBatches.get();
+            case "sqs", "kinesis", "dynamodb" -> {
+                (entryPoint.equals("sqs") ? sqsBatches : streamBatches).get();
                 if (snapStart) {
                     // the connection and credentials a warm-up would make are dropped at restore anyway
                     LOG.info("SnapStart: the results queue is first called after restore");

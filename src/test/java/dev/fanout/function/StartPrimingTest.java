@@ -55,6 +55,42 @@ class StartPrimingTest {
     }
 
     @Test
+    void theStreamEntryPointsPrimeTheirWholePathWithoutRunningAUserFunction() {
+        // kinesis: the four SQS priming items and a KPL aggregate of two user records, each with its result;
+        // dynamodb: three changes, rejected as items of a type no function has, after their payload is built
+        assertThat(StartPriming.primeBatchPath("kinesis")).isEqualTo(new SnapStartHooks.Priming(1, 6, 6));
+        assertThat(StartPriming.primeBatchPath("dynamodb")).isEqualTo(new SnapStartHooks.Priming(1, 3, 3));
+    }
+
+    @Test
+    void theStreamPrimingEventsReachEveryPartOfTheirPath() {
+        var mapper = new ObjectMapper();
+        var handlers = dev.fanout.work.ItemFunctions.builder(mapper)
+                .add(new dev.fanout.work.builtin.DigestFunction(StartPriming.DIGEST_ROUNDS))
+                .add(new dev.fanout.work.builtin.DelayFunction(Duration.ofSeconds(1))).build();
+        var parser = new dev.fanout.work.ItemParser(mapper, java.util.Optional.empty());
+        var queue = new SnapStartHooks.InProcessQueue();
+        var sink = new dev.fanout.fanin.SqsResultsSink(queue,
+                dev.fanout.fanin.SqsResultsSink.Settings.defaults(StartPriming.QUEUE_URL));
+        var processor = new StreamBatchProcessor(new dev.fanout.batch.RecordBatch(
+                new dev.fanout.engine.WorkerPool(dev.fanout.engine.Limits.of(8)), handlers, parser, sink, mapper,
+                new dev.fanout.batch.RecordBatch.Settings(Duration.ZERO, false)), parser,
+                java.util.Optional.of(StreamPriming.NO_SUCH_TYPE));
+
+        var kinesis = processor.prime(StreamPriming.kinesisEvent(), dev.fanout.engine.Deadline.after(Duration.ofSeconds(30)));
+        var dynamodb = processor.prime(StreamPriming.dynamodbEvent(), dev.fanout.engine.Deadline.after(Duration.ofSeconds(30)));
+
+        // the digest and the delay ran; the unknown type, the aggregate's two user records (not items) rejected
+        assertThat(kinesis.summary().get("succeeded").asInt()).isEqualTo(2);
+        assertThat(kinesis.summary().get("rejected").asInt()).isEqualTo(4);
+        assertThat(kinesis.summary().get("kinesisRecords").asInt()).isEqualTo(5);
+        assertThat(kinesis.response().getBatchItemFailures()).isEmpty();
+        // every change converted (its payload built) and rejected for its type alone
+        assertThat(dynamodb.summary().get("rejected").asInt()).isEqualTo(3);
+        assertThat(dynamodb.response().getBatchItemFailures()).isEmpty();
+    }
+
+    @Test
     void primingRunsAreNoInvocationsAndLogNoMetrics() {
         var metricsLogger = Logger.getLogger(InvocationMetrics.LOGGER);
         List<String> messages = new CopyOnWriteArrayList<>();
@@ -76,6 +112,8 @@ class StartPrimingTest {
         try {
             StartPriming.primeBatchPath("http");
             StartPriming.primeBatchPath("sqs");
+            StartPriming.primeBatchPath("kinesis");
+            StartPriming.primeBatchPath("dynamodb");
             // the control: an answer to a real invocation is one metrics line
             InvocationMetrics.log(new ObjectMapper().createObjectNode().put("items", 1), "http");
         } finally {
@@ -99,6 +137,9 @@ class StartPrimingTest {
         assertThat(StartPriming.await(Duration.ofSeconds(60))).isTrue();
         assertThat(sqs).noneMatch(Thread::isAlive);
         assertThat(StartPriming.failures()).isEmpty();
+        // the stream entry points send their results through the same client: both jobs, the ones started
+        assertThat(StartPriming.startFor("kinesis")).containsExactlyElementsOf(sqs);
+        assertThat(StartPriming.startFor("dynamodb")).containsExactlyElementsOf(sqs);
         assertThat(System.getProperty("java.util.logging.manager")).isEqualTo("org.jboss.logmanager.LogManager");
     }
 
