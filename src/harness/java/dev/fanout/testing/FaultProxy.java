@@ -55,6 +55,9 @@ public final class FaultProxy implements AutoCloseable {
     public final AtomicInteger failedEntries = new AtomicInteger();
     public final AtomicInteger lostAnswers = new AtomicInteger();
     public final AtomicInteger slowCalls = new AtomicInteger();
+    /** Entries passed on whose MessageDeduplicationId an entry passed on earlier had: results sent again. */
+    public final AtomicInteger repeatedDeduplicationIds = new AtomicInteger();
+    private final Set<String> forwardedDeduplicationIds = ConcurrentHashMap.newKeySet();
 
     private FaultProxy(HttpServer server, URI target, Faults faults) {
         this.server = server;
@@ -125,6 +128,10 @@ public final class FaultProxy implements AutoCloseable {
                         .put("Code", "InternalError").put("Message", "injected by the fault proxy");
             } else {
                 kept.add(entry);
+                String deduplicationId = entry.path("MessageDeduplicationId").asText("");
+                if (!deduplicationId.isEmpty() && !forwardedDeduplicationIds.add(deduplicationId)) {
+                    repeatedDeduplicationIds.incrementAndGet();
+                }
             }
         }
         ObjectNode answer;

@@ -42,7 +42,10 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  * message is accounted for.
  *
  * <pre>./mvnw -B -Pchaos package                                   (the full run, docs/reliability.md)
- * ./mvnw -B -Pchaos package -Dchaos.standard=20000 -Dchaos.fifo=5000  (smaller)</pre>
+ * ./mvnw -B -Pchaos package -Dchaos.standard=20000 -Dchaos.fifo=5000  (smaller)
+ * ./mvnw -B -Pchaos package -Dchaos.standard=0 -Dchaos.fifo=0 -Dchaos.stream=3000  (the stream row alone)</pre>
+ *
+ * The stream row ({@link ChaosStreamRun}) runs after them: a Kinesis stream, {@code -Dchaos.stream=N} records.
  */
 public final class ChaosRun {
 
@@ -75,6 +78,7 @@ public final class ChaosRun {
     public static void main(String[] args) throws Exception {
         int standard = Integer.getInteger("chaos.standard", 100_000);
         int fifo = Integer.getInteger("chaos.fifo", 20_000);
+        int stream = Integer.getInteger("chaos.stream", 10_000);
         Path out = Path.of(System.getProperty("chaos.out", "target/chaos-report.md"));
         long started = System.nanoTime();
         List<Report> reports = new ArrayList<>();
@@ -84,12 +88,15 @@ public final class ChaosRun {
         if (fifo > 0) {
             reports.add(run(fifoPlan(fifo), System.out));
         }
+        ChaosStreamRun.Report streamReport = stream > 0 ? ChaosStreamRun.run(ChaosStreamRun.plan(stream), System.out) : null;
         Duration wall = Duration.ofNanos(System.nanoTime() - started);
-        String table = table(reports, wall);
+        String table = (reports.isEmpty() ? "" : table(reports, wall))
+                + (streamReport == null ? "" : "\n" + ChaosStreamRun.table(streamReport));
         System.out.println(table);
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, table, StandardCharsets.UTF_8);
-        System.exit(reports.stream().allMatch(Report::promiseKept) ? 0 : 1);
+        System.exit(reports.stream().allMatch(Report::promiseKept) && (streamReport == null || streamReport.promiseKept())
+                ? 0 : 1);
     }
 
     public static Plan standardPlan(int messages) {

@@ -54,16 +54,18 @@ public final class FanoutStreamHandler implements RequestStreamHandler {
     }
 
     /**
-     * The jobs the start's priming runs for {@code entryPoint}, by thread name: for {@code sqs} the SQS client's
-     * request path and the entry point's priming run, for {@code http} the priming run (its queued mode's client
-     * is built at init by the warm-up), none for anything else.
+     * The jobs the start's priming runs for {@code entryPoint}, by thread name: for {@code sqs}, {@code kinesis}
+     * and {@code dynamodb} (whose results go out through the same client) the SQS client's request path and the
+     * entry point's priming run, for {@code http} the priming run (its queued mode's client is built at init by
+     * the warm-up), none for anything else.
      */
     static Map<String, Runnable> primingJobs(String entryPoint) {
         Map<String, Runnable> jobs = new LinkedHashMap<>();
-        if ("sqs".equals(entryPoint)) {
+        boolean sendsResults = "sqs".equals(entryPoint) || StreamStart.covers(entryPoint);
+        if (sendsResults) {
             jobs.put("fanout-sqs-client-priming", SqsClientPriming::prime);
         }
-        if ("sqs".equals(entryPoint) || "http".equals(entryPoint)) {
+        if (sendsResults || "http".equals(entryPoint)) {
             jobs.put("fanout-batch-path-priming", () -> onPlainObjects(entryPoint).prime());
         }
         return jobs;
@@ -85,6 +87,9 @@ public final class FanoutStreamHandler implements RequestStreamHandler {
                     HttpAnswer.LAMBDA_RESPONSE_LIMIT, Priming.ITEMS.size());
             var batches = new HttpBatchProcessor(pool, functions, parser, mapper, settings, Optional.empty());
             return new HttpStart(() -> batches, mapper);
+        }
+        if (StreamStart.covers(entryPoint)) {
+            return StreamStart.onPlainObjects(entryPoint, pool, functions, parser, mapper);
         }
         return new SqsStart(() -> null, () -> null, pool, functions, parser, mapper);
     }

@@ -74,10 +74,15 @@ public class SqsStart implements EntryPointStart {
     @Override
     public void warmUp(boolean snapStart) {
         batches.get();
+        warmUpResults(sink.get(), snapStart);
+    }
+
+    /** The results queue's warm-up call, for the entry points that send results (sqs, kinesis, dynamodb). */
+    static void warmUpResults(ResultsSink sink, boolean snapStart) {
         if (snapStart) {
             // the connection and credentials a warm-up would make are dropped at restore anyway
             LOG.info("SnapStart: the results queue is first called after restore");
-        } else if (sink.get() instanceof SqsResultsSink sqs) {
+        } else if (sink instanceof SqsResultsSink sqs) {
             String answer = sqs.warmUp();
             if (answer.startsWith("not reachable")) {
                 // the first invocation's fan-in tries again, within its own deadline
@@ -86,6 +91,12 @@ public class SqsStart implements EntryPointStart {
                 LOG.infof("results queue %s: %s", sqs.settings().queueUrl(), answer);
             }
         }
+    }
+
+    /** The results sink's settings in a priming run: one request at a time to the queue in process. */
+    static SqsResultsSink.Settings primingSinkSettings() {
+        return new SqsResultsSink.Settings(InProcessQueue.QUEUE_URL, SqsResultsSink.SQS_MAX_BYTES,
+                SqsResultsSink.SQS_MAX_BYTES, 1, 1, Duration.ofMillis(1), Duration.ofMillis(1), Duration.ZERO);
     }
 
     @Override
@@ -97,9 +108,7 @@ public class SqsStart implements EntryPointStart {
         }
         // the results queue is AWS, and this runs before any invocation: the results go to a queue in process
         var queue = new InProcessQueue();
-        var results = new SqsResultsSink(queue, new SqsResultsSink.Settings(InProcessQueue.QUEUE_URL,
-                SqsResultsSink.SQS_MAX_BYTES, SqsResultsSink.SQS_MAX_BYTES, 1, 1, Duration.ofMillis(1),
-                Duration.ofMillis(1), Duration.ZERO));
+        var results = new SqsResultsSink(queue, primingSinkSettings());
         new RecordBatch(pool, functions, parser, results, mapper, new RecordBatch.Settings(Duration.ZERO, false))
                 .run(records, false, Deadline.after(Priming.TIME), Optional.of(Priming.TRACE_ID));
         return new Priming(events, records.size(), queue.accepted());

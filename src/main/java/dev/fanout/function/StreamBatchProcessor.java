@@ -3,6 +3,7 @@ package dev.fanout.function;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.BiFunction;
 
 import com.amazonaws.services.lambda.runtime.events.DynamodbEvent;
@@ -44,24 +45,39 @@ public final class StreamBatchProcessor {
     public Invocation kinesis(KinesisEvent event, Deadline deadline, Optional<String> traceId) {
         List<KinesisEvent.KinesisEventRecord> records = event == null || event.getRecords() == null ? List.of()
                 : event.getRecords();
-        return process("kinesis", records, (record, i) -> KinesisRecords.read(record, i, parser), deadline, traceId);
+        return process("kinesis", records, (record, i) -> KinesisRecords.read(record, i, parser), deadline, traceId,
+                true);
     }
 
     public Invocation dynamodb(DynamodbEvent event, Deadline deadline, Optional<String> traceId) {
         List<DynamodbEvent.DynamodbStreamRecord> records = event == null || event.getRecords() == null ? List.of()
                 : event.getRecords();
-        return process("dynamodb", records, (record, i) -> DynamodbRecords.read(record, i, dynamodbType), deadline,
-                traceId);
+        return process("dynamodb", records, (record, i) -> List.of(DynamodbRecords.read(record, i, dynamodbType)), deadline,
+                traceId, true);
     }
 
-    private <R> Invocation process(String entryPoint, List<R> records, BiFunction<R, Integer, StreamEntry> read,
-            Deadline deadline, Optional<String> traceId) {
+    /** A priming run ({@link StreamStart}): the same path, no invocation, so its figures are not logged. */
+    Invocation prime(KinesisEvent event, Deadline deadline) {
+        return process("kinesis", event.getRecords(), (record, i) -> KinesisRecords.read(record, i, parser), deadline,
+                Optional.empty(), false);
+    }
+
+    Invocation prime(DynamodbEvent event, Deadline deadline) {
+        return process("dynamodb", event.getRecords(), (record, i) -> List.of(DynamodbRecords.read(record, i,
+                dynamodbType)), deadline, Optional.empty(), false);
+    }
+
+    private <R> Invocation process(String entryPoint, List<R> records,
+            BiFunction<R, Integer, List<StreamEntry>> read, Deadline deadline, Optional<String> traceId, boolean log) {
         int n = records.size();
-        List<SourceRecord> sources = new ArrayList<>(n);
-        List<ParsedItem> items = new ArrayList<>(n);
-        List<String> sequenceNumbers = new ArrayList<>(n);
+        List<StreamEntry> entries = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            StreamEntry entry = read.apply(records.get(i), i);
+            entries.addAll(read.apply(records.get(i), i)); // a KPL aggregate is several entries
+        }
+        List<SourceRecord> sources = new ArrayList<>(entries.size());
+        List<ParsedItem> items = new ArrayList<>(entries.size());
+        List<String> sequenceNumbers = new ArrayList<>(entries.size());
+        for (StreamEntry entry : entries) {
             sources.add(entry.source());
             items.add(entry.item());
             sequenceNumbers.add(entry.sequenceNumber());
@@ -80,6 +96,8 @@ public final class StreamBatchProcessor {
             case StreamCheckpoint.At at -> {
                 failures.add(new StreamsEventResponse.BatchItemFailure(at.sequenceNumber()));
                 summary.put("checkpoint", at.sequenceNumber());
+                firstNotDoneSubSequence(entries, answer.acknowledged(), at.sequenceNumber())
+                        .ifPresent(sub -> summary.put("checkpointSubSequence", sub));
             }
             case StreamCheckpoint.WholeBatch whole -> {
                 // Lambda reads an empty item identifier as the failure of the whole batch
@@ -87,9 +105,28 @@ public final class StreamBatchProcessor {
                 summary.put("wholeBatchHandedBack", whole.reason());
             }
         }
+        if (entries.size() != n) {
+            summary.put("kinesisRecords", n); // "records" counts the user records of KPL aggregates
+        }
         summary.put("notDone", notDone).put("batchItemFailures", failures.size())
                 .put("timeLeftMs", deadline.remaining().toMillis());
-        InvocationMetrics.log(summary, entryPoint);
+        if (log) {
+            InvocationMetrics.log(summary, entryPoint);
+        }
         return new Invocation(new StreamsEventResponse(failures), summary);
+    }
+
+    /**
+     * The first user record not done of the KPL aggregate Lambda resumes at: Lambda replays the whole aggregate,
+     * and the log says where in it the work stopped.
+     */
+    private static OptionalInt firstNotDoneSubSequence(List<StreamEntry> entries, boolean[] done, String sequenceNumber) {
+        for (int i = 0; i < entries.size(); i++) {
+            StreamEntry entry = entries.get(i);
+            if (!done[i] && entry.subSequence().isPresent() && sequenceNumber.equals(entry.sequenceNumber())) {
+                return entry.subSequence();
+            }
+        }
+        return OptionalInt.empty();
     }
 }

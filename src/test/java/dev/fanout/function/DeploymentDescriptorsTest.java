@@ -399,7 +399,9 @@ class DeploymentDescriptorsTest {
                 assertThat(TEMPLATE.at("/Resources/" + resource + "/Condition").asText()).as(resource).isEqualTo("HasDynamodb");
             }
             assertThat(TEMPLATE.at("/Parameters/StreamSources/AllowedValues")).extracting(JsonNode::asText)
-                    .containsExactly("kinesis", "dynamodb", "both", "none");
+                    .containsExactly("none", "kinesis", "dynamodb", "both");
+            // a deployer who uses no stream pays for none: an on-demand stream is billed per hour while idle
+            assertThat(TEMPLATE.at("/Parameters/StreamSources/Default").asText()).isEqualTo("none");
         }
 
         @Test

@@ -14,8 +14,12 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.fanout.batch.RecordBatch;
+import dev.fanout.engine.Deadline;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.WorkerPool;
+import dev.fanout.fanin.SqsResultsSink;
+import dev.fanout.startup.InProcessQueue;
 import dev.fanout.startup.Priming;
 import dev.fanout.testing.JacksonBindings;
 import dev.fanout.testing.TestFunctions;
@@ -61,6 +65,35 @@ class EntryPointStartTest {
     }
 
     @Test
+    void theStreamEntryPointsPrimeTheirWholePathWithoutRunningAUserFunction() {
+        // kinesis: the four priming items and a KPL aggregate of two user records, each with its result;
+        // dynamodb: three changes, rejected as items of a type no function has, after their payload is built
+        assertThat(FanoutStreamHandler.onPlainObjects("kinesis").prime()).isEqualTo(new Priming(1, 6, 6));
+        assertThat(FanoutStreamHandler.onPlainObjects("dynamodb").prime()).isEqualTo(new Priming(1, 3, 3));
+    }
+
+    @Test
+    void theStreamPrimingEventsReachEveryPartOfTheirPath() {
+        var queue = new InProcessQueue();
+        var sink = new SqsResultsSink(queue, SqsStart.primingSinkSettings());
+        var processor = new StreamBatchProcessor(new RecordBatch(pool, functions, parser, sink, MAPPER,
+                new RecordBatch.Settings(Duration.ZERO, false)), parser, Optional.of(StreamStart.NO_SUCH_TYPE));
+
+        var kinesis = processor.prime(StreamStart.kinesisEvent(), Deadline.after(Duration.ofSeconds(30)));
+        var dynamodb = processor.prime(StreamStart.dynamodbEvent(), Deadline.after(Duration.ofSeconds(30)));
+
+        // the digest and the delay ran; the unknown type, the aggregate's two user records (not items) rejected
+        assertThat(kinesis.summary().get("succeeded").asInt()).isEqualTo(2);
+        assertThat(kinesis.summary().get("rejected").asInt()).isEqualTo(4);
+        assertThat(kinesis.summary().get("kinesisRecords").asInt()).isEqualTo(5);
+        assertThat(kinesis.response().getBatchItemFailures()).isEmpty();
+        // every change converted (its payload built) and rejected for its type alone
+        assertThat(dynamodb.summary().get("rejected").asInt()).isEqualTo(3);
+        assertThat(dynamodb.response().getBatchItemFailures()).isEmpty();
+        assertThat(queue.accepted()).isEqualTo(9);
+    }
+
+    @Test
     void primingRunsAreNoInvocationsAndLogNoMetrics() {
         var metricsLogger = Logger.getLogger(InvocationMetrics.LOGGER);
         List<String> messages = new CopyOnWriteArrayList<>();
@@ -82,6 +115,8 @@ class EntryPointStartTest {
         try {
             FanoutStreamHandler.onPlainObjects("http").prime();
             FanoutStreamHandler.onPlainObjects("sqs").prime();
+            FanoutStreamHandler.onPlainObjects("kinesis").prime();
+            FanoutStreamHandler.onPlainObjects("dynamodb").prime();
             // the control: an answer to a real invocation is one metrics line
             InvocationMetrics.log(new ObjectMapper().createObjectNode().put("items", 1), "http");
         } finally {
@@ -96,6 +131,11 @@ class EntryPointStartTest {
         assertThat(FanoutStreamHandler.primingJobs("sqs"))
                 .containsOnlyKeys("fanout-sqs-client-priming", "fanout-batch-path-priming");
         assertThat(FanoutStreamHandler.primingJobs("http")).containsOnlyKeys("fanout-batch-path-priming");
+        // the stream entry points send their results through the same client
+        assertThat(FanoutStreamHandler.primingJobs("kinesis"))
+                .containsOnlyKeys("fanout-sqs-client-priming", "fanout-batch-path-priming");
+        assertThat(FanoutStreamHandler.primingJobs("dynamodb"))
+                .containsOnlyKeys("fanout-sqs-client-priming", "fanout-batch-path-priming");
         assertThat(FanoutStreamHandler.primingJobs("no-such-entry-point")).isEmpty();
     }
 

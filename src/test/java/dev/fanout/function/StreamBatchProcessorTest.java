@@ -63,6 +63,7 @@ class StreamBatchProcessorTest {
     final AtomicIntegerArray started = new AtomicIntegerArray(64);
     final AtomicIntegerArray ended = new AtomicIntegerArray(64);
     final CyclicBarrier bothKeys = new CyclicBarrier(2);
+    final Map<Integer, AtomicInteger> onceAttempts = new java.util.concurrent.ConcurrentHashMap<>();
 
     ItemFunctions handlers() {
         return TestFunctions.builder(MAPPER)
@@ -85,6 +86,16 @@ class StreamBatchProcessorTest {
                     throw new NonRetryableException("order 17 does not exist");
                 })
                 .register("change", (payload, context) -> payload)
+                // fails its first attempt, then runs as echo
+                .register("once", (payload, context) -> {
+                    int n = payload.path("n").asInt();
+                    if (onceAttempts.computeIfAbsent(n, k -> new AtomicInteger()).incrementAndGet() == 1) {
+                        throw new IllegalStateException("the service said 503");
+                    }
+                    started.set(n, clock.incrementAndGet());
+                    ended.set(n, clock.incrementAndGet());
+                    return Map.of("n", n);
+                })
                 .build();
     }
 
@@ -417,6 +428,129 @@ class StreamBatchProcessorTest {
             assertThat(resultsBySource(sqs.drain(noType)).values()).hasSize(4).allSatisfy(r -> assertThat(
                     r.at("/error/message").asText()).isEqualTo(
                             "no item type for DynamoDB stream records: set fanout.streams.dynamodb-type"));
+        }
+    }
+
+    /**
+     * Kinesis records the KPL aggregated (aggregates built by {@link KplAggregateTest}'s byte-level builder): each
+     * user record is an item of its own key, in order per key across aggregates and plain records.
+     */
+    @Nested
+    class KplAggregated {
+
+        static String userId(int record, int sub) {
+            return eventId(record) + ":" + sub;
+        }
+
+        static byte[] utf8(String s) {
+            return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        /** Record 0: echo 0 on key p; record 1: an aggregate of n 1..4 on keys k1, k1, k2, k1; record 2: echo 5 on k2. */
+        KinesisEvent event(String secondType, byte[] aggregateOverride) {
+            byte[] aggregate = aggregateOverride != null ? aggregateOverride : KplAggregateTest.aggregate(
+                    List.of("k1", "k2"), List.of(
+                            new KplAggregateTest.User(0, utf8(echo(1))),
+                            new KplAggregateTest.User(0, utf8(StreamEvents.item("i-2", secondType, "{\"n\":2}"))),
+                            new KplAggregateTest.User(1, utf8(echo(3))),
+                            new KplAggregateTest.User(0, utf8(echo(4)))));
+            ObjectNode json = StreamEvents.kinesisEvent(List.of(new Put("p", echo(0)), new Put("k1", "placeholder"),
+                    new Put("k2", echo(5))));
+            ((ObjectNode) json.get("Records").get(1).get("kinesis")).put("data",
+                    java.util.Base64.getEncoder().encodeToString(aggregate));
+            return StreamEvents.kinesis(json.toString());
+        }
+
+        @Test
+        void eachUserRecordIsAnItemUnderItsOwnKeyAndId() {
+            String queue = sqs.createQueue("kpl-all");
+
+            var invocation = processor(queue).kinesis(event("echo", null), Deadline.after(DEADLINE), Optional.empty());
+
+            assertThat(reported(invocation.response())).isEmpty();
+            Map<String, JsonNode> results = resultsBySource(sqs.drain(queue));
+            assertThat(results.keySet()).containsExactlyInAnyOrder(eventId(0), userId(1, 0), userId(1, 1),
+                    userId(1, 2), userId(1, 3), eventId(2));
+            assertThat(results.values()).allSatisfy(r -> assertThat(r.get("status").asText()).isEqualTo("succeeded"));
+            assertThat(results.get(userId(1, 3)).at("/output/n").asInt()).isEqualTo(4);
+            // key k1 (n 1, 2, 4) one after the other; k2: 3 (in the aggregate) before 5 (the later record)
+            assertThat(ended.get(1)).isLessThan(started.get(2));
+            assertThat(ended.get(2)).isLessThan(started.get(4));
+            assertThat(ended.get(3)).isLessThan(started.get(5));
+            assertThat(invocation.summary().get("records").asInt()).isEqualTo(6);
+            assertThat(invocation.summary().get("kinesisRecords").asInt()).isEqualTo(3);
+        }
+
+        @Test
+        void aPartlyDoneAggregateIsDeliveredAgainWholeAndEachUserRecordHasOneResult() {
+            String queue = sqs.createQueue("kpl-partly.fifo");
+            StreamBatchProcessor processor = processor(queue);
+            KinesisEvent event = event("once", null);
+
+            var first = processor.kinesis(event, Deadline.after(DEADLINE), Optional.empty());
+
+            // n 2 failed: its key k1 stops (n 4 not started); Lambda can only resume at the aggregate's record
+            assertThat(reported(first.response())).containsExactly(StreamEvents.sequenceNumber(1));
+            assertThat(first.summary().get("checkpoint").asText()).isEqualTo(StreamEvents.sequenceNumber(1));
+            assertThat(first.summary().get("checkpointSubSequence").asInt()).isEqualTo(1);
+            assertThat(started.get(4)).isZero();
+
+            var replay = processor.kinesis(event, Deadline.after(DEADLINE), Optional.empty());
+
+            assertThat(reported(replay.response())).isEmpty();
+            List<Message> drained = sqs.drain(queue);
+            // the results of n 0, 1, 3, 5 were sent twice: the FIFO queue kept one of each, by deduplication id
+            Map<String, JsonNode> results = resultsBySource(drained);
+            assertThat(results.keySet()).containsExactlyInAnyOrder(eventId(0), userId(1, 0), userId(1, 1),
+                    userId(1, 2), userId(1, 3), eventId(2));
+            for (Message m : drained) {
+                assertThat(m.attributes().get(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID))
+                        .isEqualTo(SqsBatchProcessorTest.readTree(m.body()).get("sourceMessageId").asText());
+            }
+            List<String> ofK1 = drained.stream().map(m -> SqsBatchProcessorTest.readTree(m.body()))
+                    .map(r -> r.get("sourceMessageId").asText())
+                    .filter(id -> List.of(userId(1, 0), userId(1, 1), userId(1, 3)).contains(id)).toList();
+            assertThat(ofK1).containsExactly(userId(1, 0), userId(1, 1), userId(1, 3));
+            assertThat(results.get(userId(1, 1)).get("status").asText()).isEqualTo("succeeded");
+        }
+
+        @Test
+        void aCorruptedAggregateIsRejectedAloneAndTheOtherRecordsRun() {
+            String queue = sqs.createQueue("kpl-corrupt");
+            byte[] corrupted = KplAggregateTest.tiny();
+            corrupted[10] ^= 1;
+
+            var invocation = processor(queue).kinesis(event("echo", corrupted), Deadline.after(DEADLINE), Optional.empty());
+
+            assertThat(reported(invocation.response())).isEmpty();
+            Map<String, JsonNode> results = resultsBySource(sqs.drain(queue));
+            assertThat(results.keySet()).containsExactlyInAnyOrder(eventId(0), eventId(1), eventId(2));
+            assertThat(results.get(eventId(1)).get("status").asText()).isEqualTo("rejected");
+            assertThat(results.get(eventId(1)).at("/error/message").asText())
+                    .isEqualTo("KPL aggregate's MD5 checksum does not match its content (truncated or corrupted)");
+            assertThat(results.get(eventId(0)).get("status").asText()).isEqualTo("succeeded");
+            assertThat(results.get(eventId(2)).get("status").asText()).isEqualTo("succeeded");
+        }
+
+        @Test
+        void aBadUserRecordIsRejectedAloneItsAggregatesOthersRun() {
+            String queue = sqs.createQueue("kpl-bad-user");
+            byte[] aggregate = KplAggregateTest.aggregate(List.of("k1"), List.of(
+                    new KplAggregateTest.User(0, utf8(echo(1))),
+                    new KplAggregateTest.User(7, utf8(echo(2))),
+                    new KplAggregateTest.User(0, utf8("{\"type\": \"echo\", \"payload\": ")),
+                    new KplAggregateTest.User(0, utf8(echo(4)))));
+
+            var invocation = processor(queue).kinesis(event("echo", aggregate), Deadline.after(DEADLINE), Optional.empty());
+
+            assertThat(reported(invocation.response())).isEmpty();
+            Map<String, JsonNode> results = resultsBySource(sqs.drain(queue));
+            assertThat(results.get(userId(1, 1)).at("/error/message").asText())
+                    .isEqualTo("user record's partition_key_index 7 is outside the aggregate's 1 partition keys");
+            assertThat(results.get(userId(1, 2)).get("status").asText()).isEqualTo("rejected");
+            assertThat(results.get(userId(1, 0)).get("status").asText()).isEqualTo("succeeded");
+            assertThat(results.get(userId(1, 3)).get("status").asText()).isEqualTo("succeeded");
+            assertThat(results).hasSize(6);
         }
     }
 }
