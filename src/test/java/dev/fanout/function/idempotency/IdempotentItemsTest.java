@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -213,6 +214,37 @@ class IdempotentItemsTest {
             assertThat(record.get("status").s()).isEqualTo("COMPLETED");
             assertThat(Long.parseLong(record.get("expiresAt").n())).isEqualTo(T0.plus(Duration.ofHours(1)).getEpochSecond());
             assertThat(MAPPER.readTree(record.get("output").s())).isEqualTo(first);
+        }
+
+        @Test
+        void aRedeliveryCostsOneRequestTheRefusedClaimThatCarriesTheRecord() {
+            List<String> requests = new CopyOnWriteArrayList<>();
+            try (var client = Dynalite.client(DYNALITE.endpoint(), requests::add)) {
+                ItemFunctions functions = functions(new DynamoDbIdempotencyStore(client, table), payments);
+                JsonNode first = value(one(functions, CHARGE));
+                assertThat(requests).containsExactly("PutItem", "PutItem"); // the claim, the completion
+                requests.clear();
+
+                assertThat(value(one(functions, CHARGE))).isEqualTo(first);
+                assertThat(requests).containsExactly("PutItem"); // the refused claim, with the completed record
+                assertThat(payments.charges).hasValue(1);
+            }
+        }
+
+        @Test
+        void aServerThatDoesNotReturnTheRefusingRecordCostsOneReadMore() {
+            List<String> requests = new CopyOnWriteArrayList<>();
+            try (Dynalite unpatched = Dynalite.start(false);
+                    var client = Dynalite.client(unpatched.endpoint(), requests::add)) {
+                ItemFunctions functions = functions(new DynamoDbIdempotencyStore(client, unpatched.createTable()),
+                        payments);
+                JsonNode first = value(one(functions, CHARGE));
+                requests.clear();
+
+                assertThat(value(one(functions, CHARGE))).isEqualTo(first);
+                assertThat(requests).containsExactly("PutItem", "GetItem");
+                assertThat(payments.charges).hasValue(1);
+            }
         }
 
         @Test
