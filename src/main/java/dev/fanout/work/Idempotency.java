@@ -25,7 +25,7 @@ import dev.fanout.engine.RejectedItemException;
 /**
  * Runs idempotent functions' items at most once successfully per key (docs/idempotency.md). Before an item runs,
  * one conditional write claims its key as in progress until the item's own deadline (not the invocation's: an
- * item cancelled at its cut-off blocks its retry no longer than its own time). A success replaces the claim by
+ * item cancelled at its cut-off blocks its retry no longer than its own time), plus {@link #CLOCK_ALLOWANCE}. A success replaces the claim by
  * the completed record, its output and an expiry {@code ttl} ahead; a failure deletes the claim so that a retry
  * can run. A key already completed returns its stored output without running; one in progress elsewhere is
  * handed back (a retryable failure); the same key with another payload is rejected. Every store call is bounded
@@ -42,6 +42,13 @@ public record Idempotency(IdempotencyStore store, Duration ttl, Set<String> byNa
 
     /** Outputs larger than this (UTF-8 bytes of their JSON) are stored as their digest: a DynamoDB item stops at 400 KB. */
     public static final int LARGEST_STORED_OUTPUT = 350_000;
+
+    /**
+     * How far the claimer's and a taker's clocks may disagree: a claim lasts this much beyond its item's deadline, so
+     * that a run whose clock is ahead does not take over a claim whose run is still inside its own deadline (nor one
+     * whose cancellation, which the deadline starts, has not ended it yet).
+     */
+    public static final Duration CLOCK_ALLOWANCE = Duration.ofSeconds(1);
 
     /** No store: a function marked idempotent fails the start. */
     public static final Idempotency NONE = new Idempotency(null, Duration.ofHours(1), Set.of(), Clock.systemUTC());
@@ -67,7 +74,7 @@ public record Idempotency(IdempotencyStore store, Duration ttl, Set<String> byNa
             ObjectMapper mapper, Callable<JsonNode> body) throws Exception {
         IdempotencyKeys.Keyed keyed = keys.of(item, mapper);
         Instant now = clock.instant();
-        Instant until = now.plus(positive(context.remaining(), item));
+        Instant until = now.plus(positive(context.remaining(), item)).plus(CLOCK_ALLOWANCE);
         String token = UUID.randomUUID().toString();
         IdempotencyStore.Claim claim;
         try {
@@ -112,8 +119,9 @@ public record Idempotency(IdempotencyStore store, Duration ttl, Set<String> byNa
     private static JsonNode stored(IdempotencyStore.Completed completed, WorkItem item, ObjectMapper mapper) {
         if (completed.output().isEmpty()) {
             ObjectNode digest = JsonNodeFactory.instance.objectNode();
-            digest.put("idempotency", "output not stored: its " + completed.outputBytes() + " bytes exceed the store's"
-                    + " limit of " + LARGEST_STORED_OUTPUT + "; this is its digest");
+            digest.put("idempotency", "output not stored: " + (completed.outputBytes() > LARGEST_STORED_OUTPUT
+                    ? "its " + completed.outputBytes() + " bytes exceed the store's limit of " + LARGEST_STORED_OUTPUT
+                    : "the store refused its record as too large") + "; this is its digest");
             digest.put("outputSha256", completed.outputSha256());
             digest.put("outputBytes", completed.outputBytes());
             return digest;
