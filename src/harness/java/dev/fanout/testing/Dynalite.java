@@ -44,7 +44,9 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
  * the port it got. One server per JVM ({@link #shared()}); {@link #createTable} makes a new table at each call.
  * <p>
  * dynalite 4.0.0 ignores {@code ReturnValuesOnConditionCheckFailure}; {@link #start(boolean)} can add it, so that a
- * refused conditional write carries the item that refused it, as DynamoDB's does.
+ * refused conditional write carries the item that refused it, as DynamoDB's does. dynalite also ends with an uncaught
+ * {@code ECONNRESET} when a client drops a request mid-way (a killed function, a client-side time-out); the script
+ * logs that and serves on.
  */
 public final class Dynalite implements AutoCloseable {
 
@@ -101,7 +103,10 @@ public final class Dynalite implements AutoCloseable {
                 + " db.checkConditional = function (data, existing) { var refused = check(data, existing);"
                 + " if (refused && existing && data.ReturnValuesOnConditionCheckFailure == 'ALL_OLD')"
                 + " refused.body.Item = existing; return refused };";
-        String script = patch + "require(" + root + ")({createTableMs: 0,"
+        // dynalite throws from a request's 'error' event, so a client that drops a request mid-way (a killed
+        // process, a client-side time-out) ends the whole server: log such errors and serve on
+        String survive = "process.on('uncaughtException', function (e) { console.error('request failed: ' + e.message) });";
+        String script = survive + patch + "require(" + root + ")({createTableMs: 0,"
                 + " deleteTableMs: 0, updateTableMs: 0}).listen(0, '127.0.0.1', function () {"
                 + " console.log('listening on ' + this.address().port) })";
         try {
@@ -132,12 +137,18 @@ public final class Dynalite implements AutoCloseable {
                     port.complete(Integer.parseInt(listening.group(1)));
                 } else if (!port.isDone()) {
                     seen.append(line).append('\n');
+                } else {
+                    System.err.println("dynalite (pid " + process.pid() + "): " + line);
                 }
             }
         } catch (IOException e) {
             port.completeExceptionally(e);
         }
         port.completeExceptionally(new IllegalStateException("node ended before listening: " + seen));
+        if (port.isDone() && !port.isCompletedExceptionally()) {
+            process.onExit().thenAccept(ended -> System.err.println("dynalite (pid " + ended.pid() + ") ended, exit "
+                    + ended.exitValue()));
+        }
     }
 
     /** {@code target/dynalite/node_modules/dynalite}, installed with npm when it is not there yet. */

@@ -50,6 +50,12 @@ public record Idempotency(IdempotencyStore store, Duration ttl, Set<String> byNa
      */
     public static final Duration CLOCK_ALLOWANCE = Duration.ofSeconds(1);
 
+    /**
+     * The least time a completion write gets, even when the item's deadline is nearer (or passed while its function
+     * ran): the write outlives the item's cancellation, so that the side effect that happened is recorded.
+     */
+    public static final Duration COMPLETION_TIME = Duration.ofSeconds(2);
+
     /** No store: a function marked idempotent fails the start. */
     public static final Idempotency NONE = new Idempotency(null, Duration.ofHours(1), Set.of(), Clock.systemUTC());
 
@@ -146,15 +152,27 @@ public record Idempotency(IdempotencyStore store, Duration ttl, Set<String> byNa
                 : Optional.of(new String(json, StandardCharsets.UTF_8));
         var completed = new IdempotencyStore.Completed(keyed.payloadHash(), text, IdempotencyKeys.sha256(json),
                 json.length, clock.instant().plus(ttl));
-        try {
-            if (!store.complete(keyed.recordKey(), token, completed, positive(context.remaining(), item))) {
-                LOG.warnf("'%s' item %s: its claim expired and another run took its key over before it completed;"
-                        + " its output is returned, not stored", item.type(), item.id());
+        // The side effect happened: the record must be written even if the item's deadline cancels the item now
+        // (its outcome is then timed out, and the redelivery gets the stored output instead of running again). So
+        // the write runs on a thread of its own, which the cut-off's interrupt does not reach, with at least
+        // COMPLETION_TIME; the item waits for it until the write ends or the cut-off interrupts the wait.
+        Duration time = context.remaining().compareTo(COMPLETION_TIME) > 0 ? context.remaining() : COMPLETION_TIME;
+        Thread write = Thread.ofVirtual().name("idempotency-completion").start(() -> {
+            try {
+                if (!store.complete(keyed.recordKey(), token, completed, time)) {
+                    LOG.warnf("'%s' item %s: its claim expired and another run took its key over before it"
+                            + " completed; its output is not stored", item.type(), item.id());
+                }
+            } catch (RuntimeException e) {
+                // failing the item now would run it again once the claim expires: the output is returned
+                LOG.warnf("'%s' item %s succeeded but its completion could not be stored (%s): a redelivery after"
+                        + " the claim's expiry would run it again", item.type(), item.id(), e.getMessage());
             }
-        } catch (RuntimeException e) {
-            // The side effect happened: failing the item now would run it again once the claim expires.
-            LOG.warnf("'%s' item %s succeeded but its completion could not be stored (%s): a redelivery after the"
-                    + " claim's expiry would run it again", item.type(), item.id(), e.getMessage());
+        });
+        try {
+            write.join();
+        } catch (InterruptedException cutOff) {
+            Thread.currentThread().interrupt(); // the write goes on; the engine ends the item
         }
     }
 

@@ -108,6 +108,28 @@ class IdempotentItemsTest {
             return "x".repeat(size.intValue());
         }
 
+        /** Its side effect first, then a wait that ignores the cut-off's interrupt. */
+        @Idempotent
+        public int stubborn(JsonNode any) {
+            charges.incrementAndGet();
+            entered.countDown();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    if (!release.await(10, TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("never released");
+                    }
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            return charges.get();
+        }
+
         @Idempotent
         public void noOutput() {
             charges.incrementAndGet();
@@ -153,7 +175,7 @@ class IdempotentItemsTest {
         ItemFunctions.Builder builder = ItemFunctions.builder(MAPPER)
                 .idempotency(new Idempotency(store, Duration.ofHours(1), Set.of("byConfiguration"), clock));
         for (String name : List.of("charge", "byOrder", "byOrderAndCents", "large", "noOutput", "byConfiguration",
-                "plain")) {
+                "plain", "stubborn")) {
             builder.add(name, method(target.getClass(), name), FunctionTarget.shared(target));
         }
         return builder.build();
@@ -303,7 +325,7 @@ class IdempotentItemsTest {
         void aFunctionNamedInTheConfigurationIsIdempotentByItemIdAndOthersAreNot() {
             ItemFunctions functions = functions(store, payments);
             assertThat(functions.idempotentTypes()).containsExactly("byConfiguration", "byOrder", "byOrderAndCents",
-                    "charge", "large", "noOutput");
+                    "charge", "large", "noOutput", "stubborn");
             value(one(functions, "{\"id\":\"c-1\",\"type\":\"byConfiguration\",\"payload\":1}"));
             value(one(functions, "{\"id\":\"c-1\",\"type\":\"byConfiguration\",\"payload\":1}"));
             value(one(functions, "{\"id\":\"p-1\",\"type\":\"plain\",\"payload\":1}"));
@@ -618,6 +640,28 @@ class IdempotentItemsTest {
                 // the claim, the refused completion, the completion without the output, the redelivery's claim
                 assertThat(proxy.operations()).containsExactly("PutItem", "PutItem", "PutItem", "PutItem");
             }
+        }
+
+        @Test
+        void anItemCutOffAfterItsSideEffectStillStoresItsCompletionSoTheRedeliveryDoesNotRunIt() throws Exception {
+            ItemFunctions functions = functions(store, payments);
+            payments.entered = new CountDownLatch(1);
+            payments.release = new CountDownLatch(1);
+            String item = "{\"id\":\"late\",\"type\":\"stubborn\",\"payload\":{}}";
+            Outcome<JsonNode> cut = run(functions, Limits.of(4).withItemTimeout(Duration.ofMillis(300)), item)
+                    .outcome(0);
+            assertThat(cut.status()).isEqualTo(Outcome.Status.TIMED_OUT);
+            assertThat(payments.entered.getCount()).isZero();
+
+            payments.release.countDown(); // the function returns after its cut-off; its record is written anyway
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!record("stubborn#late").getOrDefault("status", AttributeValue.fromS("")).s().equals("COMPLETED")
+                    && System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+            assertThat(record("stubborn#late").get("status").s()).isEqualTo("COMPLETED");
+            assertThat(value(one(functions, item)).intValue()).isEqualTo(1);
+            assertThat(payments.charges).hasValue(1);
         }
 
         @Test
