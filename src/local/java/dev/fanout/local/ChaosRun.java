@@ -112,8 +112,8 @@ public final class ChaosRun {
      * @param twiceOutsideTheWindow items run more than once that no kill interrupted in that window: their earlier
      *                              run ended between its side effect and its completion otherwise (its deadline cut
      *                              it off while it waited for the side effect's answer, or it failed after it)
-     * @param ranAfterCompletion    items whose side effect ran while their record said completed: what idempotency
-     *                              promises never happens
+     * @param ranAfterCompletion    items claimed again (so run again) after their completion was stored, as the
+     *                              store's traffic shows: what idempotency promises never happens
      */
     public record Effects(int items, int ran, int twice, int extraRuns, int interruptedInTheWindow,
             int twiceOutsideTheWindow, int ranAfterCompletion) {
@@ -162,7 +162,8 @@ public final class ChaosRun {
         long started = System.nanoTime();
         boolean idempotent = plan.sideEffects() == SideEffects.IDEMPOTENT;
         try (var sqs = ElasticMq.start(); var proxy = FaultProxy.start(sqs.endpoint(), plan.faults());
-                var counter = EffectCounter.start(); var dynalite = idempotent ? Dynalite.start() : null) {
+                var counter = EffectCounter.start(); var dynalite = idempotent ? Dynalite.start() : null;
+                var claims = idempotent ? ClaimWatch.start(dynalite.endpoint()) : null) {
             String suffix = plan.fifo() ? ".fifo" : "";
             String dlq = sqs.createQueue("chaos-work-dlq" + suffix);
             String dlqArn = ElasticMq.attribute(sqs.client(), dlq, QueueAttributeName.QUEUE_ARN);
@@ -176,16 +177,6 @@ public final class ChaosRun {
             String results = sqs.createQueue("chaos-results" + suffix);
             Seeded seeded = seed(sqs, work, plan, counter.base());
             String table = idempotent ? dynalite.createTable() : null;
-            if (idempotent) {
-                // before each side effect, the counter reads its record: completed means the run should not happen
-                counter.completed = effect -> {
-                    String id = seeded.idByEffect().get(effect);
-                    var item = dynalite.client().getItem(b -> b.tableName(table).consistentRead(true)
-                            .key(Map.of("id", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(
-                                    "http#" + id)))).item();
-                    return item != null && item.containsKey("status") && "COMPLETED".equals(item.get("status").s());
-                };
-            }
             out.printf("[%s] seeded %d messages: %s%n", plan.name(), seeded.kindById().size(), count(seeded.kindById()));
 
             Map<String, String> env = new HashMap<>(Map.of("RESULTS_QUEUE_URL", results,
@@ -201,7 +192,7 @@ public final class ChaosRun {
             }
             if (idempotent) {
                 env.putAll(Map.of("FANOUT_IDEMPOTENCY_TABLE", table,
-                        "FANOUT_IDEMPOTENCY_ENDPOINT", dynalite.endpoint().toString(),
+                        "FANOUT_IDEMPOTENCY_ENDPOINT", claims.endpoint().toString(),
                         "FANOUT_IDEMPOTENCY_FUNCTIONS", "http"));
             }
             // items whose side effect ran while their record was still in progress when a kill ended the process
@@ -287,7 +278,7 @@ public final class ChaosRun {
                 killer.interrupt();
             }
             Effects effects = plan.sideEffects() == SideEffects.NONE ? Effects.NONE
-                    : effects(seeded, counter, inTheWindow, out, plan);
+                    : effects(seeded, counter, inTheWindow, out, plan, claims);
             Report report = report(plan, sqs, results, dlq, seeded, invocations.get(), late.get(), kills, proxy.describe(),
                     System.nanoTime() - started, effects);
             out.printf("[%s] %s%n", plan.name(), report);
@@ -325,7 +316,8 @@ public final class ChaosRun {
         return found;
     }
 
-    static Effects effects(Seeded seeded, EffectCounter counter, Set<String> inTheWindow, PrintStream out, Plan plan) {
+    static Effects effects(Seeded seeded, EffectCounter counter, Set<String> inTheWindow, PrintStream out, Plan plan,
+            ClaimWatch claims) {
         Map<Integer, Integer> runs = counter.runs();
         int ran = 0;
         int twice = 0;
@@ -344,10 +336,10 @@ public final class ChaosRun {
             out.printf("[%s] side effects run more than once outside the kill window: %s%n", plan.name(),
                     outside.subList(0, Math.min(20, outside.size())));
         }
-        Set<Integer> breaches = counter.afterCompletion();
+        Set<String> breaches = claims == null ? Set.of() : claims.claimedAfterCompletion();
         if (!breaches.isEmpty()) {
-            out.printf("[%s] side effects run while their record was completed: %s%n", plan.name(),
-                    breaches.stream().limit(20).map(seeded.idByEffect()::get).toList());
+            out.printf("[%s] keys claimed again after their completion was stored: %s%n", plan.name(),
+                    breaches.stream().limit(20).toList());
         }
         return new Effects(seeded.idByEffect().size(), ran, twice, extra, inTheWindow.size(),
                 plan.sideEffects() == SideEffects.IDEMPOTENT ? outside.size() : twice, breaches.size());
@@ -489,7 +481,7 @@ public final class ChaosRun {
             md.append("| run | items with a side effect | of them run | run more than once | runs beyond the first |"
                     + " interrupted by a kill between the side effect and its completion record |"
                     + " run more than once, interrupted otherwise between the two (cut-off, failure) |"
-                    + " run while their record was completed |\n");
+                    + " claimed again after their completion was stored |\n");
             md.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
             for (Report r : reports) {
                 if (r.plan().sideEffects() != SideEffects.NONE) {
@@ -535,6 +527,82 @@ public final class ChaosRun {
     }
 
     /**
+     * A proxy between the function and dynalite that watches the idempotency store's writes: a claim (a PutItem of
+     * an in-progress record) that succeeds after a completion of the same key succeeded is a run the completed
+     * record should have prevented. It adds no call of its own, so it does not widen the window it watches.
+     */
+    static final class ClaimWatch implements AutoCloseable {
+        private final HttpServer server;
+        private final java.net.URI target;
+        private final java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        private final Set<String> completed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final Set<String> claimedAfter = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        private ClaimWatch(HttpServer server, java.net.URI target) {
+            this.server = server;
+            this.target = target;
+        }
+
+        static ClaimWatch start(java.net.URI target) throws IOException {
+            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 512);
+            ClaimWatch watch = new ClaimWatch(server, target);
+            server.createContext("/", watch::forward);
+            server.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+            server.start();
+            return watch;
+        }
+
+        private void forward(com.sun.net.httpserver.HttpExchange exchange) throws IOException {
+            try (exchange) {
+                byte[] body = exchange.getRequestBody().readAllBytes();
+                var request = java.net.http.HttpRequest.newBuilder(target)
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body));
+                for (String header : List.of("Content-Type", "X-Amz-Target", "X-Amz-Date", "Authorization")) {
+                    String value = exchange.getRequestHeaders().getFirst(header);
+                    if (value != null) {
+                        request.header(header, value);
+                    }
+                }
+                var answer = http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+                String operation = String.valueOf(exchange.getRequestHeaders().getFirst("X-Amz-Target"));
+                if (answer.statusCode() == 200 && operation.endsWith(".PutItem")) {
+                    JsonNode item = MAPPER.readTree(body).path("Item");
+                    String key = item.path("id").path("S").asText();
+                    switch (item.path("status").path("S").asText()) {
+                        case "COMPLETED" -> completed.add(key);
+                        case "IN_PROGRESS" -> {
+                            if (completed.contains(key)) {
+                                claimedAfter.add(key);
+                            }
+                        }
+                        default -> {
+                        }
+                    }
+                }
+                exchange.getResponseHeaders().set("Content-Type", "application/x-amz-json-1.0");
+                exchange.sendResponseHeaders(answer.statusCode(), answer.body().length);
+                exchange.getResponseBody().write(answer.body());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        java.net.URI endpoint() {
+            return java.net.URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        }
+
+        Set<String> claimedAfterCompletion() {
+            return Set.copyOf(claimedAfter);
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+            http.close();
+        }
+    }
+
+    /**
      * The side effects' witness outside the function: counts the POSTs to {@code /effects/<n>} per {@code n} and
      * answers each at once with a small receipt.
      */
@@ -542,9 +610,6 @@ public final class ChaosRun {
         private final HttpServer server;
         private final Map<Integer, AtomicInteger> runs = new java.util.concurrent.ConcurrentHashMap<>();
         private final AtomicInteger total = new AtomicInteger();
-        private final Set<Integer> afterCompletion = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        /** Whether side effect n's record is completed right now; set once the table exists. */
-        private volatile java.util.function.IntPredicate completed = n -> false;
 
         private EffectCounter(HttpServer server) {
             this.server = server;
@@ -557,9 +622,6 @@ public final class ChaosRun {
                 try (exchange) {
                     exchange.getRequestBody().readAllBytes();
                     int effect = Integer.parseInt(exchange.getRequestURI().getPath().substring("/effects/".length()));
-                    if (counter.completed.test(effect)) {
-                        counter.afterCompletion.add(effect); // a run its completed record should have prevented
-                    }
                     int run = counter.runs.computeIfAbsent(effect, e -> new AtomicInteger()).incrementAndGet();
                     counter.total.incrementAndGet();
                     byte[] body = ("{\"effect\":" + effect + ",\"run\":" + run + "}").getBytes(StandardCharsets.UTF_8);
@@ -575,11 +637,6 @@ public final class ChaosRun {
 
         String base() {
             return "http://127.0.0.1:" + server.getAddress().getPort();
-        }
-
-        /** The side effects that ran while their record was completed: breaches of the promise. */
-        Set<Integer> afterCompletion() {
-            return Set.copyOf(afterCompletion);
         }
 
         /** The side effects run so far, all counted. */

