@@ -534,7 +534,9 @@ public final class ChaosRun {
     static final class ClaimWatch implements AutoCloseable {
         private final HttpServer server;
         private final java.net.URI target;
-        private final java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        private final java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+        private final AtomicInteger failures = new AtomicInteger();
         private final Set<String> completed = java.util.concurrent.ConcurrentHashMap.newKeySet();
         private final Set<String> claimedAfter = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -584,6 +586,11 @@ public final class ChaosRun {
                 exchange.getResponseBody().write(answer.body());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } catch (IOException | RuntimeException e) {
+                if (failures.incrementAndGet() <= 5) {
+                    System.err.println("claim watch: a request to dynalite failed: " + e);
+                }
+                throw e;
             }
         }
 
