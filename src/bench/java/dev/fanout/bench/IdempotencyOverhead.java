@@ -18,33 +18,30 @@ import dev.fanout.engine.Deadline;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.Outcome;
 import dev.fanout.engine.WorkerPool;
+import dev.fanout.function.idempotency.BatchReadAhead;
 import dev.fanout.function.idempotency.DynamoDbIdempotencyStore;
 import dev.fanout.testing.Dynalite;
-import dev.fanout.testing.ElasticMq;
 import dev.fanout.work.FunctionTarget;
 import dev.fanout.work.Idempotency;
 import dev.fanout.work.Idempotent;
+import dev.fanout.work.IdempotencyStore;
 import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.ParsedItem;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.core.interceptor.Context;
-import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
-import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 /**
- * What idempotency adds per item (docs/idempotency.md): 1,000 no-op items at an engine bound of 100, run plain,
- * then idempotent against dynalite (first run: claim and completion), then again (redelivery: the stored output).
- * Prints each round's wall time, the items' median and 99th-percentile duration, and the store's requests per item.
- * Not part of {@code -Pbench}:
+ * What idempotency adds per item (docs/idempotency.md), and the two designs of a batch's lookups side by side in one
+ * run: per-item conditional claims (what Fanout does) and a {@link BatchReadAhead} ({@code BatchGetItem} for the whole
+ * batch before it runs, then a claim for each item the read did not settle). No-op items run through the engine at an
+ * engine bound of 1 (items one after the other: each request's latency) and of 100, plain, then idempotent against
+ * dynalite: a first delivery (claim and completion) and a redelivery (the stored output). Each round uses fresh
+ * tables; the order of the two designs alternates between rounds. Prints each round's wall time per item (the
+ * read-ahead included), the items' median duration, the store's requests per item and the function's runs (a
+ * redelivery must run nothing), then the medians and the ratios. Not part of {@code -Pbench}:
  *
  * <pre>
- * java -cp target/test-classes:target/classes:$(cat cp.txt) dev.fanout.bench.IdempotencyOverhead [items] [bound] [rounds]
+ * java -cp target/test-classes:target/classes:$(cat cp.txt) dev.fanout.bench.IdempotencyOverhead [items at bound 100] [items at bound 1] [rounds]
  * </pre>
  */
 public final class IdempotencyOverhead {
@@ -53,83 +50,158 @@ public final class IdempotencyOverhead {
 
     /** The function: nothing but its output, so an item's time is the engine's and the store's. */
     public static final class Work {
+        final AtomicLong runs = new AtomicLong();
+
         public JsonNode plain(JsonNode payload) {
             return payload;
         }
 
         @Idempotent
         public JsonNode guarded(JsonNode payload) {
+            runs.incrementAndGet();
             return payload;
         }
     }
 
-    record Figures(long wallMs, double medianMs, double p99Ms, double requestsPerItem, int succeeded) {
+    record Figures(long wallMs, double wallPerItemMs, double medianMs, double requestsPerItem, int succeeded,
+            long runs) {
         @Override
         public String toString() {
-            return String.format("wall %5d ms  item median %6.2f ms  p99 %6.2f ms  requests/item %.2f  succeeded %d",
-                    wallMs, medianMs, p99Ms, requestsPerItem, succeeded);
+            return String.format("wall %5d ms (%6.2f ms/item)  item median %7.2f ms  requests/item %.3f  succeeded %d"
+                    + "  runs %d", wallMs, wallPerItemMs, medianMs, requestsPerItem, succeeded, runs);
+        }
+    }
+
+    /** One design's rounds at one bound. */
+    record Series(List<Figures> first, List<Figures> replay) {
+        Series() {
+            this(new ArrayList<>(), new ArrayList<>());
         }
     }
 
     public static void main(String[] args) throws Exception {
-        int items = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
-        int bound = args.length > 1 ? Integer.parseInt(args[1]) : 100;
+        int itemsAt100 = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
+        int itemsAt1 = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+        // {bound, items, rounds}: items one at a time; a large batch in parallel; an SQS batch of 10 (the
+        // default batch size), where one more round trip before the batch weighs most
+        int[][] configurations = { { 1, itemsAt1, rounds }, { 100, itemsAt100, rounds }, { 10, 10, rounds * 10 } };
         AtomicLong requests = new AtomicLong();
-        try (Dynalite dynalite = Dynalite.start(); DynamoDbClient client = countingClient(dynalite, requests)) {
-            Work work = new Work();
-            System.out.printf("%d items, bound %d, %d rounds, dynalite %s on %s%n", items, bound, rounds,
-                    Dynalite.VERSION, dynalite.endpoint());
-            List<Figures> plain = new ArrayList<>();
-            List<Figures> first = new ArrayList<>();
-            List<Figures> replay = new ArrayList<>();
-            for (int round = 0; round <= rounds; round++) { // round 0 warms up
-                String table = dynalite.createTable();
-                ItemFunctions functions = ItemFunctions.builder(MAPPER)
-                        .idempotency(new Idempotency(new DynamoDbIdempotencyStore(client, table), Duration.ofHours(1),
-                                Set.of(), Clock.systemUTC()))
-                        .add("plain", method("plain"), FunctionTarget.shared(work))
-                        .add("guarded", method("guarded"), FunctionTarget.shared(work))
-                        .build();
-                Figures p = run(functions, "plain", round, items, bound, requests);
-                Figures f = run(functions, "guarded", round, items, bound, requests);
-                Figures r = run(functions, "guarded", round, items, bound, requests);
-                if (round > 0) {
-                    plain.add(p);
-                    first.add(f);
-                    replay.add(r);
-                    System.out.printf("round %d%n  plain      %s%n  first run  %s%n  redelivery %s%n", round, p, f, r);
+        try (Dynalite dynalite = Dynalite.start();
+                DynamoDbClient client = Dynalite.client(dynalite.endpoint(), operation -> requests.incrementAndGet())) {
+            System.out.printf("bound 1: %d items, bound 100: %d items, %d rounds; bound 10: 10 items, %d rounds;"
+                    + " each after a warm-up round; dynalite %s on %s (refused claims return their record, as"
+                    + " DynamoDB's do)%n", itemsAt1, itemsAt100, rounds, rounds * 10, Dynalite.VERSION,
+                    dynalite.endpoint());
+            StringBuilder summary = new StringBuilder();
+            for (int[] configuration : configurations) {
+                int bound = configuration[0];
+                int items = configuration[1];
+                int roundsHere = configuration[2];
+                List<Figures> plain = new ArrayList<>();
+                Series perItem = new Series();
+                Series readAhead = new Series();
+                for (int round = 0; round <= roundsHere; round++) { // round 0 warms up
+                    Work work = new Work();
+                    Figures p = run(functions(work, new DynamoDbIdempotencyStore(client, dynalite.createTable())),
+                            "plain", "p" + round, items, bound, requests, work, null);
+                    Figures[] claims = new Figures[2];
+                    Figures[] read = new Figures[2];
+                    for (int design : round % 2 == 0 ? new int[] { 0, 1 } : new int[] { 1, 0 }) {
+                        String table = dynalite.createTable();
+                        String ids = (design == 0 ? "c" : "b") + round + "-";
+                        Figures[] into = design == 0 ? claims : read;
+                        for (int delivery = 0; delivery < 2; delivery++) {
+                            into[delivery] = design == 0
+                                    ? run(functions(work, new DynamoDbIdempotencyStore(client, table)), "guarded", ids,
+                                            items, bound, requests, work, null)
+                                    : run(null, "guarded", ids, items, bound, requests, work,
+                                            new ReadAhead(client, table));
+                        }
+                    }
+                    if (round > 0) {
+                        plain.add(p);
+                        perItem.first().add(claims[0]);
+                        perItem.replay().add(claims[1]);
+                        readAhead.first().add(read[0]);
+                        readAhead.replay().add(read[1]);
+                        if (roundsHere <= 10) { // the 10-item batches' rounds are too many to print
+                            System.out.printf("bound %d, round %d%n  plain                     %s%n"
+                                    + "  per-item claims, first    %s%n  per-item claims, replay   %s%n"
+                                    + "  batch read-ahead, first   %s%n  batch read-ahead, replay  %s%n", bound, round,
+                                    p, claims[0], claims[1], read[0], read[1]);
+                        }
+                    }
                 }
+                summary.append(summary(bound, items, roundsHere, plain, perItem, readAhead));
             }
-            System.out.printf("median of %d rounds: plain item %.2f ms, first run %.2f ms (+%.2f), redelivery %.2f ms"
-                    + " (+%.2f); wall %d / %d / %d ms; requests per item %.2f / %.2f%n", rounds,
-                    median(plain, Figures::medianMs), median(first, Figures::medianMs),
-                    median(first, Figures::medianMs) - median(plain, Figures::medianMs),
-                    median(replay, Figures::medianMs),
-                    median(replay, Figures::medianMs) - median(plain, Figures::medianMs),
-                    (long) median(plain, Figures::wallMs), (long) median(first, Figures::wallMs),
-                    (long) median(replay, Figures::wallMs), median(first, Figures::requestsPerItem),
-                    median(replay, Figures::requestsPerItem));
+            System.out.print(summary);
         }
     }
 
-    static Figures run(ItemFunctions functions, String type, int round, int items, int bound, AtomicLong requests) {
+    static String summary(int bound, int items, int rounds, List<Figures> plain, Series perItem, Series readAhead) {
+        StringBuilder out = new StringBuilder(String.format("%nbound %d, %d items, median of %d rounds"
+                + " (wall ms per item / item median ms / requests per item / runs):%n", bound, items, rounds));
+        out.append(String.format("  plain                     %6.2f / %7.2f / %.3f%n", median(plain, Figures::wallPerItemMs),
+                median(plain, Figures::medianMs), 0.0));
+        for (String[] row : new String[][] { { "per-item claims, first  ", "c0" }, { "per-item claims, replay ", "c1" },
+                { "batch read-ahead, first ", "b0" }, { "batch read-ahead, replay", "b1" } }) {
+            Series series = row[1].charAt(0) == 'c' ? perItem : readAhead;
+            List<Figures> figures = row[1].charAt(1) == '0' ? series.first() : series.replay();
+            out.append(String.format("  %s  %6.2f / %7.2f / %.3f / %d%n", row[0], median(figures, Figures::wallPerItemMs),
+                    median(figures, Figures::medianMs), median(figures, Figures::requestsPerItem),
+                    (long) median(figures, Figures::runs)));
+        }
+        out.append(String.format("  read-ahead / per-item, wall per item: first %.2f, replay %.2f;"
+                + " requests: first %.3f, replay %.3f%n",
+                median(readAhead.first(), Figures::wallPerItemMs) / median(perItem.first(), Figures::wallPerItemMs),
+                median(readAhead.replay(), Figures::wallPerItemMs) / median(perItem.replay(), Figures::wallPerItemMs),
+                median(readAhead.first(), Figures::requestsPerItem) / median(perItem.first(), Figures::requestsPerItem),
+                median(readAhead.replay(), Figures::requestsPerItem) / median(perItem.replay(), Figures::requestsPerItem)));
+        return out.toString();
+    }
+
+    /** The read-ahead design: its read is part of the batch's time, as it would be part of the invocation's. */
+    record ReadAhead(DynamoDbClient client, String table) {
+    }
+
+    static ItemFunctions functions(Work work, IdempotencyStore store) throws NoSuchMethodException {
+        return ItemFunctions.builder(MAPPER)
+                .idempotency(new Idempotency(store, Duration.ofHours(1), Set.of(), Clock.systemUTC()))
+                .add("plain", method("plain"), FunctionTarget.shared(work))
+                .add("guarded", method("guarded"), FunctionTarget.shared(work))
+                .build();
+    }
+
+    static Figures run(ItemFunctions functions, String type, String ids, int items, int bound, AtomicLong requests,
+            Work work, ReadAhead readAhead) throws Exception {
         ItemParser parser = new ItemParser(MAPPER, Optional.empty());
         List<ParsedItem> batch = new ArrayList<>(items);
+        List<String> keys = new ArrayList<>(items);
         for (int i = 0; i < items; i++) {
-            batch.add(parser.parse("{\"id\":\"r" + round + "-" + i + "\",\"type\":\"" + type + "\",\"payload\":{\"n\":"
+            batch.add(parser.parse("{\"id\":\"" + ids + i + "\",\"type\":\"" + type + "\",\"payload\":{\"n\":"
                     + i + "}}", "m-" + i, Optional.empty()));
+            keys.add(type + "#" + ids + i);
         }
         long before = requests.get();
+        long runsBefore = work.runs.get();
         long start = System.nanoTime();
+        if (readAhead != null) {
+            functions = functions(work, BatchReadAhead.read(readAhead.client(), readAhead.table(), keys, bound,
+                    Duration.ofSeconds(60)));
+        }
         BatchResult<JsonNode> result = new WorkerPool(Limits.of(bound)).run(Batch.of(batch), functions.dispatcher(),
-                Deadline.after(Duration.ofSeconds(120)));
-        long wallMs = (System.nanoTime() - start) / 1_000_000;
+                Deadline.after(Duration.ofSeconds(300)));
+        long wallNanos = System.nanoTime() - start;
         double[] durations = result.outcomes().stream().map(Outcome::timing).flatMap(Optional::stream)
                 .mapToDouble(t -> t.duration().toNanos() / 1e6).sorted().toArray();
         int succeeded = (int) result.outcomes().stream().filter(Outcome::isSuccess).count();
-        return new Figures(wallMs, percentile(durations, 0.5), percentile(durations, 0.99),
-                (requests.get() - before) / (double) items, succeeded);
+        if (succeeded != items) {
+            throw new IllegalStateException(type + ": " + succeeded + " of " + items + " succeeded: "
+                    + result.outcomes().stream().filter(o -> !o.isSuccess()).findFirst());
+        }
+        return new Figures(wallNanos / 1_000_000, wallNanos / 1e6 / items, percentile(durations, 0.5),
+                (requests.get() - before) / (double) items, succeeded, work.runs.get() - runsBefore);
     }
 
     static double percentile(double[] sorted, double p) {
@@ -143,24 +215,6 @@ public final class IdempotencyOverhead {
 
     static Method method(String name) throws NoSuchMethodException {
         return Work.class.getMethod(name, JsonNode.class);
-    }
-
-    static DynamoDbClient countingClient(Dynalite dynalite, AtomicLong requests) {
-        return DynamoDbClient.builder()
-                .endpointOverride(dynalite.endpoint())
-                .region(Region.of(ElasticMq.REGION))
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ElasticMq.ACCESS_KEY,
-                        ElasticMq.SECRET_KEY)))
-                .httpClient(UrlConnectionHttpClient.builder().build())
-                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry())
-                        .addExecutionInterceptor(new ExecutionInterceptor() {
-                            @Override
-                            public void beforeTransmission(Context.BeforeTransmission context,
-                                    ExecutionAttributes attributes) {
-                                requests.incrementAndGet();
-                            }
-                        }))
-                .build();
     }
 
     private IdempotencyOverhead() {

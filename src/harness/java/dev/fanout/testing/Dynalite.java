@@ -17,9 +17,14 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.function.Consumer;
 
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.core.retry.backoff.FixedDelayBackoffStrategy;
@@ -37,6 +42,11 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
  * {@code target/dynalite} (about 5 s; later uses find it there). dynalite's own command line cannot listen on
  * port 0 (it reads 0 as "unset"), so the server is started from a one-line script that asks for port 0 and prints
  * the port it got. One server per JVM ({@link #shared()}); {@link #createTable} makes a new table at each call.
+ * <p>
+ * dynalite 4.0.0 ignores {@code ReturnValuesOnConditionCheckFailure}; {@link #start(boolean)} can add it, so that a
+ * refused conditional write carries the item that refused it, as DynamoDB's does. dynalite also ends with an uncaught
+ * {@code ECONNRESET} when a client drops a request mid-way (a killed function, a client-side time-out); the script
+ * logs that and serves on.
  */
 public final class Dynalite implements AutoCloseable {
 
@@ -70,10 +80,33 @@ public final class Dynalite implements AutoCloseable {
         }
     }
 
-    /** A server of the caller's own, stopped by {@link #close()}. */
+    /** A server of the caller's own, stopped by {@link #close()}, that answers a refused condition as DynamoDB does. */
     public static Dynalite start() {
+        return start(true);
+    }
+
+    /**
+     * A server of the caller's own, stopped by {@link #close()}.
+     *
+     * @param returnsHeldItem whether a refused condition returns the item that refused it when the request asks for
+     *                        it ({@code ReturnValuesOnConditionCheckFailure=ALL_OLD}), as DynamoDB does; dynalite 4.0.0
+     *                        drops that parameter, so this adds it: it declares the parameter to dynalite's validation of
+     *                        the put, update and delete actions, and wraps dynalite's condition check, which they call
+     */
+    public static Dynalite start(boolean returnsHeldItem) {
         Path module = install();
-        String script = "require(" + quoted(module.toAbsolutePath().toString()) + ")({createTableMs: 0,"
+        String root = quoted(module.toAbsolutePath().toString());
+        String patch = !returnsHeldItem ? "" : "['putItem', 'updateItem', 'deleteItem'].forEach(function (a) {"
+                + " require(" + root + " + '/validations/' + a).types.ReturnValuesOnConditionCheckFailure ="
+                + " {type: 'String', enum: ['ALL_OLD', 'NONE']} });"
+                + " var db = require(" + root + " + '/db'), check = db.checkConditional;"
+                + " db.checkConditional = function (data, existing) { var refused = check(data, existing);"
+                + " if (refused && existing && data.ReturnValuesOnConditionCheckFailure == 'ALL_OLD')"
+                + " refused.body.Item = existing; return refused };";
+        // dynalite throws from a request's 'error' event, so a client that drops a request mid-way (a killed
+        // process, a client-side time-out) ends the whole server: log such errors and serve on
+        String survive = "process.on('uncaughtException', function (e) { console.error('request failed: ' + e.message) });";
+        String script = survive + patch + "require(" + root + ")({createTableMs: 0,"
                 + " deleteTableMs: 0, updateTableMs: 0}).listen(0, '127.0.0.1', function () {"
                 + " console.log('listening on ' + this.address().port) })";
         try {
@@ -104,12 +137,18 @@ public final class Dynalite implements AutoCloseable {
                     port.complete(Integer.parseInt(listening.group(1)));
                 } else if (!port.isDone()) {
                     seen.append(line).append('\n');
+                } else {
+                    System.err.println("dynalite (pid " + process.pid() + "): " + line);
                 }
             }
         } catch (IOException e) {
             port.completeExceptionally(e);
         }
         port.completeExceptionally(new IllegalStateException("node ended before listening: " + seen));
+        if (port.isDone() && !port.isCompletedExceptionally()) {
+            process.onExit().thenAccept(ended -> System.err.println("dynalite (pid " + ended.pid() + ") ended, exit "
+                    + ended.exitValue()));
+        }
     }
 
     /** {@code target/dynalite/node_modules/dynalite}, installed with npm when it is not there yet. */
@@ -154,6 +193,12 @@ public final class Dynalite implements AutoCloseable {
 
     /** A client like the function's: one attempt per call, URL-connection HTTP. */
     public static DynamoDbClient client(URI endpoint) {
+        return client(endpoint, operation -> {
+        });
+    }
+
+    /** A client like the function's that tells {@code requests} the operation's name (PutItem, ...) of each request sent. */
+    public static DynamoDbClient client(URI endpoint, Consumer<String> requests) {
         return DynamoDbClient.builder()
                 .endpointOverride(endpoint)
                 .region(Region.of(ElasticMq.REGION))
@@ -161,7 +206,14 @@ public final class Dynalite implements AutoCloseable {
                         ElasticMq.SECRET_KEY)))
                 .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(30)).build())
                 .overrideConfiguration(o -> o.retryStrategy(
-                        software.amazon.awssdk.awscore.retry.AwsRetryStrategy.doNotRetry()))
+                        software.amazon.awssdk.awscore.retry.AwsRetryStrategy.doNotRetry())
+                        .addExecutionInterceptor(new ExecutionInterceptor() {
+                            @Override
+                            public void beforeTransmission(Context.BeforeTransmission context,
+                                    ExecutionAttributes attributes) {
+                                requests.accept(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME));
+                            }
+                        }))
                 .build();
     }
 

@@ -2,6 +2,7 @@ package dev.fanout.local;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +25,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import com.sun.net.httpserver.HttpServer;
+
+import dev.fanout.testing.Dynalite;
 import dev.fanout.testing.ElasticMq;
 import dev.fanout.testing.FaultProxy;
 import dev.fanout.testing.LocalEventSource;
@@ -41,9 +45,13 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  * process is killed with SIGKILL in the middle of invocations and started again. Then every seeded
  * message is accounted for.
  *
+ * With {@code chaos.effects} messages more, the same faults and kills run twice more with side effects counted
+ * outside the function: once unguarded, once with the side effect's function idempotent (docs/idempotency.md).
+ *
  * <pre>./mvnw -B -Pchaos package                                   (the full run, docs/reliability.md)
  * ./mvnw -B -Pchaos package -Dchaos.standard=20000 -Dchaos.fifo=5000  (smaller)
- * ./mvnw -B -Pchaos package -Dchaos.standard=0 -Dchaos.fifo=0 -Dchaos.stream=3000  (the stream row alone)</pre>
+ * ./mvnw -B -Pchaos package -Dchaos.standard=0 -Dchaos.fifo=0 -Dchaos.stream=3000  (the stream row alone)
+ * ./mvnw -B -Pchaos package -Dchaos.standard=0 -Dchaos.fifo=0 -Dchaos.stream=0 -Dchaos.effects=3000  (side effects)</pre>
  *
  * The stream row ({@link ChaosStreamRun}) runs after them: a Kinesis stream, {@code -Dchaos.stream=N} records.
  */
@@ -55,15 +63,33 @@ public final class ChaosRun {
      * One run's size and pace.
      *
      * @param maxReceives receives before the dead-letter queue: a kill uses one up, as a timeout does on Lambda
+     * @param sideEffects whether some items have a side effect counted outside the function, and whether their
+     *                    function is idempotent
      */
     public record Plan(String name, boolean fifo, int messages, int groups, int batchSize, Duration functionTimeout,
-            Duration visibilityTimeout, int maxReceives, Duration killEvery, int maxKills, FaultProxy.Faults faults) {
+            Duration visibilityTimeout, int maxReceives, Duration killEvery, int maxKills, FaultProxy.Faults faults,
+            SideEffects sideEffects) {
+
+        /** This plan under another name, with side effects. */
+        public Plan with(String name, SideEffects effects) {
+            return new Plan(name, fifo, messages, groups, batchSize, functionTimeout, visibilityTimeout, maxReceives,
+                    killEvery, maxKills, faults, effects);
+        }
+    }
+
+    /**
+     * The side effects of a run: none (the digests of the other items instead), or an {@code http} item per effect
+     * that POSTs to a counter in this process ({@link EffectCounter}), with the {@code http} function plain or made
+     * idempotent by configuration against a dynalite table.
+     */
+    public enum SideEffects {
+        NONE, UNGUARDED, IDEMPOTENT
     }
 
     /** What one run found. */
     public record Report(Plan plan, int seeded, int results, int distinctResults, int deadLettered, int duplicates,
             int lost, int bothResultAndDeadLettered, int lateAnswers, int orderViolations, int kills, int invocations,
-            Map<String, Integer> byStatus, Map<String, Integer> byKind, String proxy, Duration elapsed) {
+            Map<String, Integer> byStatus, Map<String, Integer> byKind, String proxy, Duration elapsed, Effects effects) {
 
         /**
          * Nothing lost, no answer late, no group out of order. A record with a result that is also in the
@@ -71,14 +97,37 @@ public final class ChaosRun {
          * answered, often enough to use up the receives (at least once, like a duplicate).
          */
         public boolean promiseKept() {
-            return lost == 0 && lateAnswers == 0 && orderViolations == 0;
+            return lost == 0 && lateAnswers == 0 && orderViolations == 0
+                    && (plan.sideEffects() != SideEffects.IDEMPOTENT || effects.ranAfterCompletion() == 0);
         }
+    }
+
+    /**
+     * What the side-effect counter saw.
+     *
+     * @param items                 items with a side effect
+     * @param ran                   of them, how many ran it at least once
+     * @param twice                 of them, how many ran it more than once
+     * @param extraRuns             the runs beyond the first, summed
+     * @param interruptedInTheWindow items whose side effect had run while their record was still in progress when a
+     *                              kill ended the process: the window between the side effect and its completion
+     *                              record, which no store can close
+     * @param twiceOutsideTheWindow items run more than once that no kill interrupted in that window: their earlier
+     *                              run ended between its side effect and its completion otherwise (its deadline cut
+     *                              it off while it waited for the side effect's answer, or it failed after it)
+     * @param ranAfterCompletion    items claimed again (so run again) after their completion was stored, as the
+     *                              store's traffic shows: what idempotency promises never happens
+     */
+    public record Effects(int items, int ran, int twice, int extraRuns, int interruptedInTheWindow,
+            int twiceOutsideTheWindow, int ranAfterCompletion) {
+        static final Effects NONE = new Effects(0, 0, 0, 0, 0, 0, 0);
     }
 
     public static void main(String[] args) throws Exception {
         int standard = Integer.getInteger("chaos.standard", 100_000);
         int fifo = Integer.getInteger("chaos.fifo", 20_000);
         int stream = Integer.getInteger("chaos.stream", 10_000);
+        int effects = Integer.getInteger("chaos.effects", 0);
         Path out = Path.of(System.getProperty("chaos.out", "target/chaos-report.md"));
         long started = System.nanoTime();
         List<Report> reports = new ArrayList<>();
@@ -87,6 +136,12 @@ public final class ChaosRun {
         }
         if (fifo > 0) {
             reports.add(run(fifoPlan(fifo), System.out));
+        }
+        if (effects > 0) {
+            if (!Boolean.getBoolean("chaos.idempotentOnly")) {
+                reports.add(run(standardPlan(effects).with("side effects, unguarded", SideEffects.UNGUARDED), System.out));
+            }
+            reports.add(run(standardPlan(effects).with("side effects, idempotent", SideEffects.IDEMPOTENT), System.out));
         }
         ChaosStreamRun.Report streamReport = stream > 0 ? ChaosStreamRun.run(ChaosStreamRun.plan(stream), System.out) : null;
         Duration wall = Duration.ofNanos(System.nanoTime() - started);
@@ -101,18 +156,21 @@ public final class ChaosRun {
 
     public static Plan standardPlan(int messages) {
         return new Plan("standard", false, messages, 0, 500, Duration.ofSeconds(6), Duration.ofSeconds(10), 5,
-                Duration.ofSeconds(20), Integer.MAX_VALUE, new FaultProxy.Faults(5, 5, 5, 3, 10, 300));
+                Duration.ofSeconds(20), Integer.MAX_VALUE, new FaultProxy.Faults(5, 5, 5, 3, 10, 300), SideEffects.NONE);
     }
 
     public static Plan fifoPlan(int messages) {
         // Lambda's FIFO batches hold at most 10 records
         return new Plan("fifo", true, messages, 200, 10, Duration.ofSeconds(6), Duration.ofSeconds(10), 5,
-                Duration.ofSeconds(20), Integer.MAX_VALUE, new FaultProxy.Faults(5, 5, 5, 3, 10, 300));
+                Duration.ofSeconds(20), Integer.MAX_VALUE, new FaultProxy.Faults(5, 5, 5, 3, 10, 300), SideEffects.NONE);
     }
 
     public static Report run(Plan plan, PrintStream out) throws Exception {
         long started = System.nanoTime();
-        try (var sqs = ElasticMq.start(); var proxy = FaultProxy.start(sqs.endpoint(), plan.faults())) {
+        boolean idempotent = plan.sideEffects() == SideEffects.IDEMPOTENT;
+        try (var sqs = ElasticMq.start(); var proxy = FaultProxy.start(sqs.endpoint(), plan.faults());
+                var counter = EffectCounter.start(); var dynalite = idempotent ? Dynalite.start() : null;
+                var claims = idempotent ? ClaimWatch.start(dynalite.endpoint()) : null) {
             String suffix = plan.fifo() ? ".fifo" : "";
             String dlq = sqs.createQueue("chaos-work-dlq" + suffix);
             String dlqArn = ElasticMq.attribute(sqs.client(), dlq, QueueAttributeName.QUEUE_ARN);
@@ -124,15 +182,28 @@ public final class ChaosRun {
             }
             String work = sqs.client().createQueue(r -> r.queueName("chaos-work" + suffix).attributes(attributes)).queueUrl();
             String results = sqs.createQueue("chaos-results" + suffix);
-            Seeded seeded = seed(sqs, work, plan);
+            Seeded seeded = seed(sqs, work, plan, counter.base());
+            String table = idempotent ? dynalite.createTable() : null;
             out.printf("[%s] seeded %d messages: %s%n", plan.name(), seeded.kindById().size(), count(seeded.kindById()));
 
-            Map<String, String> env = Map.of("RESULTS_QUEUE_URL", results,
+            Map<String, String> env = new HashMap<>(Map.of("RESULTS_QUEUE_URL", results,
                     "FANOUT_RESULTS_ENDPOINT", proxy.endpoint().toString(),
                     "FANOUT_MAX_CONCURRENCY", "200",
                     // the backoff of handed-back records, scaled to the plan's short visibility timeouts
                     "FANOUT_RETRY_BASE_DELAY", "1s", "FANOUT_RETRY_MAX_DELAY",
-                    Long.toString(Math.max(1, plan.visibilityTimeout().toSeconds())) + "s");
+                    Long.toString(Math.max(1, plan.visibilityTimeout().toSeconds())) + "s"));
+            if (plan.sideEffects() != SideEffects.NONE) {
+                // one attempt per run: a side effect's call is not repeated inside the item (a payment's would not
+                // be), so every repeat the counter sees is a run of the item
+                env.putAll(Map.of("FANOUT_HTTP_ALLOW", "127.0.0.1/32", "FANOUT_HTTP_MAX_ATTEMPTS", "1"));
+            }
+            if (idempotent) {
+                env.putAll(Map.of("FANOUT_IDEMPOTENCY_TABLE", table,
+                        "FANOUT_IDEMPOTENCY_ENDPOINT", claims.endpoint().toString(),
+                        "FANOUT_IDEMPOTENCY_FUNCTIONS", "http"));
+            }
+            // items whose side effect ran while their record was still in progress when a kill ended the process
+            Set<String> inTheWindow = java.util.concurrent.ConcurrentHashMap.newKeySet();
             var invocations = new AtomicInteger();
             var late = new AtomicInteger();
             int kills = 0;
@@ -146,17 +217,37 @@ public final class ChaosRun {
                     while (!stop.get() && !inInvocation.get()) {
                         sleep(5);
                     }
-                    sleep(ThreadLocalRandom.current().nextLong(plan.functionTimeout().toMillis() / 3));
+                    if (plan.sideEffects() == SideEffects.NONE) {
+                        sleep(ThreadLocalRandom.current().nextLong(plan.functionTimeout().toMillis() / 3));
+                    } else {
+                        // kill while side effects run, not while the process starts: that is the window counted
+                        awaitEffects(counter, counter.total(), plan.functionTimeout());
+                        sleep(ThreadLocalRandom.current().nextLong(30));
+                    }
                     PackagedFunction function = current.get();
                     if (!stop.get() && inInvocation.get() && function != null && function.isAlive()) {
-                        kill9(function.pid());
-                        killed.incrementAndGet();
+                        // the next process starts only once the records the killed one left are read
+                        synchronized (inTheWindow) {
+                            kill9(function.pid());
+                            killed.incrementAndGet();
+                            if (idempotent) {
+                                awaitDeath(function);
+                                try {
+                                    inTheWindow.addAll(interrupted(dynalite, table, counter, seeded));
+                                } catch (RuntimeException e) {
+                                    out.printf("[%s] the records could not be read after a kill: %s%n", plan.name(), e);
+                                }
+                            }
+                        }
                     }
                 }
             });
             long lastProgress = System.nanoTime();
             try {
                 while (true) {
+                    synchronized (inTheWindow) {
+                        // no process runs while the killer reads the records the last one left
+                    }
                     try (var api = RuntimeApiServer.start(); var function = PackagedFunction.start("sqs", api, env)) {
                         current.set(function);
                         var source = new LocalEventSource(sqs.client(), work, api, plan.batchSize(), plan.functionTimeout());
@@ -193,15 +284,72 @@ public final class ChaosRun {
                 stop.set(true);
                 killer.interrupt();
             }
+            Effects effects = plan.sideEffects() == SideEffects.NONE ? Effects.NONE
+                    : effects(seeded, counter, inTheWindow, out, plan, claims);
             Report report = report(plan, sqs, results, dlq, seeded, invocations.get(), late.get(), kills, proxy.describe(),
-                    System.nanoTime() - started);
+                    System.nanoTime() - started, effects);
             out.printf("[%s] %s%n", plan.name(), report);
             return report;
         }
     }
 
-    /** What was seeded: the kind of each message id, and for FIFO its group and place in the group. */
-    record Seeded(Map<String, String> kindById, Map<String, String> groupById, Map<String, Integer> seqById) {
+    /**
+     * What was seeded: the kind of each message id, for FIFO its group and place in the group, and the message id of
+     * each side effect's number.
+     */
+    record Seeded(Map<String, String> kindById, Map<String, String> groupById, Map<String, Integer> seqById,
+            Map<Integer, String> idByEffect) {
+    }
+
+    /**
+     * Items whose side effect has run and whose record is still in progress, read once the killed process is gone:
+     * nothing can complete them any more, so their next delivery takes the claim over at its deadline and runs
+     * the side effect again.
+     */
+    static Set<String> interrupted(Dynalite dynalite, String table, EffectCounter counter, Seeded seeded) {
+        Set<String> inProgress = new HashSet<>();
+        dynalite.client().scanPaginator(b -> b.tableName(table).consistentRead(true)).items().forEach(item -> {
+            if ("IN_PROGRESS".equals(item.get("status").s())) {
+                inProgress.add(item.get("id").s());
+            }
+        });
+        Set<String> found = new HashSet<>();
+        counter.runs().forEach((effect, runs) -> {
+            String id = seeded.idByEffect().get(effect);
+            if (id != null && inProgress.contains("http#" + id)) {
+                found.add(id);
+            }
+        });
+        return found;
+    }
+
+    static Effects effects(Seeded seeded, EffectCounter counter, Set<String> inTheWindow, PrintStream out, Plan plan,
+            ClaimWatch claims) {
+        Map<Integer, Integer> runs = counter.runs();
+        int ran = 0;
+        int twice = 0;
+        int extra = 0;
+        List<String> outside = new ArrayList<>();
+        for (var effect : seeded.idByEffect().entrySet()) {
+            int count = runs.getOrDefault(effect.getKey(), 0);
+            ran += count > 0 ? 1 : 0;
+            twice += count > 1 ? 1 : 0;
+            extra += Math.max(0, count - 1);
+            if (count > 1 && !inTheWindow.contains(effect.getValue())) {
+                outside.add(effect.getValue() + " (" + count + " runs)");
+            }
+        }
+        if (plan.sideEffects() == SideEffects.IDEMPOTENT && !outside.isEmpty()) {
+            out.printf("[%s] side effects run more than once outside the kill window: %s%n", plan.name(),
+                    outside.subList(0, Math.min(20, outside.size())));
+        }
+        Set<String> breaches = claims == null ? Set.of() : claims.claimedAfterCompletion();
+        if (!breaches.isEmpty()) {
+            out.printf("[%s] keys claimed again after their completion was stored: %s%n", plan.name(),
+                    breaches.stream().limit(20).toList());
+        }
+        return new Effects(seeded.idByEffect().size(), ran, twice, extra, inTheWindow.size(),
+                plan.sideEffects() == SideEffects.IDEMPOTENT ? outside.size() : twice, breaches.size());
     }
 
     /**
@@ -210,13 +358,14 @@ public final class ChaosRun {
      * not JSON and starts with an emoji (the parser's message cuts the pair), an id that is a lone
      * surrogate written as a JSON escape.
      */
-    static Seeded seed(ElasticMq sqs, String queue, Plan plan) {
+    static Seeded seed(ElasticMq sqs, String queue, Plan plan, String counter) {
         var random = new Random(42);
         Map<String, String> kindById = new HashMap<>();
         Map<String, String> groupById = new HashMap<>();
         Map<String, Integer> seqById = new HashMap<>();
         Map<String, Integer> nextSeq = new HashMap<>();
-        List<String[]> batch = new ArrayList<>(); // {kind, body, group}
+        Map<Integer, String> idByEffect = new HashMap<>();
+        List<String[]> batch = new ArrayList<>(); // {kind, body, group, effect number or null}
         long hangMillis = plan.functionTimeout().toMillis() * 100;
         for (int i = 0; i < plan.messages(); i++) {
             int roll = random.nextInt(10_000);
@@ -234,13 +383,16 @@ public final class ChaosRun {
                 message = new String[] { "poison-emoji", "\uD83D\uDE80 not json " + i };
             } else if (roll < 700) {
                 message = new String[] { "poison-id", "{\"id\":\"\\ud83d" + i + "\",\"type\":\"digest\",\"payload\":{\"data\":\"p\"}}" };
+            } else if (roll < 5000 && plan.sideEffects() != SideEffects.NONE) {
+                message = new String[] { "effect", LocalPipeline.item("http", "{\"method\":\"POST\",\"url\":\""
+                        + counter + "/effects/" + i + "\",\"body\":\"charge " + i + "\"}"), Integer.toString(i) };
             } else if (roll < 5000) {
                 message = new String[] { "digest", LocalPipeline.item("digest", "{\"data\":\"item-" + i + "\",\"rounds\":" + (1 + random.nextInt(50)) + "}") };
             } else {
                 message = new String[] { "delay", LocalPipeline.item("delay", "{\"millis\":" + random.nextInt(20) + "}") };
             }
             String group = plan.fifo() ? "g" + random.nextInt(plan.groups()) : null;
-            batch.add(new String[] { message[0], message[1], group });
+            batch.add(new String[] { message[0], message[1], group, message.length > 2 ? message[2] : null });
             if (batch.size() == 10 || i == plan.messages() - 1) {
                 List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
                 for (int e = 0; e < batch.size(); e++) {
@@ -259,6 +411,9 @@ public final class ChaosRun {
                         .forEach(ok -> {
                             String[] m = batch.get(Integer.parseInt(ok.id()));
                             kindById.put(ok.messageId(), m[0]);
+                            if (m[3] != null) {
+                                idByEffect.put(Integer.parseInt(m[3]), ok.messageId());
+                            }
                             if (m[2] != null) {
                                 groupById.put(ok.messageId(), m[2]);
                                 seqById.put(ok.messageId(), nextSeq.merge(m[2], 1, Integer::sum));
@@ -267,11 +422,11 @@ public final class ChaosRun {
                 batch.clear();
             }
         }
-        return new Seeded(kindById, groupById, seqById);
+        return new Seeded(kindById, groupById, seqById, idByEffect);
     }
 
     static Report report(Plan plan, ElasticMq sqs, String results, String dlq, Seeded seeded, int invocations, int late,
-            int kills, String proxy, long elapsedNanos) throws IOException {
+            int kills, String proxy, long elapsedNanos, Effects effects) throws IOException {
         List<Message> onResults = sqs.drain(results);
         List<Message> deadLettered = sqs.drain(dlq);
         Map<String, Integer> resultsPerSource = new HashMap<>();
@@ -314,7 +469,7 @@ public final class ChaosRun {
         deadLettered.forEach(m -> deadByKind.merge(seeded.kindById().getOrDefault(m.messageId(), "?"), 1, Integer::sum));
         return new Report(plan, seeded.kindById().size(), onResults.size(), resultsPerSource.size(), deadLettered.size(),
                 onResults.size() - resultsPerSource.size(), lost, both, late, orderViolations, kills, invocations, byStatus,
-                deadByKind, proxy, Duration.ofNanos(elapsedNanos));
+                deadByKind, proxy, Duration.ofNanos(elapsedNanos), effects);
     }
 
     static String table(List<Report> reports, Duration wall) {
@@ -329,6 +484,25 @@ public final class ChaosRun {
                     r.elapsed().toMillis() / 1000.0));
         }
         md.append(String.format("%nWall time of the whole run: %.0f s.%n%n", wall.toMillis() / 1000.0));
+        if (reports.stream().anyMatch(r -> r.plan().sideEffects() != SideEffects.NONE)) {
+            md.append("| run | items with a side effect | of them run | run more than once | runs beyond the first |"
+                    + " interrupted by a kill between the side effect and its completion record |"
+                    + " run more than once, interrupted otherwise between the two (cut-off, failure) |"
+                    + " claimed again after their completion was stored |\n");
+            md.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+            for (Report r : reports) {
+                if (r.plan().sideEffects() != SideEffects.NONE) {
+                    Effects e = r.effects();
+                    boolean guarded = r.plan().sideEffects() == SideEffects.IDEMPOTENT;
+                    md.append(String.format("| %s | %,d | %,d | %,d | %,d | %s | %s | %s |%n", r.plan().name(),
+                            e.items(), e.ran(), e.twice(), e.extraRuns(),
+                            guarded ? String.format("%,d", e.interruptedInTheWindow()) : "n/a",
+                            guarded ? String.format("%,d", e.twiceOutsideTheWindow()) : "n/a",
+                            guarded ? String.format("%,d", e.ranAfterCompletion()) : "n/a"));
+                }
+            }
+            md.append('\n');
+        }
         for (Report r : reports) {
             md.append(String.format("- %s: results by status %s; dead-lettered by kind %s; results queue faults: %s; "
                     + "promise kept: %s%n", r.plan().name(), r.byStatus(), r.byKind(), r.proxy(),
@@ -341,6 +515,160 @@ public final class ChaosRun {
         Map<String, Integer> counts = new TreeMap<>();
         kinds.values().forEach(k -> counts.merge(k, 1, Integer::sum));
         return counts;
+    }
+
+    /** Waits (at most {@code bound}) until the counter has seen side effects beyond {@code seen}. */
+    private static void awaitEffects(EffectCounter counter, int seen, Duration bound) {
+        long until = System.nanoTime() + bound.toNanos();
+        while (counter.total() <= seen + 20 && System.nanoTime() < until) {
+            sleep(2);
+        }
+    }
+
+    /** Waits (at most 10 s) until the killed process is gone, so that it writes no record any more. */
+    private static void awaitDeath(PackagedFunction function) {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (function.isAlive() && System.nanoTime() < until) {
+            sleep(5);
+        }
+    }
+
+    /**
+     * A proxy between the function and dynalite that watches the idempotency store's writes: a claim (a PutItem of
+     * an in-progress record) that succeeds after a completion of the same key succeeded is a run the completed
+     * record should have prevented. It adds no call of its own, so it does not widen the window it watches.
+     */
+    static final class ClaimWatch implements AutoCloseable {
+        private final HttpServer server;
+        private final java.net.URI target;
+        private final java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+        private final AtomicInteger failures = new AtomicInteger();
+        private final Set<String> completed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final Set<String> claimedAfter = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        private ClaimWatch(HttpServer server, java.net.URI target) {
+            this.server = server;
+            this.target = target;
+        }
+
+        static ClaimWatch start(java.net.URI target) throws IOException {
+            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 512);
+            ClaimWatch watch = new ClaimWatch(server, target);
+            server.createContext("/", watch::forward);
+            server.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+            server.start();
+            return watch;
+        }
+
+        private void forward(com.sun.net.httpserver.HttpExchange exchange) throws IOException {
+            try (exchange) {
+                byte[] body = exchange.getRequestBody().readAllBytes();
+                var request = java.net.http.HttpRequest.newBuilder(target)
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body));
+                for (String header : List.of("Content-Type", "X-Amz-Target", "X-Amz-Date", "Authorization")) {
+                    String value = exchange.getRequestHeaders().getFirst(header);
+                    if (value != null) {
+                        request.header(header, value);
+                    }
+                }
+                var answer = http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+                String operation = String.valueOf(exchange.getRequestHeaders().getFirst("X-Amz-Target"));
+                if (answer.statusCode() == 200 && operation.endsWith(".PutItem")) {
+                    JsonNode item = MAPPER.readTree(body).path("Item");
+                    String key = item.path("id").path("S").asText();
+                    switch (item.path("status").path("S").asText()) {
+                        case "COMPLETED" -> completed.add(key);
+                        case "IN_PROGRESS" -> {
+                            if (completed.contains(key)) {
+                                claimedAfter.add(key);
+                            }
+                        }
+                        default -> {
+                        }
+                    }
+                }
+                exchange.getResponseHeaders().set("Content-Type", "application/x-amz-json-1.0");
+                exchange.sendResponseHeaders(answer.statusCode(), answer.body().length);
+                exchange.getResponseBody().write(answer.body());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (IOException | RuntimeException e) {
+                if (failures.incrementAndGet() <= 5) {
+                    System.err.println("claim watch: a request to dynalite failed: " + e);
+                }
+                throw e;
+            }
+        }
+
+        java.net.URI endpoint() {
+            return java.net.URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        }
+
+        Set<String> claimedAfterCompletion() {
+            return Set.copyOf(claimedAfter);
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+            http.close();
+        }
+    }
+
+    /**
+     * The side effects' witness outside the function: counts the POSTs to {@code /effects/<n>} per {@code n} and
+     * answers each at once with a small receipt.
+     */
+    static final class EffectCounter implements AutoCloseable {
+        private final HttpServer server;
+        private final Map<Integer, AtomicInteger> runs = new java.util.concurrent.ConcurrentHashMap<>();
+        private final AtomicInteger total = new AtomicInteger();
+
+        private EffectCounter(HttpServer server) {
+            this.server = server;
+        }
+
+        static EffectCounter start() throws IOException {
+            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 512);
+            EffectCounter counter = new EffectCounter(server);
+            server.createContext("/effects/", exchange -> {
+                try (exchange) {
+                    exchange.getRequestBody().readAllBytes();
+                    int effect = Integer.parseInt(exchange.getRequestURI().getPath().substring("/effects/".length()));
+                    int run = counter.runs.computeIfAbsent(effect, e -> new AtomicInteger()).incrementAndGet();
+                    counter.total.incrementAndGet();
+                    byte[] body = ("{\"effect\":" + effect + ",\"run\":" + run + "}").getBytes(StandardCharsets.UTF_8);
+                    exchange.getResponseHeaders().set("Content-Type", "application/json");
+                    exchange.sendResponseHeaders(200, body.length);
+                    exchange.getResponseBody().write(body);
+                }
+            });
+            server.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+            server.start();
+            return counter;
+        }
+
+        String base() {
+            return "http://127.0.0.1:" + server.getAddress().getPort();
+        }
+
+        /** The side effects run so far, all counted. */
+        int total() {
+            return total.get();
+        }
+
+        /** The runs so far of each side effect. */
+        Map<Integer, Integer> runs() {
+            Map<Integer, Integer> copy = new HashMap<>();
+            runs.forEach((effect, count) -> copy.put(effect, count.get()));
+            return copy;
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+        }
     }
 
     private static void kill9(long pid) {

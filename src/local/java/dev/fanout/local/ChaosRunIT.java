@@ -19,7 +19,7 @@ class ChaosRunIT {
         // dead-lettered after 3 receives of 5 s each
         return new ChaosRun.Plan(plan.name(), plan.fifo(), plan.messages(), plan.groups(), plan.batchSize(),
                 Duration.ofSeconds(4), Duration.ofSeconds(5), 3, Duration.ofSeconds(4), 1,
-                new FaultProxy.Faults(10, 10, 10, 5, 20, 200));
+                new FaultProxy.Faults(10, 10, 10, 5, 20, 200), plan.sideEffects());
     }
 
     @Test
@@ -32,7 +32,26 @@ class ChaosRunIT {
         var plan = ChaosRun.fifoPlan(400);
         check(ChaosRun.run(small(new ChaosRun.Plan(plan.name(), true, plan.messages(), 20, plan.batchSize(),
                 plan.functionTimeout(), plan.visibilityTimeout(), plan.maxReceives(), plan.killEvery(), plan.maxKills(),
-                plan.faults())), quiet()));
+                plan.faults(), plan.sideEffects())), quiet()));
+    }
+
+    @Test
+    void anIdempotentSideEffectNeverRunsAfterItsCompletionWasStored() throws Exception {
+        // the standard plan's pace (6 s items, 10 s visibility, 5 receives): on a loaded machine the single-threaded
+        // dynalite needs it, or the small plan's 4 s items hand every claim back until the dead-letter queue
+        ChaosRun.Plan standard = ChaosRun.standardPlan(1000);
+        ChaosRun.Report report = ChaosRun.run(new ChaosRun.Plan("side effects, idempotent", false, 1000, 0,
+                standard.batchSize(), standard.functionTimeout(), standard.visibilityTimeout(), standard.maxReceives(),
+                Duration.ofSeconds(4), 1, standard.faults(), ChaosRun.SideEffects.IDEMPOTENT), quiet());
+
+        check(report);
+        ChaosRun.Effects effects = report.effects();
+        assertThat(effects.items()).as(report.toString()).isGreaterThan(300);
+        // items the slow store hands back five times are dead-lettered unrun: not all need run
+        assertThat(effects.ran()).as(report.toString()).isPositive();
+        // never a run after the completion; a repeat only after a run interrupted between its side effect and its
+        // completion record (a kill, or the deadline while it waited for the side effect's answer)
+        assertThat(effects.ranAfterCompletion()).as(report.toString()).isZero();
     }
 
     @Test

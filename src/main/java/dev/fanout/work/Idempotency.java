@@ -25,7 +25,7 @@ import dev.fanout.engine.RejectedItemException;
 /**
  * Runs idempotent functions' items at most once successfully per key (docs/idempotency.md). Before an item runs,
  * one conditional write claims its key as in progress until the item's own deadline (not the invocation's: an
- * item cancelled at its cut-off blocks its retry no longer than its own time). A success replaces the claim by
+ * item cancelled at its cut-off blocks its retry no longer than its own time), plus {@link #CLOCK_ALLOWANCE}. A success replaces the claim by
  * the completed record, its output and an expiry {@code ttl} ahead; a failure deletes the claim so that a retry
  * can run. A key already completed returns its stored output without running; one in progress elsewhere is
  * handed back (a retryable failure); the same key with another payload is rejected. Every store call is bounded
@@ -42,6 +42,19 @@ public record Idempotency(IdempotencyStore store, Duration ttl, Set<String> byNa
 
     /** Outputs larger than this (UTF-8 bytes of their JSON) are stored as their digest: a DynamoDB item stops at 400 KB. */
     public static final int LARGEST_STORED_OUTPUT = 350_000;
+
+    /**
+     * How far the claimer's and a taker's clocks may disagree: a claim lasts this much beyond its item's deadline, so
+     * that a run whose clock is ahead does not take over a claim whose run is still inside its own deadline (nor one
+     * whose cancellation, which the deadline starts, has not ended it yet).
+     */
+    public static final Duration CLOCK_ALLOWANCE = Duration.ofSeconds(1);
+
+    /**
+     * The least time a completion write gets, even when the item's deadline is nearer (or passed while its function
+     * ran): the write outlives the item's cancellation, so that the side effect that happened is recorded.
+     */
+    public static final Duration COMPLETION_TIME = Duration.ofSeconds(2);
 
     /** No store: a function marked idempotent fails the start. */
     public static final Idempotency NONE = new Idempotency(null, Duration.ofHours(1), Set.of(), Clock.systemUTC());
@@ -67,7 +80,7 @@ public record Idempotency(IdempotencyStore store, Duration ttl, Set<String> byNa
             ObjectMapper mapper, Callable<JsonNode> body) throws Exception {
         IdempotencyKeys.Keyed keyed = keys.of(item, mapper);
         Instant now = clock.instant();
-        Instant until = now.plus(positive(context.remaining(), item));
+        Instant until = now.plus(positive(context.remaining(), item)).plus(CLOCK_ALLOWANCE);
         String token = UUID.randomUUID().toString();
         IdempotencyStore.Claim claim;
         try {
@@ -112,8 +125,9 @@ public record Idempotency(IdempotencyStore store, Duration ttl, Set<String> byNa
     private static JsonNode stored(IdempotencyStore.Completed completed, WorkItem item, ObjectMapper mapper) {
         if (completed.output().isEmpty()) {
             ObjectNode digest = JsonNodeFactory.instance.objectNode();
-            digest.put("idempotency", "output not stored: its " + completed.outputBytes() + " bytes exceed the store's"
-                    + " limit of " + LARGEST_STORED_OUTPUT + "; this is its digest");
+            digest.put("idempotency", "output not stored: " + (completed.outputBytes() > LARGEST_STORED_OUTPUT
+                    ? "its " + completed.outputBytes() + " bytes exceed the store's limit of " + LARGEST_STORED_OUTPUT
+                    : "the store refused its record as too large") + "; this is its digest");
             digest.put("outputSha256", completed.outputSha256());
             digest.put("outputBytes", completed.outputBytes());
             return digest;
@@ -138,15 +152,27 @@ public record Idempotency(IdempotencyStore store, Duration ttl, Set<String> byNa
                 : Optional.of(new String(json, StandardCharsets.UTF_8));
         var completed = new IdempotencyStore.Completed(keyed.payloadHash(), text, IdempotencyKeys.sha256(json),
                 json.length, clock.instant().plus(ttl));
-        try {
-            if (!store.complete(keyed.recordKey(), token, completed, positive(context.remaining(), item))) {
-                LOG.warnf("'%s' item %s: its claim expired and another run took its key over before it completed;"
-                        + " its output is returned, not stored", item.type(), item.id());
+        // The side effect happened: the record must be written even if the item's deadline cancels the item now
+        // (its outcome is then timed out, and the redelivery gets the stored output instead of running again). So
+        // the write runs on a thread of its own, which the cut-off's interrupt does not reach, with at least
+        // COMPLETION_TIME; the item waits for it until the write ends or the cut-off interrupts the wait.
+        Duration time = context.remaining().compareTo(COMPLETION_TIME) > 0 ? context.remaining() : COMPLETION_TIME;
+        Thread write = Thread.ofVirtual().name("idempotency-completion").start(() -> {
+            try {
+                if (!store.complete(keyed.recordKey(), token, completed, time)) {
+                    LOG.warnf("'%s' item %s: its claim expired and another run took its key over before it"
+                            + " completed; its output is not stored", item.type(), item.id());
+                }
+            } catch (RuntimeException e) {
+                // failing the item now would run it again once the claim expires: the output is returned
+                LOG.warnf("'%s' item %s succeeded but its completion could not be stored (%s): a redelivery after"
+                        + " the claim's expiry would run it again", item.type(), item.id(), e.getMessage());
             }
-        } catch (RuntimeException e) {
-            // The side effect happened: failing the item now would run it again once the claim expires.
-            LOG.warnf("'%s' item %s succeeded but its completion could not be stored (%s): a redelivery after the"
-                    + " claim's expiry would run it again", item.type(), item.id(), e.getMessage());
+        });
+        try {
+            write.join();
+        } catch (InterruptedException cutOff) {
+            Thread.currentThread().interrupt(); // the write goes on; the engine ends the item
         }
     }
 

@@ -12,13 +12,17 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
 import software.amazon.awssdk.services.dynamodb.model.GetItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
 
 /**
  * The idempotency records in a DynamoDB table whose partition key is the string {@code id}. A claim is one
  * conditional {@code PutItem}; a completion one more, conditional on the claim's token; a release one
- * {@code DeleteItem}, conditional the same way. Only a claim that finds its key held reads the record
- * ({@code GetItem}, strongly consistent). Every call has the caller's time as its {@code apiCallTimeout}.
+ * {@code DeleteItem}, conditional the same way. A claim that finds its key held gets the record that holds it with
+ * the refusal ({@code ReturnValuesOnConditionCheckFailure=ALL_OLD}), so a redelivery costs one request; only a
+ * server that does not return it (dynalite 4.0.0 unpatched) costs a second one, a strongly consistent
+ * {@code GetItem}. Every call has the caller's time as its {@code apiCallTimeout}.
  * <p>
  * Attributes: {@code status} (IN_PROGRESS, COMPLETED), {@code token}, {@code payloadHash}, {@code inProgressUntil}
  * (epoch ms), {@code expiresAt} (epoch s: the table's TTL attribute, and compared by the condition itself, since
@@ -55,17 +59,26 @@ public final class DynamoDbIdempotencyStore implements IdempotencyStore {
         item.put("expiresAt", n(claim.expiresAt().getEpochSecond()));
         Map<String, AttributeValue> values = Map.of(":nowSeconds", n(now.getEpochSecond()),
                 ":nowMillis", n(now.toEpochMilli()), ":inProgress", s(IN_PROGRESS));
-        // a record deleted between the failed write and the read: write once more
+        // the calls share the item's time: a fallback read gets what the refused write left of it
+        long end = System.nanoTime() + timeout.toNanos();
+        // a record deleted between the failed write and the fallback read: write once more
         for (int attempt = 0; attempt < 2; attempt++) {
+            Duration left = left(end, claim.key());
             try {
                 call("claim", () -> client.putItem(b -> b.tableName(table).item(item).conditionExpression(FREE)
                         .expressionAttributeNames(FREE_NAMES).expressionAttributeValues(values)
-                        .overrideConfiguration(timeout(timeout))));
+                        .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)
+                        .overrideConfiguration(timeout(left))));
                 return new Claim.Claimed();
             } catch (ConditionalCheckFailedException held) {
+                if (held.hasItem() && !held.item().isEmpty()) {
+                    return new Claim.Held(record(claim.key(), held.item()));
+                }
+                // a server that does not return the record with the refusal (DynamoDB does): read it
+                Duration rest = left(end, claim.key());
                 GetItemResponse found = call("read", () -> client.getItem(b -> b.tableName(table)
                         .key(Map.of("id", s(claim.key()))).consistentRead(true)
-                        .overrideConfiguration(timeout(timeout))));
+                        .overrideConfiguration(timeout(rest))));
                 if (found.hasItem() && !found.item().isEmpty()) {
                     return new Claim.Held(record(claim.key(), found.item()));
                 }
@@ -85,15 +98,43 @@ public final class DynamoDbIdempotencyStore implements IdempotencyStore {
         record.output().ifPresent(output -> item.put("output", s(output)));
         item.put("outputSha256", s(record.outputSha256()));
         item.put("outputBytes", n(record.outputBytes()));
+        long end = System.nanoTime() + timeout.toNanos();
         try {
-            call("completion", () -> client.putItem(b -> b.tableName(table).item(item).conditionExpression(HELD_BY_TOKEN)
-                    .expressionAttributeNames(Map.of("#token", "token"))
-                    .expressionAttributeValues(Map.of(":token", s(token)))
-                    .overrideConfiguration(timeout(timeout))));
+            try {
+                completion(item, token, timeout);
+            } catch (DynamoDbException refused) {
+                if (!tooLarge(refused) || !item.containsKey("output")) {
+                    throw refused;
+                }
+                // the item is over DynamoDB's 400 KB though the output was under the store's bound: keep the digest
+                item.remove("output");
+                completion(item, token, left(end, key));
+            }
             return true;
         } catch (ConditionalCheckFailedException takenOver) {
             return false;
+        } catch (DynamoDbException e) {
+            throw unavailable("completion", e);
         }
+    }
+
+    private void completion(Map<String, AttributeValue> item, String token, Duration timeout) {
+        try {
+            client.putItem(b -> b.tableName(table).item(item).conditionExpression(HELD_BY_TOKEN)
+                    .expressionAttributeNames(Map.of("#token", "token"))
+                    .expressionAttributeValues(Map.of(":token", s(token)))
+                    .overrideConfiguration(timeout(timeout)));
+        } catch (DynamoDbException e) {
+            throw e;
+        } catch (SdkException e) {
+            throw unavailable("completion", e);
+        }
+    }
+
+    /** DynamoDB's answer to an item over 400 KB: a ValidationException saying so. */
+    static boolean tooLarge(DynamoDbException refused) {
+        return refused.awsErrorDetails() != null && "ValidationException".equals(refused.awsErrorDetails().errorCode())
+                && String.valueOf(refused.awsErrorDetails().errorMessage()).contains("Item size has exceeded");
     }
 
     @Override
@@ -139,6 +180,15 @@ public final class DynamoDbIdempotencyStore implements IdempotencyStore {
         }
     }
 
+    private static Duration left(long endNanos, String key) {
+        long left = endNanos - System.nanoTime();
+        if (left <= 0) {
+            throw new Unavailable("idempotency record '" + key + "': no time left for the store's next call: handed"
+                    + " back, not run unguarded", null);
+        }
+        return Duration.ofNanos(left);
+    }
+
     /**
      * Runs one request; every failure but a failed condition (throttling, a time-out, a store that cannot be
      * reached, a missing table) becomes {@link Unavailable}, so that the item is handed back.
@@ -149,9 +199,13 @@ public final class DynamoDbIdempotencyStore implements IdempotencyStore {
         } catch (ConditionalCheckFailedException conditional) {
             throw conditional;
         } catch (SdkException e) {
-            throw new Unavailable("idempotency store unavailable (" + what + "): " + e.getMessage()
-                    + ": handed back, not run unguarded", e);
+            throw unavailable(what, e);
         }
+    }
+
+    private static Unavailable unavailable(String what, SdkException e) {
+        return new Unavailable("idempotency store unavailable (" + what + "): " + e.getMessage()
+                + ": handed back, not run unguarded", e);
     }
 
     private static java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder>

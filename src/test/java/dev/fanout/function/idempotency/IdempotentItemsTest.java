@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -107,6 +108,28 @@ class IdempotentItemsTest {
             return "x".repeat(size.intValue());
         }
 
+        /** Its side effect first, then a wait that ignores the cut-off's interrupt. */
+        @Idempotent
+        public int stubborn(JsonNode any) {
+            charges.incrementAndGet();
+            entered.countDown();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    if (!release.await(10, TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("never released");
+                    }
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            return charges.get();
+        }
+
         @Idempotent
         public void noOutput() {
             charges.incrementAndGet();
@@ -145,10 +168,14 @@ class IdempotentItemsTest {
     }
 
     ItemFunctions functions(IdempotencyStore store, Object target) {
+        return functions(store, target, clock);
+    }
+
+    ItemFunctions functions(IdempotencyStore store, Object target, Clock clock) {
         ItemFunctions.Builder builder = ItemFunctions.builder(MAPPER)
                 .idempotency(new Idempotency(store, Duration.ofHours(1), Set.of("byConfiguration"), clock));
         for (String name : List.of("charge", "byOrder", "byOrderAndCents", "large", "noOutput", "byConfiguration",
-                "plain")) {
+                "plain", "stubborn")) {
             builder.add(name, method(target.getClass(), name), FunctionTarget.shared(target));
         }
         return builder.build();
@@ -216,6 +243,37 @@ class IdempotentItemsTest {
         }
 
         @Test
+        void aRedeliveryCostsOneRequestTheRefusedClaimThatCarriesTheRecord() {
+            List<String> requests = new CopyOnWriteArrayList<>();
+            try (var client = Dynalite.client(DYNALITE.endpoint(), requests::add)) {
+                ItemFunctions functions = functions(new DynamoDbIdempotencyStore(client, table), payments);
+                JsonNode first = value(one(functions, CHARGE));
+                assertThat(requests).containsExactly("PutItem", "PutItem"); // the claim, the completion
+                requests.clear();
+
+                assertThat(value(one(functions, CHARGE))).isEqualTo(first);
+                assertThat(requests).containsExactly("PutItem"); // the refused claim, with the completed record
+                assertThat(payments.charges).hasValue(1);
+            }
+        }
+
+        @Test
+        void aServerThatDoesNotReturnTheRefusingRecordCostsOneReadMore() {
+            List<String> requests = new CopyOnWriteArrayList<>();
+            try (Dynalite unpatched = Dynalite.start(false);
+                    var client = Dynalite.client(unpatched.endpoint(), requests::add)) {
+                ItemFunctions functions = functions(new DynamoDbIdempotencyStore(client, unpatched.createTable()),
+                        payments);
+                JsonNode first = value(one(functions, CHARGE));
+                requests.clear();
+
+                assertThat(value(one(functions, CHARGE))).isEqualTo(first);
+                assertThat(requests).containsExactly("PutItem", "GetItem");
+                assertThat(payments.charges).hasValue(1);
+            }
+        }
+
+        @Test
         void aRedeliveryWithItsFieldsInAnotherOrderIsTheSamePayload() {
             ItemFunctions functions = functions(store, payments);
             value(one(functions, CHARGE));
@@ -267,7 +325,7 @@ class IdempotentItemsTest {
         void aFunctionNamedInTheConfigurationIsIdempotentByItemIdAndOthersAreNot() {
             ItemFunctions functions = functions(store, payments);
             assertThat(functions.idempotentTypes()).containsExactly("byConfiguration", "byOrder", "byOrderAndCents",
-                    "charge", "large", "noOutput");
+                    "charge", "large", "noOutput", "stubborn");
             value(one(functions, "{\"id\":\"c-1\",\"type\":\"byConfiguration\",\"payload\":1}"));
             value(one(functions, "{\"id\":\"c-1\",\"type\":\"byConfiguration\",\"payload\":1}"));
             value(one(functions, "{\"id\":\"p-1\",\"type\":\"plain\",\"payload\":1}"));
@@ -337,7 +395,8 @@ class IdempotentItemsTest {
             payments.release.countDown();
             running.get(10, TimeUnit.SECONDS);
 
-            long until = Long.parseLong(claim.get("inProgressUntil").n()) - T0.toEpochMilli();
+            long until = Long.parseLong(claim.get("inProgressUntil").n()) - T0.toEpochMilli()
+                    - Idempotency.CLOCK_ALLOWANCE.toMillis();
             assertThat(claim.get("status").s()).isEqualTo("IN_PROGRESS");
             assertThat(until).isBetween(payments.remainingSeen.get().toMillis(), 2_000L); // not the batch's 30 s
         }
@@ -513,6 +572,147 @@ class IdempotentItemsTest {
             assertThat(outcome.retryable()).isTrue();
             assertThat(outcome.error()).isInstanceOf(IdempotencyStore.Unavailable.class);
             assertThat(payments.charges).hasValue(0);
+        }
+    }
+
+    /** One of the store's calls for an item fails, on the real server behind a {@link FaultyDynamo}. */
+    @Nested
+    class StoreFaults {
+
+        @Test
+        void aThrottledCompletionReturnsTheOutputAndTheClaimHoldsTheKeyUntilItsDeadline() throws Exception {
+            try (var proxy = FaultyDynamo.start(DYNALITE.endpoint()).on("PutItem", 2, FaultyDynamo.throttled());
+                    var client = Dynalite.client(proxy.endpoint())) {
+                ItemFunctions functions = functions(new DynamoDbIdempotencyStore(client, table), payments);
+                // the side effect happened: failing the item would only run it again
+                assertThat(value(one(functions, CHARGE)).get("run").intValue()).isEqualTo(1);
+                Map<String, AttributeValue> claim = record("charge#order-1");
+                assertThat(claim.get("status").s()).isEqualTo("IN_PROGRESS");
+
+                Outcome.Failed<JsonNode> meanwhile = failed(one(functions, CHARGE));
+                assertThat(meanwhile.retryable()).isTrue();
+                assertThat(meanwhile.error()).isInstanceOf(Idempotency.InProgressElsewhere.class);
+                assertThat(payments.charges).hasValue(1);
+
+                // the documented window: once the claim ends, a redelivery runs again
+                clock.now = Instant.ofEpochMilli(Long.parseLong(claim.get("inProgressUntil").n()) + 1);
+                assertThat(value(one(functions, CHARGE)).get("run").intValue()).isEqualTo(2);
+                assertThat(proxy.operations()).containsExactly("PutItem", "PutItem", "PutItem", "PutItem", "PutItem");
+            }
+        }
+
+        @Test
+        void aThrottledReleaseStillHandsTheFailureBackAndTheClaimEndsAtTheItemsDeadline() throws Exception {
+            try (var proxy = FaultyDynamo.start(DYNALITE.endpoint()).on("DeleteItem", 1, FaultyDynamo.throttled());
+                    var client = Dynalite.client(proxy.endpoint())) {
+                ItemFunctions functions = functions(new DynamoDbIdempotencyStore(client, table), payments);
+                payments.failuresToThrow.set(1);
+
+                Outcome.Failed<JsonNode> first = failed(one(functions, CHARGE));
+                assertThat(first.retryable()).isTrue();
+                assertThat(first.error()).hasMessage("card service down");
+                assertThat(first.error().getSuppressed()).singleElement()
+                        .isInstanceOf(IdempotencyStore.Unavailable.class);
+                Map<String, AttributeValue> claim = record("charge#order-1");
+                assertThat(claim.get("status").s()).isEqualTo("IN_PROGRESS");
+
+                clock.now = Instant.ofEpochMilli(Long.parseLong(claim.get("inProgressUntil").n()) + 1);
+                assertThat(value(one(functions, CHARGE)).get("run").intValue()).isEqualTo(1);
+                assertThat(payments.charges).hasValue(1);
+            }
+        }
+
+        @Test
+        void aRecordTheStoreRefusesAsTooLargeIsStoredAsTheOutputsDigest() throws Exception {
+            try (var proxy = FaultyDynamo.start(DYNALITE.endpoint()).on("PutItem", 2, FaultyDynamo.tooLarge());
+                    var client = Dynalite.client(proxy.endpoint())) {
+                ItemFunctions functions = functions(new DynamoDbIdempotencyStore(client, table), payments);
+                String item = "{\"id\":\"big\",\"type\":\"large\",\"payload\":10}";
+                JsonNode first = value(one(functions, item));
+                JsonNode again = value(one(functions, item));
+
+                assertThat(first.textValue()).isEqualTo("x".repeat(10));
+                assertThat(again.get("idempotency").textValue()).isEqualTo(
+                        "output not stored: the store refused its record as too large; this is its digest");
+                assertThat(again.get("outputBytes").longValue()).isEqualTo(12);
+                assertThat(record("large#big")).doesNotContainKey("output").containsKey("outputSha256");
+                assertThat(payments.charges).hasValue(1);
+                // the claim, the refused completion, the completion without the output, the redelivery's claim
+                assertThat(proxy.operations()).containsExactly("PutItem", "PutItem", "PutItem", "PutItem");
+            }
+        }
+
+        @Test
+        void anItemCutOffAfterItsSideEffectStillStoresItsCompletionSoTheRedeliveryDoesNotRunIt() throws Exception {
+            ItemFunctions functions = functions(store, payments);
+            payments.entered = new CountDownLatch(1);
+            payments.release = new CountDownLatch(1);
+            String item = "{\"id\":\"late\",\"type\":\"stubborn\",\"payload\":{}}";
+            Outcome<JsonNode> cut = run(functions, Limits.of(4).withItemTimeout(Duration.ofMillis(300)), item)
+                    .outcome(0);
+            assertThat(cut.status()).isEqualTo(Outcome.Status.TIMED_OUT);
+            assertThat(payments.entered.getCount()).isZero();
+
+            payments.release.countDown(); // the function returns after its cut-off; its record is written anyway
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!record("stubborn#late").getOrDefault("status", AttributeValue.fromS("")).s().equals("COMPLETED")
+                    && System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+            assertThat(record("stubborn#late").get("status").s()).isEqualTo("COMPLETED");
+            assertThat(value(one(functions, item)).intValue()).isEqualTo(1);
+            assertThat(payments.charges).hasValue(1);
+        }
+
+        @Test
+        void aRefusedClaimAndItsFallbackReadShareTheItemsTime() throws Exception {
+            try (Dynalite unpatched = Dynalite.start(false);
+                    var proxy = FaultyDynamo.start(unpatched.endpoint())
+                            .on("PutItem", 2, new FaultyDynamo.Fault.Late(Duration.ofMillis(1500)))
+                            .on("GetItem", 1, new FaultyDynamo.Fault.Silent());
+                    var client = Dynalite.client(proxy.endpoint())) {
+                String held = unpatched.createTable();
+                var store = new DynamoDbIdempotencyStore(client, held);
+                var claim = new IdempotencyStore.InProgress("charge#order-1", "one", "h", T0.plusSeconds(5),
+                        T0.plusSeconds(3605));
+                assertThat(store.claim(claim, T0, Duration.ofSeconds(5))).isInstanceOf(IdempotencyStore.Claim.Claimed.class);
+
+                long start = System.nanoTime();
+                assertThatThrownBy(() -> store.claim(new IdempotencyStore.InProgress("charge#order-1", "two", "h",
+                        T0.plusSeconds(5), T0.plusSeconds(3605)), T0, Duration.ofMillis(2000)))
+                        .isInstanceOf(IdempotencyStore.Unavailable.class).hasMessageContaining("(read)");
+                long tookMs = (System.nanoTime() - start) / 1_000_000;
+
+                // the read had the 500 ms the write left, not 2 s of its own (3.5 s in all)
+                assertThat(tookMs).isBetween(1_500L, 2_900L);
+                assertThat(proxy.operations()).containsExactly("PutItem", "PutItem", "GetItem");
+            }
+        }
+
+        @Test
+        void aClockAheadByLessThanTheAllowanceDoesNotTakeALiveClaimOver() throws Exception {
+            ItemFunctions functions = functions(store, payments);
+            payments.entered = new CountDownLatch(1);
+            payments.release = new CountDownLatch(1);
+            Limits twoSecondItems = Limits.of(4).withItemTimeout(Duration.ofSeconds(2));
+            CompletableFuture<BatchResult<JsonNode>> running = CompletableFuture.supplyAsync(
+                    () -> run(functions, twoSecondItems, CHARGE));
+            assertThat(payments.entered.await(10, TimeUnit.SECONDS)).isTrue();
+            Instant until = Instant.ofEpochMilli(Long.parseLong(record("charge#order-1").get("inProgressUntil").n()));
+            Instant deadline = until.minus(Idempotency.CLOCK_ALLOWANCE);
+
+            // another run whose clock is past the holder's deadline, by less than the allowance
+            SettableClock ahead = new SettableClock(deadline.plusMillis(500));
+            Payments other = new Payments();
+            Outcome.Failed<JsonNode> taker = failed(one(functions(store, other, ahead), CHARGE));
+            assertThat(taker.error()).isInstanceOf(Idempotency.InProgressElsewhere.class);
+            assertThat(other.charges).hasValue(0);
+
+            payments.release.countDown();
+            assertThat(value(running.get(10, TimeUnit.SECONDS).outcome(0)).get("run").intValue()).isEqualTo(1);
+            ahead.now = until.plusSeconds(60); // past the claim, long before the completed record expires
+            assertThat(value(one(functions(store, other, ahead), CHARGE)).get("run").intValue()).isEqualTo(1);
+            assertThat(other.charges).hasValue(0);
         }
     }
 
