@@ -157,7 +157,8 @@ public class SnapStartHooks implements Resource {
             restorable.renew();
         }
         dropConnections();
-        LOG.info("SnapStart: restored; SQS client rebuilt, the http handler's pool emptied");
+        handlers.serviceLimits().reset(); // the services may have changed since the snapshot: learn them again
+        LOG.info("SnapStart: restored; SQS client rebuilt, the http handler's pool emptied, service limits reset");
     }
 
     /**

@@ -89,6 +89,7 @@ public final class StreamBatchProcessor {
         }
         summary.put("notDone", notDone).put("batchItemFailures", failures.size())
                 .put("timeLeftMs", deadline.remaining().toMillis());
+        LimitMetrics.add(summary, batch.functions().serviceLimits());
         InvocationMetrics.log(summary, entryPoint);
         return new Invocation(new StreamsEventResponse(failures), summary);
     }

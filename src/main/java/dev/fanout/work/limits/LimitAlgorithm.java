@@ -1,10 +1,5 @@
 package dev.fanout.work.limits;
 
-import com.netflix.concurrency.limits.Limit;
-import com.netflix.concurrency.limits.limit.AIMDLimit;
-import com.netflix.concurrency.limits.limit.Gradient2Limit;
-import com.netflix.concurrency.limits.limit.VegasLimit;
-
 /**
  * The algorithms of a service's limit, all of them Netflix's ({@code concurrency-limits-core}); Fanout only
  * chooses the bounds. Read from the library's 0.5.4 sources:
@@ -17,19 +12,11 @@ import com.netflix.concurrency.limits.limit.VegasLimit;
  * <li>{@link #GRADIENT2}: latency-based, on the ratio of a long-term to the short-term latency. It never reads
  * drops: a service that answers 429 quickly looks healthy to it, and its limit grows.</li>
  * </ul>
+ * The library's classes are loaded with the first service's limit ({@link ServiceLimit}), not with this enum:
+ * reading the settings at start costs nothing of the library.
  */
 public enum LimitAlgorithm {
     AIMD, VEGAS, GRADIENT2;
-
-    /** A new limit of this algorithm; the bounds are checked already ({@link LimitSettings}). */
-    Limit newLimit(int initial, int min, int max) {
-        return switch (this) {
-            case AIMD -> AIMDLimit.newBuilder().initialLimit(initial).minLimit(min).maxLimit(max).build();
-            case VEGAS -> VegasLimit.newBuilder().initialLimit(initial).maxConcurrency(max).build();
-            case GRADIENT2 -> Gradient2Limit.newBuilder().initialLimit(initial).minLimit(min).maxConcurrency(max)
-                    .build();
-        };
-    }
 
     /** The algorithm of a setting's value: {@code aimd}, {@code vegas} or {@code gradient2}, in any case. */
     public static LimitAlgorithm of(String name) {

@@ -7,6 +7,9 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 import com.netflix.concurrency.limits.Limit;
+import com.netflix.concurrency.limits.limit.AIMDLimit;
+import com.netflix.concurrency.limits.limit.Gradient2Limit;
+import com.netflix.concurrency.limits.limit.VegasLimit;
 
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.NotAdmittedException;
@@ -44,8 +47,20 @@ public final class ServiceLimit {
     private boolean used;
 
     ServiceLimit(String service, LimitSettings settings) {
-        this(service, settings.algorithm().newLimit(settings.initial(), settings.min(), settings.max()),
-                settings.min(), settings.max());
+        this(service, newLimit(settings), settings.min(), settings.max());
+    }
+
+    /** A new limit of the settings' algorithm; the bounds are checked already ({@link LimitSettings}). */
+    static Limit newLimit(LimitSettings settings) {
+        int initial = settings.initial();
+        int min = settings.min();
+        int max = settings.max();
+        return switch (settings.algorithm()) {
+            case AIMD -> AIMDLimit.newBuilder().initialLimit(initial).minLimit(min).maxLimit(max).build();
+            case VEGAS -> VegasLimit.newBuilder().initialLimit(initial).maxConcurrency(max).build();
+            case GRADIENT2 -> Gradient2Limit.newBuilder().initialLimit(initial).minLimit(min).maxConcurrency(max)
+                    .build();
+        };
     }
 
     /** A service's limit on {@code limit}, within {@code [min, max]}. */

@@ -199,25 +199,31 @@ class ServiceLimitsTest {
     }
 
     @Test
-    void anItemThatNeverGetsAPermitBeforeTheCutOffIsNotStarted() {
+    void anItemThatNeverGetsAPermitBeforeTheCutOffIsNotStarted() throws InterruptedException {
         var limits = new ServiceLimits(aimd(1, 1, 1), service -> new ServiceLimit(service, FixedLimit.of(1), 1, 1));
         var holderRunning = new CountDownLatch(1);
+        var allEnded = new CountDownLatch(3);
         BatchResult<String> result = new WorkerPool(Limits.of(5)).run(Batch.of(List.of("hangs", "waits", "waits")),
                 ctx -> {
-                    if (ctx.index() > 0) {
-                        holderRunning.await(10, TimeUnit.SECONDS);
+                    try {
+                        if (ctx.index() > 0) {
+                            holderRunning.await(10, TimeUnit.SECONDS);
+                        }
+                        try (Permit permit = limits.acquire("svc", ctx.slot(), ctx.deadline(), true)) {
+                            holderRunning.countDown();
+                            new CountDownLatch(1).await(); // hangs until the cut-off interrupts it
+                            return ctx.item();
+                        }
+                    } finally {
+                        allEnded.countDown();
                     }
-                    try (Permit permit = limits.acquire("svc", ctx.slot(), ctx.deadline(), true)) {
-                        holderRunning.countDown();
-                        new CountDownLatch(1).await(); // hangs until the cut-off interrupts it
-                        return ctx.item();
-                    }
-                }, Deadline.after(Duration.ofMillis(300)));
+                }, Deadline.after(Duration.ofSeconds(2)));
 
         assertThat(result.outcome(0).status()).isEqualTo(Outcome.Status.TIMED_OUT);
         assertThat(result.outcome(1)).isEqualTo(new Outcome.NotStarted<String>(Outcome.NotStarted.Reason.NOT_ADMITTED,
                 java.util.OptionalInt.empty()));
         assertThat(result.outcome(2)).isEqualTo(result.outcome(1));
+        assertThat(allEnded.await(10, TimeUnit.SECONDS)).isTrue(); // the run does not wait for cancelled items to end
         assertThat(limits.of("svc").inflight()).isZero();
     }
 
