@@ -57,7 +57,9 @@ public final class ServiceLimit {
         int max = settings.max();
         return switch (settings.algorithm()) {
             case AIMD -> AIMDLimit.newBuilder().initialLimit(initial).minLimit(min).maxLimit(max).build();
-            case VEGAS -> VegasLimit.newBuilder().initialLimit(initial).maxConcurrency(max).build();
+            // Vegas's own decrease is log10 of the limit as an integer: 0 below 10, where the limit would stick
+            case VEGAS -> VegasLimit.newBuilder().initialLimit(initial).maxConcurrency(max)
+                    .decreaseFunction(limit -> limit - Math.max(1, (int) Math.log10(limit))).build();
             case GRADIENT2 -> Gradient2Limit.newBuilder().initialLimit(initial).minLimit(min).maxConcurrency(max)
                     .build();
         };
