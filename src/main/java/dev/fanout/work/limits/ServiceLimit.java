@@ -30,6 +30,7 @@ public final class ServiceLimit {
 
     /** The longest a waiter sleeps before it reads its deadline again; any hand-over or cut-off wakes it sooner. */
     private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    static final int WINDOW_SAMPLES = 10;
 
     private final String service;
     private final Limit limit;
@@ -56,13 +57,19 @@ public final class ServiceLimit {
         int min = settings.min();
         int max = settings.max();
         return switch (settings.algorithm()) {
-            case AIMD -> AIMDLimit.newBuilder().initialLimit(initial).minLimit(min).maxLimit(max).build();
+            case AIMD -> windowed(AIMDLimit.newBuilder().initialLimit(initial).minLimit(min).maxLimit(max).build());
             // Vegas's own decrease is log10 of the limit as an integer: 0 below 10, where the limit would stick
-            case VEGAS -> VegasLimit.newBuilder().initialLimit(initial).maxConcurrency(max)
-                    .decreaseFunction(limit -> limit - Math.max(1, (int) Math.log10(limit))).build();
+            case VEGAS -> windowed(VegasLimit.newBuilder().initialLimit(initial).maxConcurrency(max)
+                    .decreaseFunction(limit -> limit - Math.max(1, (int) Math.log10(limit))).build());
+            // Gradient2 smooths its own samples (and a window would hide its short-term latency)
             case GRADIENT2 -> Gradient2Limit.newBuilder().initialLimit(initial).minLimit(min).maxConcurrency(max)
                     .build();
         };
+    }
+
+    /** One sample per round trip ({@link RoundTripWindow}). */
+    private static Limit windowed(Limit limit) {
+        return new RoundTripWindow(limit, WINDOW_SAMPLES);
     }
 
     /** A service's limit on {@code limit}, within {@code [min, max]}. */

@@ -48,7 +48,8 @@ class ServiceLimitsTest {
                 held.forEach(Permit::success);
             }
             assertThat(limit.limit()).isEqualTo(40); // + 1 per answer with half the limit in use, up to the maximum
-            for (int i = 0; i < 100; i++) {
+            // after the first drop, one sample per round trip of at least 10 answers: 1,000 drops, 100 samples
+            for (int i = 0; i < 1000; i++) {
                 limit.acquire(Slot.HELD, Deadline.after(FAR), true).dropped();
             }
             assertThat(limit.limit()).isEqualTo(2);
@@ -246,7 +247,7 @@ class ServiceLimitsTest {
         @Test
         void aResetStartsEveryServiceAgainFromTheInitialLimit() throws Exception {
             var limits = new ServiceLimits(aimd(5, 1, 10));
-            for (int i = 0; i < 10; i++) {
+            for (int i = 0; i < 200; i++) {
                 limits.acquire("a", Slot.HELD, Deadline.after(FAR), true).dropped();
             }
             assertThat(limits.of("a").limit()).isEqualTo(1);
@@ -261,7 +262,7 @@ class ServiceLimitsTest {
             for (int i = 0; i < 3; i++) {
                 limits.acquire("a", Slot.HELD, Deadline.after(FAR), true).success(); // 1 in flight of 5: no growth
             }
-            for (int i = 0; i < 10; i++) {
+            for (int i = 0; i < 200; i++) {
                 limits.acquire("b", Slot.HELD, Deadline.after(FAR), true).dropped();
             }
             LimitReport report = limits.report();
