@@ -61,6 +61,10 @@ public final class AdaptiveLimitsFigures {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("gate")) {
+            gate();
+            return;
+        }
         int invocations = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int items = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
         int bound = args.length > 2 ? Integer.parseInt(args[2]) : 1_000;
@@ -117,6 +121,45 @@ public final class AdaptiveLimitsFigures {
             double mean = (means[s][0] + means[s][1]) / 2;
             System.out.printf(Locale.ROOT, "| %s | %.0f | %.0f | %.0f, %.1f %% |%n", compared.get(s).name(),
                     means[s][0], means[s][1], mean, 100.0 * mean / fixedMean);
+        }
+    }
+
+    /**
+     * The gate's own cost on the path of a service below its limit (the case of a service without a limit): a
+     * permit taken and reported, on one thread and on 64 virtual threads at once, against a fixed bound's nothing.
+     */
+    static void gate() throws Exception {
+        var limits = new ServiceLimits(new LimitSettings(true, LimitAlgorithm.AIMD, 1000, 2, 1000, 256));
+        var slot = dev.fanout.engine.Slot.HELD;
+        Deadline far = Deadline.after(Duration.ofMinutes(10));
+        int n = 2_000_000;
+        for (int round = 0; round < 3; round++) {
+            long start = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                limits.acquire("http://127.0.0.1:8080", slot, far, true).success();
+            }
+            long oneThread = (System.nanoTime() - start) / n;
+            int threads = 64;
+            int each = n / threads;
+            start = System.nanoTime();
+            List<Thread> started = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                started.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        for (int i = 0; i < each; i++) {
+                            limits.acquire("http://127.0.0.1:8080", slot, far, true).success();
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+            }
+            for (Thread t : started) {
+                t.join();
+            }
+            long contended = (System.nanoTime() - start) / ((long) each * threads);
+            System.out.printf(Locale.ROOT, "round %d: a permit taken and reported: %d ns on one thread, %d ns of"
+                    + " wall time per permit on %d virtual threads%n", round + 1, oneThread, contended, threads);
         }
     }
 
