@@ -34,6 +34,9 @@ import dev.fanout.testing.JacksonBindings;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.ParsedItem;
 import dev.fanout.testing.TestFunctions;
+import dev.fanout.work.limits.LimitAlgorithm;
+import dev.fanout.work.limits.LimitSettings;
+import dev.fanout.work.limits.ServiceLimits;
 import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.WorkItem;
 import dev.fanout.work.builtin.DelayFunction;
@@ -84,9 +87,10 @@ class SnapStartHooksTest {
     }
 
     final HttpCallFunction http = new HttpCallFunction(HttpSettings.defaults().withAllow("127.0.0.1/32"));
+    final ServiceLimits limits = new ServiceLimits(new LimitSettings(true, LimitAlgorithm.AIMD, 20, 2, 100, 16));
     final ItemFunctions handlers = TestFunctions.builder(MAPPER)
             .add(new DigestFunction(100)).add(new DelayFunction(Duration.ofSeconds(1)))
-            .add(http).build();
+            .add(http).serviceLimits(limits).build();
     final WorkerPool pool = new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(1)));
     final ItemParser parser = new ItemParser(MAPPER, Optional.empty());
 
@@ -118,10 +122,12 @@ class SnapStartHooksTest {
                 .deliveredCount()).isEqualTo(1);
         SqsClient before = client.current();
         assertThat(http.pooledConnections()).as("a kept-alive connection to the server").isEqualTo(1);
+        assertThat(limits.tracked()).as("the server's limit").isEqualTo(1);
 
         hooks("sqs", client).afterRestore(null);
 
         assertThat(http.pooledConnections()).isZero();
+        assertThat(limits.tracked()).as("every service learned again after a restore").isZero();
         assertThat(built.get()).isEqualTo(2);
         assertThat(client.current()).isNotSameAs(before);
         // the function goes on: the next item and the next result go through the rebuilt client and pool
