@@ -131,7 +131,20 @@ public final class ServiceLimit {
         } finally {
             lock.unlock();
         }
-        slot.release(unstarted);
+        try {
+            slot.release(unstarted);
+        } catch (RuntimeException misuse) { // not on the item's own thread: leave the line, keep no permit
+            lock.lock();
+            try {
+                if (!waiters.remove(waiter)) {
+                    inflight--; // handed over meanwhile
+                    drainLocked();
+                }
+            } finally {
+                lock.unlock();
+            }
+            throw misuse;
+        }
         if (!awaitGrant(waiter, deadline)) {
             if (unstarted) {
                 throw new NotAdmittedException("no permit of " + service + " came before the item's deadline");
