@@ -76,6 +76,14 @@ class LayoutTest {
     }
 
     @Test
+    void thePerServiceLimitsDependOnTheJdkTheEngineAndNetflixsLibraryAlone() {
+        classes().that().resideInAPackage("dev.fanout.work.limits..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "dev.fanout.engine..",
+                        "dev.fanout.work.limits..", "com.netflix.concurrency.limits..")
+                .check(MAIN);
+    }
+
+    @Test
     void theEngineDependsOnTheJdkAlone() {
         classes().that().resideInAPackage("dev.fanout.engine..")
                 .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "dev.fanout.engine..")

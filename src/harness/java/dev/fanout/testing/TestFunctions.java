@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fanout.work.FunctionTarget;
 import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.WorkContext;
+import dev.fanout.work.limits.ServiceLimits;
 import io.quarkus.funqy.Context;
 import io.smallrye.mutiny.Uni;
 
@@ -67,6 +68,12 @@ public final class TestFunctions {
     /** Every {@code @Funq} method of {@code instance}, under its Funqy name. */
     public TestFunctions add(Object instance) {
         functions.add(instance);
+        return this;
+    }
+
+    /** The per-service limits the functions' items take permits of (off unless set). */
+    public TestFunctions serviceLimits(ServiceLimits limits) {
+        functions.serviceLimits(limits);
         return this;
     }
 

@@ -72,6 +72,11 @@ public final class RecordBatch {
     private final ResultMessages messages;
     private final Settings settings;
 
+    /** The item types this batch runs. */
+    public ItemFunctions functions() {
+        return handlers;
+    }
+
     public RecordBatch(WorkerPool pool, ItemFunctions handlers, ItemParser parser, ResultsSink sink, ObjectMapper mapper,
             Settings settings) {
         this.pool = pool;

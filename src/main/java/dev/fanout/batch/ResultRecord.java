@@ -61,9 +61,11 @@ public record ResultRecord(String sourceMessageId, String itemId, String type, S
             case Outcome.TimedOut<JsonNode> timedOut -> new Error("TimedOut",
                     "cancelled at " + (timedOut.cause() == Cancellation.Cause.CUT_OFF
                             ? "the invocation's cut-off" : "its item timeout"), true);
-            case Outcome.NotStarted<JsonNode> notStarted -> new Error("NotStarted",
-                    notStarted.reason() == Outcome.NotStarted.Reason.CUT_OFF ? "the invocation's cut-off came first"
-                            : "an earlier item of its group did not succeed", true);
+            case Outcome.NotStarted<JsonNode> notStarted -> new Error("NotStarted", switch (notStarted.reason()) {
+                case CUT_OFF -> "the invocation's cut-off came first";
+                case GROUP_HALTED -> "an earlier item of its group did not succeed";
+                case NOT_ADMITTED -> "no permit of its downstream service came before its deadline";
+            }, true);
         };
         return new ResultRecord(sourceMessageId, item.id(), type, status(outcome.status()), output, error, attempt,
                 startedAt, durationMs);

@@ -10,8 +10,15 @@ import java.time.Duration;
  * @param index        its position in the batch
  * @param deadline     the item's own deadline: the cut-off, or its start plus the item timeout if earlier
  * @param cancellation cancelled at that deadline (the engine interrupts the thread too)
+ * @param slot         the item's place in the run's bound, which it may give back while it waits outside the
+ *                     engine ({@link Slot})
  */
-public record ItemContext<I>(I item, int index, Deadline deadline, Cancellation cancellation) {
+public record ItemContext<I>(I item, int index, Deadline deadline, Cancellation cancellation, Slot slot) {
+
+    /** The context of an item that holds its place until it ends ({@link Slot#HELD}). */
+    public ItemContext(I item, int index, Deadline deadline, Cancellation cancellation) {
+        this(item, index, deadline, cancellation, Slot.HELD);
+    }
 
     /** Time left before this item is cancelled. */
     public Duration remaining() {

@@ -100,11 +100,20 @@ public sealed interface Outcome<R> {
             /** The cut-off came before a slot did. */
             CUT_OFF,
             /** An earlier item of its FIFO group did not succeed ({@link #haltedBy} names it). */
-            GROUP_HALTED
+            GROUP_HALTED,
+            /**
+             * It waited outside the engine (for a permit of the downstream service it calls, {@link Slot}) until
+             * its deadline, and began nothing.
+             */
+            NOT_ADMITTED
         }
 
         static <R> NotStarted<R> cutOff() {
             return new NotStarted<>(Reason.CUT_OFF, OptionalInt.empty());
+        }
+
+        static <R> NotStarted<R> notAdmitted() {
+            return new NotStarted<>(Reason.NOT_ADMITTED, OptionalInt.empty());
         }
 
         static <R> NotStarted<R> groupHaltedBy(int index) {

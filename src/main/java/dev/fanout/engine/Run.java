@@ -87,7 +87,11 @@ final class Run<I, R> {
     private PriorityQueue<Integer> handedOver;
     private final ArrayDeque<Worker> timeouts = new ArrayDeque<>();
     private final Worker[] holding;
+    /** Parked items that asked for a place back ({@link Slot#reacquire}), first come first served. */
+    private final ArrayDeque<Worker> resuming = new ArrayDeque<>();
     private int active;
+    /** Items that gave their place back while they wait outside the engine ({@link Slot#release}). */
+    private int parked;
     private int peak;
     private int decided;
     private boolean cutOff;
@@ -262,7 +266,14 @@ final class Run<I, R> {
      * group on and takes the slot for the next ready item, whose thread the caller starts.
      */
     private Worker endLocked(Worker worker, Outcome<R> outcome, long now) {
-        active--;
+        boolean wasParked = worker.parked;
+        if (wasParked) {
+            worker.parked = false;
+            parked--;
+            resuming.remove(worker);
+        } else {
+            active--;
+        }
         holding[worker.index] = null;
         if (outcome != null && decideLocked(worker.index, outcome) && nextInGroup != null) {
             if (batch.haltsGroup(outcome)) {
@@ -279,18 +290,41 @@ final class Run<I, R> {
                 }
             }
         }
-        Worker started = null;
+        Worker started = wasParked ? null : freedLocked(now);
+        if (decided == size || (cutOff && active + parked == 0)) {
+            changed.signal();
+        }
+        return started;
+    }
+
+    /**
+     * A place is free: a parked item that asked for one back gets it first, else the next ready item takes it
+     * (returned: its thread is started by the caller, after the lock).
+     */
+    private Worker freedLocked(long now) {
+        Worker resumer = resuming.poll();
+        if (resumer != null) {
+            grantLocked(resumer);
+            LockSupport.unpark(resumer.thread);
+            return null;
+        }
         if (!cutOff) {
             if (now - cutoff.nanos() >= 0) {
                 changed.signal(); // the caller cuts off; nothing more starts
             } else {
-                started = startNextLocked(now);
+                return startNextLocked(now);
             }
         }
-        if (decided == size || (cutOff && active == 0)) {
-            changed.signal();
+        return null;
+    }
+
+    private void grantLocked(Worker worker) {
+        worker.parked = false;
+        parked--;
+        active++;
+        if (active > peak) {
+            peak = active;
         }
-        return started;
     }
 
     /** Sets the outcome of {@code index} if it has none yet; true only for that first outcome. */
@@ -351,7 +385,9 @@ final class Run<I, R> {
         Worker worker;
         while ((worker = nextTimeoutLocked()) != null && worker.timeoutAt - now <= 0) {
             timeouts.poll();
-            if (decideLocked(worker.index, new TimedOut<>(Cause.ITEM_TIMEOUT, timing(worker, now)))
+            Outcome<R> outcome = worker.parked && worker.unstarted
+                    ? NotStarted.notAdmitted() : new TimedOut<>(Cause.ITEM_TIMEOUT, timing(worker, now));
+            if (decideLocked(worker.index, outcome)
                     && nextInGroup != null) {
                 haltGroupAfterLocked(worker.index);
             }
@@ -374,7 +410,9 @@ final class Run<I, R> {
         for (int i = 0; i < size; i++) {
             if (outcomes.get(i) == null) {
                 Worker worker = holding[i];
-                decideLocked(i, worker != null ? new TimedOut<>(Cause.CUT_OFF, timing(worker, now)) : NotStarted.cutOff());
+                decideLocked(i, worker == null ? NotStarted.cutOff()
+                        : worker.parked && worker.unstarted ? NotStarted.notAdmitted()
+                        : new TimedOut<>(Cause.CUT_OFF, timing(worker, now)));
             }
         }
         for (Worker worker : holding) {
@@ -403,7 +441,7 @@ final class Run<I, R> {
         if (until - deadline.nanos() > 0) {
             until = deadline.nanos();
         }
-        while (active > 0) {
+        while (active + parked > 0) {
             long wait = until - ticker.nanoTime();
             if (wait <= 0) {
                 break;
@@ -436,6 +474,7 @@ final class Run<I, R> {
         }
         return switch (cause) {
             case RejectedItemException rejected -> new Rejected<>(rejected.getMessage(), timing);
+            case NotAdmittedException notAdmitted -> NotStarted.notAdmitted();
             case NonRetryableException permanent -> new Failed<>(permanent, false, timing);
             case RetryAfter asks -> new Failed<>(cause, true, timing, retryAfterOf(asks));
             default -> new Failed<>(cause, true, timing);
@@ -501,14 +540,20 @@ final class Run<I, R> {
         return (Worker[]) new Run.Worker[length]; // an inner class of a generic class: its array is made raw
     }
 
-    /** One started item, and the body of its thread. It holds a slot from its start until its thread ends. */
-    private final class Worker implements Runnable {
+    /**
+     * One started item, and the body of its thread. It holds a slot from its start until its thread ends, except
+     * while it is parked ({@link Slot}).
+     */
+    private final class Worker implements Runnable, Slot {
         final int index;
         final long startNanos;
         final Deadline deadline;
         final long timeoutAt;
         final Cancellation cancellation = new Cancellation();
         Thread thread; // set under the lock before the thread starts or can be cancelled
+        // guarded by lock
+        boolean parked;
+        boolean unstarted;
 
         Worker(int index, long startNanos, Deadline deadline, long timeoutAt) {
             this.index = index;
@@ -524,7 +569,7 @@ final class Run<I, R> {
             boolean called = !cancellation.isCancelled(); // cut off between its slot and its start: never called
             if (called) {
                 try {
-                    value = handler.handle(new ItemContext<>(items.get(index), index, deadline, cancellation));
+                    value = handler.handle(new ItemContext<>(items.get(index), index, deadline, cancellation, this));
                 } catch (Throwable t) {
                     failure = t;
                 }
@@ -546,6 +591,76 @@ final class Run<I, R> {
                 next.thread.start();
             }
             announce();
+        }
+
+        @Override
+        public void release(boolean unstarted) {
+            checkOwnThread();
+            Worker next;
+            lock.lock();
+            try {
+                if (parked) {
+                    throw new IllegalStateException("the item is parked already");
+                }
+                parked = true;
+                this.unstarted = unstarted;
+                active--;
+                Run.this.parked++;
+                next = freedLocked(ticker.nanoTime());
+            } finally {
+                lock.unlock();
+            }
+            if (next != null) {
+                next.thread.start();
+            }
+        }
+
+        @Override
+        public void reacquire() throws InterruptedException {
+            checkOwnThread();
+            lock.lock();
+            try {
+                if (!parked) {
+                    throw new IllegalStateException("the item is not parked");
+                }
+                if (cancellation.isCancelled()) {
+                    throw new InterruptedException("item cancelled while parked: " + cancellation.cause().orElseThrow());
+                }
+                if (resuming.isEmpty() && active < maxConcurrency) {
+                    grantLocked(this);
+                    return;
+                }
+                resuming.add(this);
+            } finally {
+                lock.unlock();
+            }
+            // an ending item hands its place over and unparks this thread; the cut-off interrupts it
+            while (true) {
+                boolean cancelled = Thread.interrupted() || cancellation.isCancelled();
+                lock.lock();
+                try {
+                    if (!parked) {
+                        if (cancelled) {
+                            Thread.currentThread().interrupt(); // it holds a place now; the handler sees why
+                        }
+                        return;
+                    }
+                    if (cancelled) {
+                        resuming.remove(this);
+                        throw new InterruptedException("item cancelled while parked: "
+                                + cancellation.cause().map(Enum::name).orElse("interrupted"));
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                LockSupport.parkNanos(this, maxWaitNanos);
+            }
+        }
+
+        private void checkOwnThread() {
+            if (Thread.currentThread() != thread) {
+                throw new IllegalStateException("an item's slot is given back and taken on its own thread only");
+            }
         }
     }
 }

@@ -109,6 +109,7 @@ public class ConfigChecks {
             }
         }
         p.between("fanout.digest-max-rounds", config.digestMaxRounds(), 1, Integer.MAX_VALUE);
+        AdaptiveLimits.problems(config.adaptive()).forEach(problem -> p.add(problem.property(), problem.what()));
         p.positive("fanout.delay-max", config.delayMax());
 
         FanoutConfig.Results r = config.results();

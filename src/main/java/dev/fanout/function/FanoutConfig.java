@@ -64,6 +64,9 @@ public interface FanoutConfig {
 
     Http http();
 
+    /** The adaptive concurrency limits per downstream service (docs/adaptive-limits.md). */
+    Adaptive adaptive();
+
     Retry retry();
 
     Streams streams();
@@ -241,6 +244,33 @@ public interface FanoutConfig {
         /** The SSRF guard; on unless turned off. */
         @WithDefault("true")
         boolean ssrfGuard();
+    }
+
+    /** The per-service limits: their algorithm and bounds, each justified in docs/adaptive-limits.md. */
+    interface Adaptive {
+
+        /** On for {@code http} items and {@code WorkContext.permit}; off, every permit comes at once. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** {@code aimd}, {@code vegas} or {@code gradient2}. */
+        @WithDefault("aimd")
+        String algorithm();
+
+        /** A service's limit when first seen, and after a SnapStart restore. */
+        @WithDefault("20")
+        int initialLimit();
+
+        @WithDefault("2")
+        int minLimit();
+
+        /** Never above {@code fanout.max-concurrency}. */
+        @WithDefault("1000")
+        int maxLimit();
+
+        /** Services tracked at once; the least recently used is forgotten. */
+        @WithDefault("256")
+        int maxServices();
     }
 
     /** The stream entry points ({@code kinesis}, {@code dynamodb}). */

@@ -22,6 +22,7 @@ import dev.fanout.engine.WorkerPool;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.ParsedItem;
 import dev.fanout.work.ItemFunctions;
+import dev.fanout.work.limits.ServiceLimits;
 
 /**
  * The API Gateway proxy event's side of a {@link RequestBatch} (payload format 1.0 or 2.0):
@@ -42,12 +43,14 @@ public final class HttpBatchProcessor {
     private static final Logger LOG = Logger.getLogger(HttpBatchProcessor.class);
 
     private final RequestBatch batch;
+    private final ServiceLimits limits;
     private final ItemParser parser;
     private final ObjectMapper mapper;
 
     public HttpBatchProcessor(WorkerPool pool, ItemFunctions handlers, ItemParser parser, ObjectMapper mapper,
             RequestBatch.Settings settings, Optional<QueuedBatch> workQueue) {
         this.batch = new RequestBatch(pool, handlers, mapper, settings, workQueue);
+        this.limits = handlers.serviceLimits();
         this.parser = parser;
         this.mapper = mapper;
     }
@@ -69,6 +72,7 @@ public final class HttpBatchProcessor {
         ObjectNode log = mapper.createObjectNode().put("event", "fanout.http");
         HttpAnswer answer = answer(event, invocationDeadline, log);
         // one summary per answer, whatever its status: an EMF event (answers2xx/4xx/5xx come from the status)
+        LimitMetrics.add(log, limits);
         InvocationMetrics.log(log.put(InvocationMetrics.STATUS, answer.status()), "http");
         return answer;
     }

@@ -67,6 +67,7 @@ public final class InvocationMetrics {
                 Redelivery.DELAYED, Redelivery.NOT_DELAYED, Redelivery.REQUESTS, Redelivery.FAILURES, Redelivery.FAULTS)) {
             units.put(count, COUNT);
         }
+        LimitMetrics.COUNTS.forEach(count -> units.put(count, COUNT));
         units.put(Redelivery.DELAY_MIN, SECONDS);
         units.put(Redelivery.DELAY_MAX, SECONDS);
         for (String millis : List.of(Summaries.ENGINE_MS, "elapsedMs", "fanInMs", "timeLeftMs", "p50Ms", "p95Ms", "maxMs")) {

@@ -79,6 +79,7 @@ public final class SqsBatchProcessor {
             summary.put("wholeBatchHandedBack", "a record without a messageId could not be acknowledged");
         }
         summary.put("batchItemFailures", failures.size()).put("timeLeftMs", deadline.remaining().toMillis());
+        LimitMetrics.add(summary, batch.functions().serviceLimits());
         InvocationMetrics.log(summary, "sqs");
         return new Invocation(new SQSBatchResponse(new ArrayList<>(failures)), summary);
     }

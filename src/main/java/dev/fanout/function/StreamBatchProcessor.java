@@ -111,6 +111,7 @@ public final class StreamBatchProcessor {
         summary.put("notDone", notDone).put("batchItemFailures", failures.size())
                 .put("timeLeftMs", deadline.remaining().toMillis());
         if (log) {
+            LimitMetrics.add(summary, batch.functions().serviceLimits());
             InvocationMetrics.log(summary, entryPoint);
         }
         return new Invocation(new StreamsEventResponse(failures), summary);

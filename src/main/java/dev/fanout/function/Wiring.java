@@ -75,9 +75,9 @@ public class Wiring {
      */
     @Produces
     @Singleton
-    ItemFunctions itemFunctions(ObjectMapper mapper, Idempotency idempotency) {
+    ItemFunctions itemFunctions(ObjectMapper mapper, Idempotency idempotency, FanoutConfig config) {
         // the default type is checked with the other settings (ConfigChecks)
-        return FunqyRegistry.functions(mapper, idempotency);
+        return FunqyRegistry.functions(mapper, idempotency, AdaptiveLimits.serviceLimits(config));
     }
 
     /**

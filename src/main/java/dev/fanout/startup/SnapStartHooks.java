@@ -9,7 +9,9 @@ import org.crac.Resource;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.http.HttpCallFunction;
+import dev.fanout.work.limits.ServiceLimits;
 import io.quarkus.runtime.PreloadClassesRecorder;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
@@ -25,7 +27,8 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  * preloading), prime the entry point ({@link EntryPointStart#prime()}: what the first invocation would
  * otherwise load and compile, without calling AWS), and close pooled connections. After restore: the snapshot
  * may be restored many times, hours later, so nothing that holds a connection, credentials or a clock reading
- * survives it: the SQS client is rebuilt and the http function's pool is emptied.
+ * survives it: the SQS client is rebuilt, the http function's pool is emptied and the per-service limits are
+ * learned again.
  */
 @Singleton
 public class SnapStartHooks implements Resource {
@@ -35,21 +38,24 @@ public class SnapStartHooks implements Resource {
     private final String entryPoint;
     private final Supplier<SqsClient> sqs;
     private final Supplier<Optional<HttpCallFunction>> http;
+    private final Supplier<ServiceLimits> limits;
     private final Supplier<Optional<EntryPointStart>> start;
 
     @Inject
     SnapStartHooks(@ConfigProperty(name = "quarkus.lambda.handler", defaultValue = "sqs") String entryPoint,
-            Instance<SqsClient> sqs, Instance<HttpCallFunction> http, @Any Instance<EntryPointStart> starts) {
+            Instance<SqsClient> sqs, Instance<HttpCallFunction> http, Instance<ItemFunctions> functions,
+            @Any Instance<EntryPointStart> starts) {
         // looked up when a hook runs: a deployment of one entry point never builds what only another needs
         this(entryPoint, sqs::get, () -> http.isResolvable() ? Optional.of(http.get()) : Optional.empty(),
-                () -> EntryPointStart.named(starts, entryPoint));
+                () -> functions.get().serviceLimits(), () -> EntryPointStart.named(starts, entryPoint));
     }
 
     SnapStartHooks(String entryPoint, Supplier<SqsClient> sqs, Supplier<Optional<HttpCallFunction>> http,
-            Supplier<Optional<EntryPointStart>> start) {
+            Supplier<ServiceLimits> limits, Supplier<Optional<EntryPointStart>> start) {
         this.entryPoint = entryPoint;
         this.sqs = sqs;
         this.http = http;
+        this.limits = limits;
         this.start = start;
     }
 
@@ -78,7 +84,8 @@ public class SnapStartHooks implements Resource {
             restorable.renew();
         }
         dropConnections();
-        LOG.info("SnapStart: restored; SQS client rebuilt, the http function's pool emptied");
+        limits.get().reset(); // the services may have changed since the snapshot: learn them again
+        LOG.info("SnapStart: restored; SQS client rebuilt, the http function's pool emptied, service limits reset");
     }
 
     /** The entry point's priming run; nothing is run for an entry point without a start of its own. */

@@ -8,6 +8,8 @@ import java.util.Set;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.fanout.work.limits.ServiceLimits;
+
 import io.quarkus.arc.Arc;
 import io.quarkus.arc.ArcContainer;
 import io.quarkus.arc.InstanceHandle;
@@ -52,7 +54,12 @@ public final class FunqyRegistry {
 
     /** As {@link #functions(ObjectMapper)}, with the idempotent functions' store and settings. */
     public static ItemFunctions functions(ObjectMapper mapper, Idempotency idempotency) {
-        ItemFunctions.Builder builder = ItemFunctions.builder(mapper).idempotency(idempotency);
+        return functions(mapper, idempotency, ServiceLimits.DISABLED);
+    }
+
+    /** As {@link #functions(ObjectMapper, Idempotency)}, with the per-service limits of the items' permits. */
+    public static ItemFunctions functions(ObjectMapper mapper, Idempotency idempotency, ServiceLimits limits) {
+        ItemFunctions.Builder builder = ItemFunctions.builder(mapper).idempotency(idempotency).serviceLimits(limits);
         FunctionRegistry registry = FunctionRecorder.registry;
         if (registry == null) { // Funqy records no registry when the application has no function
             return builder.build();

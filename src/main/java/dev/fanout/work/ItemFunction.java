@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import dev.fanout.engine.Cancellation;
 import dev.fanout.engine.ItemContext;
 import dev.fanout.engine.RejectedItemException;
+import dev.fanout.work.limits.ServiceLimits;
 import io.quarkus.funqy.Context;
 import io.quarkus.funqy.runtime.ApplicationException;
 import io.smallrye.mutiny.Uni;
@@ -129,7 +130,7 @@ final class ItemFunction {
      *
      * @return the output: {@code null} when the function returns nothing ({@code void}, {@code Uni<Void>})
      */
-    Object call(WorkItem item, ItemContext<?> engineContext) throws Exception {
+    Object call(WorkItem item, ItemContext<?> engineContext, ServiceLimits limits) throws Exception {
         Object[] arguments = arity == 0 ? NO_ARGUMENTS : new Object[arity];
         if (rawInput) {
             arguments[inputPosition] = item.payload();
@@ -139,7 +140,7 @@ final class ItemFunction {
             throw new RejectedItemException("'" + name + "' takes no payload, but the item has one");
         }
         if (contextPositions.length > 0) {
-            WorkContext context = new WorkContext(item, engineContext);
+            WorkContext context = new WorkContext(item, engineContext, limits);
             for (int position : contextPositions) {
                 arguments[position] = context;
             }

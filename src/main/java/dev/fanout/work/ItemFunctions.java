@@ -19,6 +19,7 @@ import dev.fanout.engine.ItemContext;
 import dev.fanout.engine.ItemHandler;
 import dev.fanout.engine.NonRetryableException;
 import dev.fanout.engine.RejectedItemException;
+import dev.fanout.work.limits.ServiceLimits;
 import io.quarkus.funqy.Funq;
 
 /**
@@ -34,15 +35,17 @@ public final class ItemFunctions {
     private final Map<String, ItemFunction> byName;
     private final Map<String, IdempotencyKeys> idempotent;
     private final Idempotency idempotency;
+    private final ServiceLimits limits;
     private final ObjectMapper mapper;
     private final Set<String> names;
     private final String known;
 
     private ItemFunctions(Map<String, ItemFunction> byName, Map<String, IdempotencyKeys> idempotent,
-            Idempotency idempotency, ObjectMapper mapper) {
+            Idempotency idempotency, ServiceLimits limits, ObjectMapper mapper) {
         this.byName = Map.copyOf(byName);
         this.idempotent = Map.copyOf(idempotent);
         this.idempotency = idempotency;
+        this.limits = limits;
         this.mapper = mapper;
         this.names = Collections.unmodifiableSet(new TreeSet<>(byName.keySet()));
         List<String> listed = names.stream().limit(NAMES_LISTED).toList();
@@ -52,6 +55,11 @@ public final class ItemFunctions {
 
     public static Builder builder(ObjectMapper mapper) {
         return new Builder(mapper);
+    }
+
+    /** The per-service limits of the functions' permits ({@link WorkContext#permit}). */
+    public ServiceLimits serviceLimits() {
+        return limits;
     }
 
     /** The functions' names, sorted. */
@@ -94,7 +102,7 @@ public final class ItemFunctions {
     }
 
     private JsonNode run(ItemFunction function, WorkItem item, ItemContext<?> context) throws Exception {
-        Object output = function.call(item, context);
+        Object output = function.call(item, context, limits);
         return function.returnsNothing() ? null : toJson(item, output);
     }
 
@@ -118,6 +126,7 @@ public final class ItemFunctions {
         private final ObjectMapper mapper;
         private final Map<String, List<ItemFunction>> byName = new TreeMap<>();
         private Idempotency idempotency = Idempotency.NONE;
+        private ServiceLimits limits = ServiceLimits.DISABLED;
 
         private Builder(ObjectMapper mapper) {
             this.mapper = Objects.requireNonNull(mapper, "mapper");
@@ -157,6 +166,12 @@ public final class ItemFunctions {
         }
 
         /** The store and settings of idempotent functions ({@link Idempotent}, or named by configuration). */
+        /** The per-service limits the functions' items ask for permits ({@link WorkContext#permit}); off if not set. */
+        public Builder serviceLimits(ServiceLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
         public Builder idempotency(Idempotency idempotency) {
             this.idempotency = Objects.requireNonNull(idempotency, "idempotency");
             return this;
@@ -196,7 +211,7 @@ public final class ItemFunctions {
                         + " fanout.idempotency.table (FANOUT_IDEMPOTENCY_TABLE) for " + idempotent.keySet().stream()
                         .map(name -> "'" + name + "' (" + unique.get(name).signature() + ")").toList());
             }
-            return new ItemFunctions(unique, idempotent, idempotency, mapper);
+            return new ItemFunctions(unique, idempotent, idempotency, limits, mapper);
         }
     }
 

@@ -81,6 +81,11 @@ class ConfigChecksTest {
             "fanout.http.max-attempts | 11 | fanout.http.max-attempts (FANOUT_HTTP_MAX_ATTEMPTS) must be between 1 and 10, was 11",
             "fanout.http.max-redirects | 21 | fanout.http.max-redirects (FANOUT_HTTP_MAX_REDIRECTS) must be between 0 and 20, was 21",
             "fanout.http.response-headers | content type | fanout.http.response-headers (FANOUT_HTTP_RESPONSE_HEADERS) responseHeaders has an invalid header name: content type",
+            "fanout.adaptive.algorithm | cubic | fanout.adaptive.algorithm (FANOUT_ADAPTIVE_ALGORITHM) must be aimd, vegas or gradient2, was 'cubic'",
+            "fanout.adaptive.min-limit | 0 | fanout.adaptive.min-limit (FANOUT_ADAPTIVE_MIN_LIMIT) must be at least 1, was 0",
+            "fanout.adaptive.max-limit | 1 | fanout.adaptive.max-limit (FANOUT_ADAPTIVE_MAX_LIMIT) must be at least fanout.adaptive.min-limit (2), was 1",
+            "fanout.adaptive.initial-limit | 1001 | fanout.adaptive.initial-limit (FANOUT_ADAPTIVE_INITIAL_LIMIT) must be between fanout.adaptive.min-limit (2) and fanout.adaptive.max-limit (1000), was 1001",
+            "fanout.adaptive.max-services | 0 | fanout.adaptive.max-services (FANOUT_ADAPTIVE_MAX_SERVICES) must be between 1 and 100000, was 0",
             "fanout.http.allow | 10.0.0.0/33 | fanout.http.allow (FANOUT_HTTP_ALLOW) allow entry '10.0.0.0/33' must have a prefix length between 0 and 32",
     })
     void eachSettingThatCannotWorkIsNamedWithItsBound(String property, String value, String message) {
@@ -96,6 +101,16 @@ class ConfigChecksTest {
         assertThat(problems("http", Map.of("fanout.results.queue-url", ""))).isEmpty();
         // set, it must be a queue URL whichever entry point runs
         assertThat(problems("http", Map.of("fanout.results.queue-url", "acc-results"))).hasSize(1);
+    }
+
+    @Test
+    void theAdaptiveLimitsAreNotCheckedWhenOff() {
+        assertThat(problems("sqs", Map.of("fanout.adaptive.enabled", "false", "fanout.adaptive.algorithm", "cubic",
+                "fanout.adaptive.min-limit", "0"))).isEmpty();
+        // a floor above the initial limit: the initial limit is the one named
+        assertThat(problems("sqs", Map.of("fanout.adaptive.min-limit", "30"))).containsExactly(
+                "fanout.adaptive.initial-limit (FANOUT_ADAPTIVE_INITIAL_LIMIT) must be between fanout.adaptive.min-limit"
+                        + " (30) and fanout.adaptive.max-limit (1000), was 20");
     }
 
     @Test

@@ -521,4 +521,34 @@ class SqsBatchProcessorTest {
                     .stringValue()).isEqualTo("failed"));
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void anInvocationWhoseItemsTookPermitsCarriesTheLimitsFiguresAndTheNextOneWithoutNone() {
+        String queue = sqs.createQueue("results-limits");
+        var limits = new dev.fanout.work.limits.ServiceLimits(new dev.fanout.work.limits.LimitSettings(true,
+                dev.fanout.work.limits.LimitAlgorithm.AIMD, 20, 2, 100, 16));
+        var handlers = TestFunctions.builder(MAPPER).serviceLimits(limits).register("db", (payload, context) -> {
+            try (var permit = context.permit("orders-db")) {
+                permit.success();
+                return Map.of("ok", true);
+            }
+        }).add(new DigestFunction(10)).build();
+        var sinkSettings = FanoutSettings.results(queue);
+        var processor = new SqsBatchProcessor(new RecordBatch(new WorkerPool(Limits.of(4).withCutoffMargin(Duration.ofSeconds(1))),
+                handlers, new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings),
+                MAPPER, new RecordBatch.Settings(Duration.ofMillis(100), false)));
+
+        var first = processor.process(SqsEvents.parse(SqsEvents.standard(List.of(SqsEvents.item("db", "{}"),
+                SqsEvents.item("db", "{}")))), Deadline.after(Duration.ofSeconds(30)));
+        var second = processor.process(SqsEvents.parse(SqsEvents.standard(List.of(SqsEvents.item("digest",
+                "{\"data\":\"x\"}")))), Deadline.after(Duration.ofSeconds(30)));
+
+        assertThat(first.response().getBatchItemFailures()).isEmpty();
+        assertThat(first.summary().get("limitLowest").asInt()).isEqualTo(20);
+        assertThat(first.summary().get("limitHighest").asInt()).isEqualTo(20);
+        assertThat(first.summary().get("limitedServices").asInt()).isEqualTo(1);
+        assertThat(first.summary().get("permitsWaited").asInt()).isZero();
+        assertThat(second.summary().has("limitLowest")).isFalse();
+        sqs.drain(queue);
+    }
 }

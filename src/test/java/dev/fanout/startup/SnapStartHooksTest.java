@@ -35,6 +35,9 @@ import dev.fanout.testing.JacksonBindings;
 import dev.fanout.work.ItemParser;
 import dev.fanout.work.ParsedItem;
 import dev.fanout.testing.TestFunctions;
+import dev.fanout.work.limits.LimitAlgorithm;
+import dev.fanout.work.limits.LimitSettings;
+import dev.fanout.work.limits.ServiceLimits;
 import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.WorkItem;
 import dev.fanout.work.builtin.DelayFunction;
@@ -84,7 +87,8 @@ class SnapStartHooksTest {
     }
 
     final HttpCallFunction http = new HttpCallFunction(FanoutSettings.http("allow", "127.0.0.1/32"));
-    final ItemFunctions functions = TestFunctions.builder(MAPPER).add(http).build();
+    final ServiceLimits limits = new ServiceLimits(new LimitSettings(true, LimitAlgorithm.AIMD, 20, 2, 100, 16));
+    final ItemFunctions functions = TestFunctions.builder(MAPPER).add(http).serviceLimits(limits).build();
     final WorkerPool pool = new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(1)));
 
     /** An entry point's start that counts its priming runs, and fails them when told to. */
@@ -120,7 +124,7 @@ class SnapStartHooksTest {
     final CountingStart httpStart = new CountingStart("http");
 
     SnapStartHooks hooks(String entryPoint, SqsClient client) {
-        return new SnapStartHooks(entryPoint, () -> client, () -> Optional.of(http),
+        return new SnapStartHooks(entryPoint, () -> client, () -> Optional.of(http), () -> limits,
                 () -> EntryPointStart.named(List.of(sqsStart, httpStart), entryPoint));
     }
 
@@ -145,10 +149,12 @@ class SnapStartHooksTest {
                 .deliveredCount()).isEqualTo(1);
         SqsClient before = client.current();
         assertThat(http.pooledConnections()).as("a kept-alive connection to the server").isEqualTo(1);
+        assertThat(limits.tracked()).as("the server's limit").isEqualTo(1);
 
         hooks("sqs", client).afterRestore(null);
 
         assertThat(http.pooledConnections()).isZero();
+        assertThat(limits.tracked()).as("every service learned again after a restore").isZero();
         assertThat(built.get()).isEqualTo(2);
         assertThat(client.current()).isNotSameAs(before);
         // the function goes on: the next item and the next result go through the rebuilt client and pool

@@ -12,6 +12,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.fanout.engine.NonRetryableException;
 import dev.fanout.engine.RejectedItemException;
 import dev.fanout.work.WorkContext;
+import dev.fanout.work.limits.Permit;
+import dev.fanout.work.limits.ServiceLimits;
 import io.quarkus.funqy.Context;
 import io.quarkus.funqy.Funq;
 import jakarta.annotation.PreDestroy;
@@ -33,7 +35,9 @@ import jakarta.inject.Singleton;
  * (SSRF guard, pinned DNS, time limits, bounded reads), following {@link Redirects}, retrying as the
  * {@link RetryPolicy} says; the final response becomes the {@link Output} ({@link BodyText}). Each attempt
  * gets the lesser of {@code timeoutMillis} (or {@link HttpSettings#defaultTimeout()}) and the time left
- * before the item's deadline, and the item's cancellation cancels the request in flight. Messages name URLs
+ * before the item's deadline, and the item's cancellation cancels the request in flight. Each attempt first
+ * takes a permit of its service's adaptive limit ({@link WorkContext#permit}, docs/adaptive-limits.md), and
+ * tells it how the service answered. Messages name URLs
  * without their query, which may carry credentials ({@link MessageText}).
  */
 @Singleton
@@ -104,7 +108,7 @@ public class HttpCallFunction implements AutoCloseable {
             context.cancellation().throwIfCancelled();
             HttpCallException failure;
             try {
-                Response response = transport.send(hop, timeout, context.remaining(), inFlight);
+                Response response = exchange(hop, timeout, context, inFlight);
                 if (redirects.follows(response)) {
                     hop = redirects.next(hop, response);
                     continue;
@@ -121,6 +125,34 @@ public class HttpCallFunction implements AutoCloseable {
             }
             Thread.sleep(retries.waitAfter(failure, attempt, context.remaining()));
             attempt++;
+        }
+    }
+
+    /**
+     * One attempt at one hop under a permit of the hop's service (scheme, host, port; {@link ServiceLimits}), and
+     * what the attempt says of the service: a 429 or 503, a refused or reset connection and a timeout are drops,
+     * any other answer a success, and an attempt that never reached the service (cancelled, refused by the
+     * guard, no time left, a host name that did not resolve in time) says nothing.
+     */
+    private Response exchange(Hop hop, Duration timeout, WorkContext context, GuardedTransport.InFlight inFlight)
+            throws Exception {
+        try (Permit permit = context.permit(ServiceLimits.serviceOf(hop.uri()))) {
+            Response response;
+            try {
+                response = transport.send(hop, timeout, context.remaining(), inFlight);
+            } catch (IOException e) {
+                boolean reachedTheService = !(e instanceof HttpCallException && e.getCause() == null);
+                if (reachedTheService && !context.cancellation().isCancelled()) {
+                    permit.dropped();
+                }
+                throw e;
+            }
+            if (response.status() == 429 || response.status() == 503) {
+                permit.dropped();
+            } else {
+                permit.success();
+            }
+            return response;
         }
     }
 

@@ -1,0 +1,53 @@
+package dev.fanout.function;
+
+import java.util.List;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.fanout.work.limits.LimitReport;
+import dev.fanout.work.limits.ServiceLimits;
+
+/**
+ * One invocation's figures of the per-service limits, in its summary (EMF): the lowest and highest limit in force
+ * over the services used, the services used, and the permits waited for. No metric is per service (their number
+ * is unbounded, and each would be a metric of its own): a service whose limit moved gets one log line per
+ * invocation instead.
+ */
+final class LimitMetrics {
+
+    static final String LOWEST = "limitLowest";
+    static final String HIGHEST = "limitHighest";
+    static final String SERVICES = "limitedServices";
+    static final String WAITED = "permitsWaited";
+    /** The metric names, each a count. */
+    static final List<String> COUNTS = List.of(LOWEST, HIGHEST, SERVICES, WAITED);
+
+    private static final Logger LOG = Logger.getLogger("fanout.limits");
+
+    private LimitMetrics() {
+    }
+
+    /**
+     * Adds what the limits did since the last invocation's summary to this one's, and logs each service whose
+     * limit moved, once; adds nothing when no service was used (no http item, no permit).
+     */
+    static void add(ObjectNode summary, ServiceLimits limits) {
+        if (!limits.enabled()) {
+            return;
+        }
+        LimitReport report = limits.report();
+        if (report.isEmpty()) {
+            return;
+        }
+        summary.put(LOWEST, report.lowest()).put(HIGHEST, report.highest()).put(SERVICES, report.services().size())
+                .put(WAITED, report.waited());
+        for (LimitReport.Service service : report.services()) {
+            if (service.changed()) {
+                LOG.infof("limit of %s: %d -> %d (lowest %d, highest %d), %d permits waited for", service.service(),
+                        service.from(), service.to(), service.lowest(), service.highest(), service.waited());
+            }
+        }
+    }
+}
