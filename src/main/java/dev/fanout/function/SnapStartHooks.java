@@ -242,6 +242,7 @@ public class SnapStartHooks implements Resource {
     private void dropConnections() {
         if (http.get().orElse(null) instanceof HttpCallFunction handler) {
             handler.closeIdleConnections();
+            handler.forgetHolds();
         }
     }
 
