@@ -189,6 +189,34 @@ class RedeliveryBackoffTest {
         }
 
         @Test
+        void aWaitThatCouldNotBeReadIsCountedAndTheBackoffApplies() {
+            class Unreadable extends RuntimeException implements dev.fanout.engine.RetryAfter {
+                final String text;
+
+                Unreadable(String text) {
+                    super("HTTP 503");
+                    this.text = text;
+                }
+
+                @Override
+                public Optional<Duration> retryAfter() {
+                    return Optional.empty();
+                }
+
+                @Override
+                public Optional<String> unreadableRetryAfter() {
+                    return Optional.ofNullable(text);
+                }
+            }
+            assertThat(top.delayOf(new Outcome.Failed<>(new Unreadable("soon"), true, TIMING), 2))
+                    .isEqualTo(new Delay(Duration.ofSeconds(20), Reason.BACKOFF, Set.of(Fault.UNREADABLE_RETRY_AFTER)));
+            assertThat(top.delayOf(new Outcome.Failed<>(new Unreadable(null), true, TIMING), 2).faults()).isEmpty();
+            // a wait given as a Duration is never unreadable
+            assertThat(top.delayOf(new Outcome.Failed<>(new dev.fanout.engine.RetryLaterException(Duration.ofSeconds(5),
+                    "busy"), true, TIMING, Optional.of(Duration.ofSeconds(5))), 2).faults()).isEmpty();
+        }
+
+        @Test
         void aRecordWithoutAReceiveCountIsTakenAsTheFirstDelivery() {
             assertThat(top.delayOf(failed(), null))
                     .isEqualTo(new Delay(Duration.ofSeconds(10), Reason.BACKOFF, Set.of(Fault.NO_RECEIVE_COUNT)));

@@ -80,8 +80,12 @@ class SqsRedeliveryTest {
     }
 
     static SqsBatchProcessor processor(String results, RedeliveryBackoff.Settings backoff) {
+        return processor(results, backoff, handlers());
+    }
+
+    static SqsBatchProcessor processor(String results, RedeliveryBackoff.Settings backoff, ItemFunctions handlers) {
         var sinkSettings = SqsResultsSink.Settings.defaults(results);
-        var batch = new RecordBatch(new WorkerPool(Limits.of(16).withCutoffMargin(Duration.ofMillis(1500))), handlers(),
+        var batch = new RecordBatch(new WorkerPool(Limits.of(16).withCutoffMargin(Duration.ofMillis(1500))), handlers,
                 new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings), MAPPER,
                 new RecordBatch.Settings(Duration.ofMillis(500), sinkSettings.fifo()));
         var redelivery = new Redelivery(new RedeliveryBackoff(backoff, () -> TOP),
@@ -339,6 +343,49 @@ class SqsRedeliveryTest {
                             + " RETRY_AFTER_OVER_MAX=1}");
             // base 0: the two delayed by the backoff are back at once; the capped one is away for 15 min
             assertThat(receivableNow(work)).isEqualTo(Set.of(3, 4));
+        }
+
+        @Test
+        void aServicesUnreadableRetryAfterIsCountedAndLoggedOnceAndTheRecordStillComesBack() throws Exception {
+            var service = com.sun.net.httpserver.HttpServer.create(
+                    new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+            // answers 503 with the Retry-After its path names: /soon, /-5, /99999999999, /30
+            service.createContext("/", exchange -> {
+                exchange.getResponseHeaders().add("Retry-After", exchange.getRequestURI().getPath().substring(1));
+                exchange.sendResponseHeaders(503, -1);
+                exchange.close();
+            });
+            service.start();
+            String url = "http://127.0.0.1:" + service.getAddress().getPort() + "/";
+            // holds off: each item calls the one local service
+            try (var http = new dev.fanout.work.http.HttpCallFunction(
+                    dev.fanout.work.http.HttpSettings.defaults().withAllow("127.0.0.1/32").withMaxAttempts(1),
+                    dev.fanout.work.http.SsrfGuard.Resolver.SYSTEM, dev.fanout.work.http.ServiceHolds.off())) {
+                String work = sqs.createQueue("redelivery-unreadable");
+                String results = sqs.createQueue("redelivery-unreadable-results");
+                List<Message> messages = received(work, java.util.stream.Stream.of("soon", "-5", "99999999999", "30", "later")
+                        .map(wait -> SqsEvents.item("http", "{\"url\":\"" + url + wait + "\"}")).toList(), null);
+                SQSEvent event = event(work, messages, (i, r) -> {
+                });
+                SqsBatchProcessor.Invocation[] invocation = new SqsBatchProcessor.Invocation[1];
+
+                List<String> warnings = warnings(() -> invocation[0] = processor(results, backoff(0),
+                        TestFunctions.builder(MAPPER).add(http).build()).process(event, Deadline.after(Duration.ofSeconds(5))));
+
+                // every record handed back, every one delayed: the unreadable waits by the backoff (0 s), the huge one
+                // capped at the max (15 min), the readable one by its 30 s
+                assertThat(reported(invocation[0], messages)).isEqualTo(Set.of(0, 1, 2, 3, 4));
+                ObjectNode s = invocation[0].summary();
+                assertThat(List.of(s.get(Redelivery.DELAYED).asInt(), s.get(Redelivery.NOT_DELAYED).asInt(),
+                        s.get(Redelivery.FAULTS).asInt(), s.get(Redelivery.DELAY_MIN).asInt(), s.get(Redelivery.DELAY_MAX).asInt()))
+                        .containsExactly(5, 0, 4, 0, 900);
+                assertThat(warnings).containsExactly("0 of 5 handed-back records not delayed (they come back at the queue's"
+                        + " visibility timeout); input faults {RETRY_AFTER_OVER_MAX=1, UNREADABLE_RETRY_AFTER=3};"
+                        + " first unreadable Retry-After: \"soon\"");
+                assertThat(receivableNow(work)).isEqualTo(Set.of(0, 1, 4));
+            } finally {
+                service.stop(0);
+            }
         }
 
         @Test
