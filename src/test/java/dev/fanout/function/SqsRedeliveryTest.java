@@ -275,6 +275,74 @@ class SqsRedeliveryTest {
         }
     }
 
+    /**
+     * Queued mode: an HTTP request's items put on the work queue by {@link dev.fanout.batch.QueuedBatch} are that
+     * queue's records when the SQS entry point runs them, so a handed-back one is delayed like any other.
+     */
+    @Nested
+    class QueuedMode {
+
+        @Test
+        void aQueuedItemHandedBackComesBackAfterItsDelayWithItsBatchAndIndex() throws Exception {
+            String work = sqs.createQueue("redelivery-queued-work");
+            String results = sqs.createQueue("redelivery-queued-results");
+            var queued = new dev.fanout.batch.QueuedBatch(new SqsResultsSink(sqs.client(),
+                    SqsResultsSink.Settings.defaults(work)), false);
+            List<com.fasterxml.jackson.databind.JsonNode> items = new ArrayList<>();
+            for (String body : List.of(echo("ok"), echo("fail"), SqsEvents.item("echo", "{\"mode\":\"later\",\"seconds\":30}"))) {
+                items.add(MAPPER.readTree(body));
+            }
+            var receipt = queued.queue(items, List.of(Optional.empty(), Optional.empty(), Optional.empty()),
+                    java.util.Arrays.asList(null, null, null), Deadline.after(Duration.ofSeconds(5)));
+            assertThat(receipt.queued()).isEqualTo(3);
+
+            // received from the work queue as the event source mapping receives: real receipt handles
+            List<Message> messages = receiveNow(work);
+            messages.sort((a, b) -> Integer.compare(index(a), index(b)));
+            assertThat(messages).extracting(QueuedMode::index).containsExactly(0, 1, 2);
+            String arn = ElasticMq.attribute(sqs.client(), work, QueueAttributeName.QUEUE_ARN);
+            ObjectNode json = MAPPER.createObjectNode();
+            ArrayNode records = json.putArray("Records");
+            for (Message m : messages) {
+                Map<String, String> attributes = new java.util.TreeMap<>();
+                m.messageAttributes().forEach((name, value) -> attributes.put(name, value.stringValue()));
+                SqsEvents.addRecord(records, m.messageId(), m.receiptHandle(), m.body(), m.attributesAsStrings(),
+                        attributes, m.md5OfBody(), arn);
+            }
+
+            var invocation = processor(results, backoff(0)).process(SqsEvents.parse(json.toString()),
+                    Deadline.after(Duration.ofSeconds(5)));
+
+            Set<String> reported = invocation.response().getBatchItemFailures().stream().map(f -> f.getItemIdentifier())
+                    .collect(Collectors.toSet());
+            assertThat(reported).containsExactlyInAnyOrder(messages.get(1).messageId(), messages.get(2).messageId());
+            ObjectNode s = invocation.summary();
+            assertThat(List.of(s.get(Redelivery.DELAYED).asInt(), s.get(Redelivery.NOT_DELAYED).asInt(),
+                    s.get(Redelivery.FAILURES).asInt(), s.get(Redelivery.DELAY_MIN).asInt(), s.get(Redelivery.DELAY_MAX).asInt()))
+                    .containsExactly(2, 0, 0, 0, 30);
+            // the failed item (0 s) is back at once, still carrying its batch and index; the one asked 30 s is not
+            List<Message> back = receiveNow(work);
+            assertThat(back).hasSize(1);
+            assertThat(back.getFirst().messageId()).isEqualTo(messages.get(1).messageId());
+            assertThat(back.getFirst().messageAttributes().get(dev.fanout.batch.QueuedBatch.BATCH_ID_ATTRIBUTE).stringValue())
+                    .isEqualTo(receipt.batchId());
+            assertThat(index(back.getFirst())).isEqualTo(1);
+            assertThat(back.getFirst().attributesAsStrings().get("ApproximateReceiveCount")).isEqualTo("2");
+            // the item that succeeded has its result on the results queue, under its batch and index
+            var result = sqs.client().receiveMessage(r -> r.queueUrl(results).maxNumberOfMessages(10).waitTimeSeconds(1)
+                    .messageAttributeNames("All")).messages();
+            assertThat(result).hasSize(1);
+            assertThat(result.getFirst().messageAttributes().get(dev.fanout.batch.QueuedBatch.BATCH_ID_ATTRIBUTE)
+                    .stringValue()).isEqualTo(receipt.batchId());
+            assertThat(result.getFirst().messageAttributes().get(dev.fanout.batch.QueuedBatch.ITEM_INDEX_ATTRIBUTE)
+                    .stringValue()).isEqualTo("0");
+        }
+
+        static int index(Message m) {
+            return Integer.parseInt(m.messageAttributes().get(dev.fanout.batch.QueuedBatch.ITEM_INDEX_ATTRIBUTE).stringValue());
+        }
+    }
+
     @Nested
     class FifoQueue {
 
