@@ -183,6 +183,12 @@ class RedeliveryBackoffTest {
         }
 
         @Test
+        void aWaitOfExactlyTheMaxIsNoFault() {
+            assertThat(top.delayOf(failedAsking(Duration.ofMinutes(15)), 1))
+                    .isEqualTo(new Delay(Duration.ofMinutes(15), Reason.ASKED, Set.of()));
+        }
+
+        @Test
         void aNegativeWaitIsIgnoredAndCounted() {
             assertThat(top.delayOf(failedAsking(Duration.ofSeconds(-30)), 2))
                     .isEqualTo(new Delay(Duration.ofSeconds(20), Reason.BACKOFF, Set.of(Fault.NEGATIVE_RETRY_AFTER)));
