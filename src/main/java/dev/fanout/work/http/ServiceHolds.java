@@ -74,6 +74,8 @@ public final class ServiceHolds {
     private final Duration maxHold;
     private final Ticker ticker;
     private final Map<Service, Hold> holds;
+    /** Whether any service is held: the common case, none, takes no lock. Written under the lock. */
+    private volatile boolean anyHeld;
 
     /** The registry {@link HttpCallFunction} uses: {@link #CAPACITY} services, {@link #MAX_HOLD}, the system's ticker. */
     public static ServiceHolds defaults() {
@@ -145,6 +147,7 @@ public final class ServiceHolds {
     public synchronized void clear() {
         holds.values().forEach(ServiceHolds::release);
         holds.clear();
+        anyHeld = false;
     }
 
     /** The hold that this call probes (null: no hold, or none any more), after waiting for another probe if need be. */
@@ -152,6 +155,9 @@ public final class ServiceHolds {
         // the item's own time is real time, whatever clock the holds are kept on
         long waitUntil = System.nanoTime() + left.minusMillis(RetryPolicy.MIN_RETRY_MILLIS).toNanos();
         while (true) {
+            if (!anyHeld) {
+                return null;
+            }
             CountDownLatch probe;
             synchronized (this) {
                 Hold hold = holds.get(service);
@@ -182,6 +188,9 @@ public final class ServiceHolds {
         Duration asked = status == 429 || status == 503
                 ? RetryPolicy.parseRetryAfter(response.retryAfter(), Instant.now())
                 : null;
+        if (probing == null && (asked == null || !asked.isPositive())) {
+            return; // nothing to hold, no hold to lift
+        }
         synchronized (this) {
             if (asked != null && asked.isPositive()) {
                 long until = ticker.nanoTime() + (asked.compareTo(maxHold) > 0 ? maxHold : asked).toNanos();
@@ -189,9 +198,10 @@ public final class ServiceHolds {
                 if (current == null || current.untilNanos - until < 0) {
                     holds.put(service, new Hold(status, asked, until));
                 }
-            } else if (probing != null && holds.get(service) == probing) {
+            } else if (holds.get(service) == probing) {
                 holds.remove(service); // the first call after the wait got an answer that asks for none
             }
+            anyHeld = !holds.isEmpty();
         }
         release(probing);
     }
@@ -202,6 +212,7 @@ public final class ServiceHolds {
                 if (holds.get(service) == probing) {
                     holds.remove(service);
                 }
+                anyHeld = !holds.isEmpty();
             }
             release(probing);
         }
