@@ -1,10 +1,6 @@
 package dev.fanout.bench;
 
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -37,6 +33,10 @@ import dev.fanout.testing.SqsEvents;
 import dev.fanout.work.ItemParser;
 import dev.fanout.testing.TestFunctions;
 import dev.fanout.work.ItemFunctions;
+import dev.fanout.work.http.HttpCallFunction;
+import dev.fanout.work.http.HttpSettings;
+import dev.fanout.work.http.ServiceHolds;
+import dev.fanout.work.http.SsrfGuard;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
@@ -50,23 +50,46 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  * of records whose deliveries are used up during the outage (dead-lettered although the service recovers), for
  * each jitter and base delay, with a queue's maxReceiveCount of 5.</li>
  * <li>End to end against ElasticMQ: {@code records} records on a work queue (visibility timeout {@code visibility}
- * seconds, maxReceiveCount 5, a dead-letter queue), the SQS entry point in process, an emulated event source
- * mapping (batches of 100); each record's item makes one call to the service. Once without backoff and once with
- * the defaults: the calls the service received (failed and succeeded), the records that succeeded and those
- * dead-lettered, and the time until the work queue was empty. Prints figures; asserts nothing. With
- * {@code records} 0 only the policy's figures are printed.</li>
+ * seconds, maxReceiveCount {@code maxReceives}, a dead-letter queue), the SQS entry point in process, an emulated
+ * event source mapping (batches of 100, 100 items at once); each record is an {@code http} item (the built-in, one
+ * attempt per delivery) that calls the service, which answers 503 with {@code Retry-After: retryAfter} (none if 0)
+ * during the outage. Runs (all three unless named, comma-separated): {@link Run#NO_BACKOFF} (the queue's visibility
+ * timeout, every item sent), {@link Run#BACKOFF} (the defaults: decorrelated, base 10 s, max 15 min; every item
+ * sent) and {@link Run#BACKOFF_AND_HOLD} (the backoff and the http item's {@link ServiceHolds}): the calls the
+ * service received (failed and succeeded), the records that succeeded and those dead-lettered, the time of the
+ * last success and the time until the work queue was empty. Prints figures; asserts nothing. With {@code records} 0
+ * only the policy's figures are printed.</li>
  * </ol>
  *
  * <pre>
  * ./mvnw -B test-compile -DskipTests
+ * # records, outage s, visibility timeout s, maxReceiveCount, Retry-After s (0: none), [runs]
  * ./mvnw -B org.codehaus.mojo:exec-maven-plugin:3.6.2:exec -Dexec.executable=java -Dexec.classpathScope=test \
- *     -Dexec.args="-classpath %classpath dev.fanout.bench.RedeliveryFigures 1000 60 10"
+ *     -Dexec.args="-classpath %classpath dev.fanout.bench.RedeliveryFigures 1000 60 10 10 10"
  * </pre>
  */
 public final class RedeliveryFigures {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** The policy table's maxReceiveCount (the template's). */
     private static final int MAX_RECEIVES = 5;
+
+    /** What a run turns on: the backoff of handed-back records, and the services' holds of the http item. */
+    enum Run {
+        NO_BACKOFF("no backoff, no hold (the queue's visibility timeout)", false, false),
+        BACKOFF("backoff (decorrelated, base 10 s), no hold", true, false),
+        BACKOFF_AND_HOLD("backoff and the service's hold", true, true);
+
+        final String label;
+        final boolean backoff;
+        final boolean hold;
+
+        Run(String label, boolean backoff, boolean hold) {
+            this.label = label;
+            this.backoff = backoff;
+            this.hold = hold;
+        }
+    }
 
     private RedeliveryFigures() {
     }
@@ -75,17 +98,24 @@ public final class RedeliveryFigures {
         int records = args.length > 0 ? Integer.parseInt(args[0]) : 1_000;
         int outage = args.length > 1 ? Integer.parseInt(args[1]) : 60;
         int visibility = args.length > 2 ? Integer.parseInt(args[2]) : 10;
+        int maxReceives = args.length > 3 ? Integer.parseInt(args[3]) : 10;
+        int retryAfter = args.length > 4 ? Integer.parseInt(args[4]) : 10;
+        List<Run> runs = args.length > 5
+                ? java.util.Arrays.stream(args[5].split(",")).map(r -> Run.valueOf(r.strip())).toList()
+                : List.of(Run.values());
         policyTable(outage);
         if (records == 0) {
             return; // the policy's figures alone
         }
         System.out.println();
-        System.out.printf(Locale.ROOT, "End to end: %d records, service answers 503 for %d s, queue visibility timeout %d s,"
-                + " maxReceiveCount %d%n", records, outage, visibility, MAX_RECEIVES);
-        System.out.println("| run | calls to the service | failed (503) | succeeded records | dead-lettered | queue empty after |");
-        System.out.println("|---|---|---|---|---|---|");
-        for (boolean backoff : new boolean[] { false, true }) {
-            System.out.println(endToEnd(records, outage, visibility, backoff));
+        System.out.printf(Locale.ROOT, "End to end: %d records, service answers 503 %s for %d s, queue visibility timeout %d s,"
+                + " maxReceiveCount %d%n", records, retryAfter > 0 ? "with Retry-After " + retryAfter : "without Retry-After",
+                outage, visibility, maxReceives);
+        System.out.println("| run | calls to the service | failed (503) | succeeded records | dead-lettered | last success after"
+                + " | queue empty after |");
+        System.out.println("|---|---|---|---|---|---|---|");
+        for (Run run : runs) {
+            System.out.println(endToEnd(records, outage, visibility, maxReceives, retryAfter, run));
         }
     }
 
@@ -134,9 +164,11 @@ public final class RedeliveryFigures {
         }
     }
 
-    static String endToEnd(int records, int outage, int visibility, boolean backoff) throws Exception {
+    static String endToEnd(int records, int outage, int visibility, int maxReceives, int retryAfter, Run run)
+            throws Exception {
         var calls = new AtomicInteger();
         var failedCalls = new AtomicInteger();
+        var lastSuccess = new java.util.concurrent.atomic.AtomicLong();
         // the outage starts with the first invocation
         var outageStart = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
         HttpServer service = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -145,6 +177,11 @@ public final class RedeliveryFigures {
             boolean down = System.nanoTime() - outageStart.get() < Duration.ofSeconds(outage).toNanos();
             if (down) {
                 failedCalls.incrementAndGet();
+                if (retryAfter > 0) {
+                    exchange.getResponseHeaders().add("Retry-After", Integer.toString(retryAfter));
+                }
+            } else {
+                lastSuccess.accumulateAndGet(System.nanoTime(), Math::max);
             }
             exchange.sendResponseHeaders(down ? 503 : 200, -1);
             exchange.close();
@@ -152,35 +189,31 @@ public final class RedeliveryFigures {
         service.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
         service.start();
         String url = "http://127.0.0.1:" + service.getAddress().getPort() + "/";
-        try (ElasticMq sqs = ElasticMq.start(); HttpClient http = HttpClient.newHttpClient()) {
+        // the built-in http item, one attempt per delivery (each delivery calls the service once)
+        try (ElasticMq sqs = ElasticMq.start(); var http = new HttpCallFunction(
+                FanoutSettings.http("allow", "127.0.0.1/32", "max-attempts", "1"), SsrfGuard.Resolver.SYSTEM,
+                run.hold ? ServiceHolds.defaults() : ServiceHolds.off())) {
             String dlq = sqs.createQueue("redelivery-dlq");
             String dlqArn = ElasticMq.attribute(sqs.client(), dlq, QueueAttributeName.QUEUE_ARN);
             String work = sqs.client().createQueue(r -> r.queueName("redelivery-work").attributes(Map.of(
                     QueueAttributeName.VISIBILITY_TIMEOUT, Integer.toString(visibility),
-                    QueueAttributeName.REDRIVE_POLICY, "{\"maxReceiveCount\":\"" + MAX_RECEIVES
+                    QueueAttributeName.REDRIVE_POLICY, "{\"maxReceiveCount\":\"" + maxReceives
                             + "\",\"deadLetterTargetArn\":\"" + dlqArn + "\"}"))).queueUrl();
             String results = sqs.createQueue("redelivery-results");
             String arn = ElasticMq.attribute(sqs.client(), work, QueueAttributeName.QUEUE_ARN);
-            var handlers = TestFunctions.builder(MAPPER).register("call", (payload, context) -> {
-                int status = http.send(HttpRequest.newBuilder(URI.create(url)).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode();
-                if (status != 200) {
-                    throw new IllegalStateException("HTTP " + status);
-                }
-                return Map.of("status", status);
-            }).build();
+            var handlers = TestFunctions.builder(MAPPER).add(http).build();
             var sinkSettings = FanoutSettings.results(results);
             var batch = new RecordBatch(new WorkerPool(Limits.of(100).withCutoffMargin(Duration.ofSeconds(2))), handlers,
                     new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings), MAPPER,
                     new RecordBatch.Settings(Duration.ofMillis(250), false));
-            SqsBatchProcessor processor = backoff
+            SqsBatchProcessor processor = run.backoff
                     ? new SqsBatchProcessor(batch, Optional.of(new Redelivery(new RedeliveryBackoff(
                             new RedeliveryBackoff.Settings(Duration.ofSeconds(10), Duration.ofMinutes(15),
                                     Duration.ofSeconds(2), RedeliveryBackoff.Jitter.DECORRELATED)),
                             new SqsVisibility(sqs.client(), SqsVisibility.Settings.defaults()), Duration.ofMillis(100))),
                             a -> QueueUrls.fromArn(a, Optional.of(sqs.endpoint())))
                     : new SqsBatchProcessor(batch);
-            seed(sqs, work, records);
+            seed(sqs, work, records, url);
             long start = System.nanoTime();
             outageStart.set(start);
             long limit = start + Duration.ofMinutes(15).toNanos();
@@ -207,21 +240,21 @@ public final class RedeliveryFigures {
             double seconds = (System.nanoTime() - start) / 1e9;
             int dead = count(sqs, dlq);
             int succeeded = calls.get() - failedCalls.get();
-            return String.format(Locale.ROOT, "| %s | %,d | %,d | %,d | %,d | %.0f s |",
-                    backoff ? "backoff (decorrelated, base 10 s)" : "no backoff", calls.get(), failedCalls.get(),
-                    succeeded, dead, seconds);
+            double lastSuccessAfter = lastSuccess.get() == 0 ? 0 : (lastSuccess.get() - start) / 1e9;
+            return String.format(Locale.ROOT, "| %s | %,d | %,d | %,d | %,d | %.0f s | %.0f s |", run.label, calls.get(),
+                    failedCalls.get(), succeeded, dead, lastSuccessAfter, seconds);
         } finally {
             service.stop(0);
         }
     }
 
-    static void seed(ElasticMq sqs, String queue, int n) {
+    static void seed(ElasticMq sqs, String queue, int n, String url) {
         for (int from = 0; from < n; from += 10) {
             int start = from;
             List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
             for (int i = start; i < Math.min(start + 10, n); i++) {
                 entries.add(SendMessageBatchRequestEntry.builder().id("e" + i)
-                        .messageBody(SqsEvents.item("call", "{\"n\":" + i + "}")).build());
+                        .messageBody(SqsEvents.item(HttpCallFunction.TYPE, "{\"url\":\"" + url + "?n=" + i + "\"}")).build());
             }
             sqs.client().sendMessageBatch(r -> r.queueUrl(queue).entries(entries));
         }

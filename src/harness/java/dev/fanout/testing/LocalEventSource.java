@@ -30,6 +30,53 @@ public final class LocalEventSource {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
+    /**
+     * When each message was received, by message id, and whether that receive ended with the function's answer
+     * handing it back: what a report needs to show a handed-back record's receives growing apart under the
+     * redelivery backoff (a receive whose invocation got no answer comes back at the queue's visibility timeout
+     * instead). Thread-safe; one per run, shared by the run's event sources.
+     */
+    public static final class ReceiveTimes {
+
+        /** One receive: when ({@link System#nanoTime()}), and whether the answer handed the message back. */
+        public static final class Receive {
+            private final long nanos;
+            private volatile boolean handedBack;
+
+            Receive(long nanos) {
+                this.nanos = nanos;
+            }
+
+            public long nanos() {
+                return nanos;
+            }
+
+            public boolean handedBack() {
+                return handedBack;
+            }
+        }
+
+        private final java.util.concurrent.ConcurrentHashMap<String, List<Receive>> byId =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        Receive received(String messageId, long nanos) {
+            Receive receive = new Receive(nanos);
+            byId.computeIfAbsent(messageId, id -> java.util.Collections.synchronizedList(new ArrayList<>())).add(receive);
+            return receive;
+        }
+
+        /** The receives of a message, in order; empty if it never came. */
+        public List<Receive> of(String messageId) {
+            List<Receive> receives = byId.get(messageId);
+            if (receives == null) {
+                return List.of();
+            }
+            synchronized (receives) {
+                return List.copyOf(receives);
+            }
+        }
+    }
+
     private final SqsClient sqs;
     private final String queueUrl;
     private final String queueArn;
@@ -37,7 +84,16 @@ public final class LocalEventSource {
     private final int batchSize;
     private final Duration functionTimeout;
 
+    private final ReceiveTimes receiveTimes;
+
     public LocalEventSource(SqsClient sqs, String queueUrl, RuntimeApiServer api, int batchSize, Duration functionTimeout) {
+        this(sqs, queueUrl, api, batchSize, functionTimeout, new ReceiveTimes());
+    }
+
+    /** @param receiveTimes where each receive of a message is noted */
+    public LocalEventSource(SqsClient sqs, String queueUrl, RuntimeApiServer api, int batchSize, Duration functionTimeout,
+            ReceiveTimes receiveTimes) {
+        this.receiveTimes = receiveTimes;
         this.sqs = sqs;
         this.queueUrl = queueUrl;
         this.api = api;
@@ -55,6 +111,7 @@ public final class LocalEventSource {
     /** One round: poll a batch (waiting up to a second for the first message), invoke, delete. Null if nothing came. */
     public Round pollAndInvoke() throws Exception {
         List<Message> batch = new ArrayList<>();
+        List<ReceiveTimes.Receive> receives = new ArrayList<>();
         while (batch.size() < batchSize) {
             int want = Math.min(10, batchSize - batch.size());
             var received = sqs.receiveMessage(r -> r.queueUrl(queueUrl).maxNumberOfMessages(want)
@@ -63,6 +120,8 @@ public final class LocalEventSource {
             if (received.isEmpty()) {
                 break;
             }
+            long now = System.nanoTime();
+            received.forEach(m -> receives.add(receiveTimes.received(m.messageId(), now)));
             batch.addAll(received);
         }
         if (batch.isEmpty()) {
@@ -78,6 +137,11 @@ public final class LocalEventSource {
             if (reported.contains("") || reported.contains("null")) {
                 // Lambda treats an empty or null itemIdentifier as the failure of the whole batch
                 batch.forEach(m -> reported.add(m.messageId()));
+            }
+        }
+        if (!result.error()) {
+            for (int i = 0; i < batch.size(); i++) {
+                receives.get(i).handedBack = reported.contains(batch.get(i).messageId());
             }
         }
         List<DeleteMessageBatchRequestEntry> delete = new ArrayList<>();

@@ -89,7 +89,8 @@ public final class ChaosRun {
     /** What one run found. */
     public record Report(Plan plan, int seeded, int results, int distinctResults, int deadLettered, int duplicates,
             int lost, int bothResultAndDeadLettered, int lateAnswers, int orderViolations, int kills, int invocations,
-            Map<String, Integer> byStatus, Map<String, Integer> byKind, String proxy, Duration elapsed, Effects effects) {
+            Map<String, Integer> byStatus, Map<String, Integer> byKind, String proxy, Duration elapsed, Effects effects,
+            ReceiveGaps flakyGaps) {
 
         /**
          * Nothing lost, no answer late, no group out of order. A record with a result that is also in the
@@ -121,6 +122,46 @@ public final class ChaosRun {
     public record Effects(int items, int ran, int twice, int extraRuns, int interruptedInTheWindow,
             int twiceOutsideTheWindow, int ranAfterCompletion) {
         static final Effects NONE = new Effects(0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /**
+     * The mean time between a record's k-th and (k+1)-th receive, k = 1, 2, 3 ..., over the records whose k-th
+     * receive the function's answer handed back (a receive whose invocation was killed comes back at the queue's
+     * visibility timeout, not by the backoff), and how many records each mean is over: with the redelivery backoff
+     * they grow with k.
+     */
+    public record ReceiveGaps(List<Double> meanSeconds, List<Integer> records) {
+
+        static ReceiveGaps of(List<List<LocalEventSource.ReceiveTimes.Receive>> receives, int maxGaps) {
+            List<Double> means = new ArrayList<>();
+            List<Integer> counts = new ArrayList<>();
+            for (int k = 1; k <= maxGaps; k++) {
+                double sum = 0;
+                int n = 0;
+                for (var times : receives) {
+                    if (times.size() > k && times.get(k - 1).handedBack()) {
+                        sum += (times.get(k).nanos() - times.get(k - 1).nanos()) / 1e9;
+                        n++;
+                    }
+                }
+                if (n == 0) {
+                    break;
+                }
+                means.add(sum / n);
+                counts.add(n);
+            }
+            return new ReceiveGaps(List.copyOf(means), List.copyOf(counts));
+        }
+
+        @Override
+        public String toString() {
+            var text = new StringBuilder();
+            for (int k = 0; k < meanSeconds.size(); k++) {
+                text.append(k == 0 ? "" : ", ").append(String.format(java.util.Locale.ROOT, "%d->%d %.1f s (%,d records)",
+                        k + 1, k + 2, meanSeconds.get(k), records.get(k)));
+            }
+            return text.isEmpty() ? "none received twice" : text.toString();
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -206,6 +247,7 @@ public final class ChaosRun {
             Set<String> inTheWindow = java.util.concurrent.ConcurrentHashMap.newKeySet();
             var invocations = new AtomicInteger();
             var late = new AtomicInteger();
+            var receiveTimes = new LocalEventSource.ReceiveTimes();
             int kills = 0;
             var inInvocation = new AtomicBoolean();
             var current = new AtomicReference<PackagedFunction>();
@@ -250,7 +292,8 @@ public final class ChaosRun {
                     }
                     try (var api = RuntimeApiServer.start(); var function = PackagedFunction.start("sqs", api, env)) {
                         current.set(function);
-                        var source = new LocalEventSource(sqs.client(), work, api, plan.batchSize(), plan.functionTimeout());
+                        var source = new LocalEventSource(sqs.client(), work, api, plan.batchSize(), plan.functionTimeout(),
+                                receiveTimes);
                         boolean died = false;
                         while (!died && source.outstanding() > 0) {
                             inInvocation.set(true);
@@ -287,7 +330,7 @@ public final class ChaosRun {
             Effects effects = plan.sideEffects() == SideEffects.NONE ? Effects.NONE
                     : effects(seeded, counter, inTheWindow, out, plan, claims);
             Report report = report(plan, sqs, results, dlq, seeded, invocations.get(), late.get(), kills, proxy.describe(),
-                    System.nanoTime() - started, effects);
+                    System.nanoTime() - started, effects, receiveTimes);
             out.printf("[%s] %s%n", plan.name(), report);
             return report;
         }
@@ -426,7 +469,8 @@ public final class ChaosRun {
     }
 
     static Report report(Plan plan, ElasticMq sqs, String results, String dlq, Seeded seeded, int invocations, int late,
-            int kills, String proxy, long elapsedNanos, Effects effects) throws IOException {
+            int kills, String proxy, long elapsedNanos, Effects effects, LocalEventSource.ReceiveTimes receiveTimes)
+            throws IOException {
         List<Message> onResults = sqs.drain(results);
         List<Message> deadLettered = sqs.drain(dlq);
         Map<String, Integer> resultsPerSource = new HashMap<>();
@@ -469,7 +513,9 @@ public final class ChaosRun {
         deadLettered.forEach(m -> deadByKind.merge(seeded.kindById().getOrDefault(m.messageId(), "?"), 1, Integer::sum));
         return new Report(plan, seeded.kindById().size(), onResults.size(), resultsPerSource.size(), deadLettered.size(),
                 onResults.size() - resultsPerSource.size(), lost, both, late, orderViolations, kills, invocations, byStatus,
-                deadByKind, proxy, Duration.ofNanos(elapsedNanos), effects);
+                deadByKind, proxy, Duration.ofNanos(elapsedNanos), effects, ReceiveGaps.of(seeded.kindById().entrySet().stream()
+                        .filter(e -> e.getValue().equals("throws-then-succeeds")).map(e -> receiveTimes.of(e.getKey()))
+                        .toList(), plan.maxReceives() - 1));
     }
 
     static String table(List<Report> reports, Duration wall) {
@@ -507,6 +553,8 @@ public final class ChaosRun {
             md.append(String.format("- %s: results by status %s; dead-lettered by kind %s; results queue faults: %s; "
                     + "promise kept: %s%n", r.plan().name(), r.byStatus(), r.byKind(), r.proxy(),
                     r.promiseKept() ? "yes" : "NO"));
+            md.append(String.format("- %s: a flaky record's receives (throws-then-succeeds: each delivery fails half the"
+                    + " time), mean time from a receive the answer handed back to the next receive: %s%n", r.plan().name(), r.flakyGaps()));
         }
         return md.toString();
     }

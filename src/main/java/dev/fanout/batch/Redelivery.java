@@ -14,6 +14,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.fanout.batch.RedeliveryBackoff.Delay;
 import dev.fanout.engine.Deadline;
+import dev.fanout.engine.Outcome;
+import dev.fanout.engine.RetryAfter;
 import dev.fanout.fanin.SqsVisibility;
 
 /**
@@ -95,6 +97,7 @@ public final class Redelivery {
         Map<String, Integer> faults = new TreeMap<>();
         List<SqsVisibility.Change> changes = new ArrayList<>();
         List<Integer> changed = new ArrayList<>();
+        String unreadable = null;
         int handedBack = 0;
         for (int i = 0; i < n; i++) {
             Delay delay = delays[i];
@@ -103,6 +106,10 @@ public final class Redelivery {
             }
             handedBack++;
             delay.faults().forEach(f -> faults.merge(f.name(), 1, Integer::sum));
+            if (unreadable == null && delay.faults().contains(RedeliveryBackoff.Fault.UNREADABLE_RETRY_AFTER)
+                    && answer.outcome(i) instanceof Outcome.Failed<?> f && f.error() instanceof RetryAfter r) {
+                unreadable = r.unreadableRetryAfter().orElse(null);
+            }
             Source source = sources.get(i);
             if (source.receiptHandle() == null || source.receiptHandle().isEmpty()) {
                 faults.merge("NO_RECEIPT_HANDLE", 1, Integer::sum);
@@ -144,9 +151,10 @@ public final class Redelivery {
             summary.put(DELAY_MIN, min).put(DELAY_MAX, max);
         }
         if (faultCount > 0 || firstFailure != null) {
-            LOG.warnf("%d of %d handed-back records not delayed (they come back at the queue's visibility timeout)%s%s",
+            LOG.warnf("%d of %d handed-back records not delayed (they come back at the queue's visibility timeout)%s%s%s",
                     handedBack - delayed, handedBack, firstFailure == null ? "" : "; first failure: " + firstFailure,
-                    faults.isEmpty() ? "" : "; input faults " + faults);
+                    faults.isEmpty() ? "" : "; input faults " + faults,
+                    unreadable == null ? "" : "; first unreadable Retry-After: \"" + unreadable + "\"");
         }
         return new Report(delays, done);
     }

@@ -14,6 +14,7 @@ import java.util.random.RandomGenerator;
 
 import dev.fanout.engine.Cancellation;
 import dev.fanout.engine.Outcome;
+import dev.fanout.engine.RetryAfter;
 
 /**
  * How long a record handed back to its queue stays away before the queue delivers it again: the policy alone,
@@ -27,7 +28,8 @@ import dev.fanout.engine.Outcome;
  * earlier ({@code base × 2^(n−2)}, and {@code base} for {@code n <= 2}).</li>
  * <li>A failure that asked for its own wait ({@link Outcome.Failed#retryAfter()}) gets the larger of that and the
  * backoff's draw, capped at {@code max}: the record comes back no earlier than the service asked, unless that is
- * beyond the cap. A negative wait is ignored and a wait beyond {@code max} is capped; both are {@link Fault}s.</li>
+ * beyond the cap. A negative wait is ignored and a wait beyond {@code max} is capped; both are {@link Fault}s, and
+ * so is a wait the failure was given but could not read ({@link dev.fanout.engine.RetryAfter#unreadableRetryAfter()}).</li>
  * <li>A record that did not fail (timed out or not started at the invocation's cut-off, or done but its result not
  * confirmed) comes back after {@code unfinished}, a short fixed delay: it was not its fault.</li>
  * <li>FIFO: a record held back behind a delayed record of its group gets that record's delay, so the group comes
@@ -96,7 +98,9 @@ public final class RedeliveryBackoff {
         /** The failure asked for a negative wait: ignored. */
         NEGATIVE_RETRY_AFTER,
         /** The failure asked for more than the max delay: capped. */
-        RETRY_AFTER_OVER_MAX
+        RETRY_AFTER_OVER_MAX,
+        /** The failure was given a wait it could not read (a service's Retry-After): the backoff's delay. */
+        UNREADABLE_RETRY_AFTER
     }
 
     /** A handed-back record's delay, why, and what was wrong with its input. */
@@ -176,6 +180,10 @@ public final class RedeliveryBackoff {
         long delay = drawn;
         Reason reason = Reason.BACKOFF;
         Optional<Duration> asked = outcome instanceof Outcome.Failed<?> f ? f.retryAfter() : Optional.empty();
+        if (outcome instanceof Outcome.Failed<?> f && f.error() instanceof RetryAfter r
+                && r.unreadableRetryAfter().isPresent()) {
+            faults.add(Fault.UNREADABLE_RETRY_AFTER);
+        }
         if (asked.isPresent()) {
             Duration wait = asked.get();
             if (wait.isNegative()) {

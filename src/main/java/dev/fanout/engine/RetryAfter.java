@@ -13,4 +13,12 @@ public interface RetryAfter {
 
     /** The wait asked for, if any; as given (the entry point refuses a negative one and caps a long one). */
     Optional<Duration> retryAfter();
+
+    /**
+     * A wait that was given but could not be read, as given: a service's {@code Retry-After} that is negative, or
+     * neither seconds nor an HTTP date. It asks for no wait; the entry point counts it as a fault.
+     */
+    default Optional<String> unreadableRetryAfter() {
+        return Optional.empty();
+    }
 }

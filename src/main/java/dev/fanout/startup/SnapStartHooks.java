@@ -102,7 +102,11 @@ public class SnapStartHooks implements Resource {
         }
     }
 
+    /** Pooled connections closed, and the services' holds forgotten: their times are on the monotonic clock. */
     private void dropConnections() {
-        http.get().ifPresent(HttpCallFunction::closeIdleConnections);
+        http.get().ifPresent(function -> {
+            function.closeIdleConnections();
+            function.forgetHolds();
+        });
     }
 }

@@ -183,9 +183,43 @@ class RedeliveryBackoffTest {
         }
 
         @Test
+        void aWaitOfExactlyTheMaxIsNoFault() {
+            assertThat(top.delayOf(failedAsking(Duration.ofMinutes(15)), 1))
+                    .isEqualTo(new Delay(Duration.ofMinutes(15), Reason.ASKED, Set.of()));
+        }
+
+        @Test
         void aNegativeWaitIsIgnoredAndCounted() {
             assertThat(top.delayOf(failedAsking(Duration.ofSeconds(-30)), 2))
                     .isEqualTo(new Delay(Duration.ofSeconds(20), Reason.BACKOFF, Set.of(Fault.NEGATIVE_RETRY_AFTER)));
+        }
+
+        @Test
+        void aWaitThatCouldNotBeReadIsCountedAndTheBackoffApplies() {
+            class Unreadable extends RuntimeException implements dev.fanout.engine.RetryAfter {
+                final String text;
+
+                Unreadable(String text) {
+                    super("HTTP 503");
+                    this.text = text;
+                }
+
+                @Override
+                public Optional<Duration> retryAfter() {
+                    return Optional.empty();
+                }
+
+                @Override
+                public Optional<String> unreadableRetryAfter() {
+                    return Optional.ofNullable(text);
+                }
+            }
+            assertThat(top.delayOf(new Outcome.Failed<>(new Unreadable("soon"), true, TIMING), 2))
+                    .isEqualTo(new Delay(Duration.ofSeconds(20), Reason.BACKOFF, Set.of(Fault.UNREADABLE_RETRY_AFTER)));
+            assertThat(top.delayOf(new Outcome.Failed<>(new Unreadable(null), true, TIMING), 2).faults()).isEmpty();
+            // a wait given as a Duration is never unreadable
+            assertThat(top.delayOf(new Outcome.Failed<>(new dev.fanout.engine.RetryLaterException(Duration.ofSeconds(5),
+                    "busy"), true, TIMING, Optional.of(Duration.ofSeconds(5))), 2).faults()).isEmpty();
         }
 
         @Test

@@ -81,8 +81,12 @@ class SqsRedeliveryTest {
     }
 
     static SqsBatchProcessor processor(String results, RedeliveryBackoff.Settings backoff) {
+        return processor(results, backoff, handlers());
+    }
+
+    static SqsBatchProcessor processor(String results, RedeliveryBackoff.Settings backoff, ItemFunctions handlers) {
         var sinkSettings = FanoutSettings.results(results);
-        var batch = new RecordBatch(new WorkerPool(Limits.of(16).withCutoffMargin(Duration.ofMillis(1500))), handlers(),
+        var batch = new RecordBatch(new WorkerPool(Limits.of(16).withCutoffMargin(Duration.ofMillis(1500))), handlers,
                 new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings), MAPPER,
                 new RecordBatch.Settings(Duration.ofMillis(500), sinkSettings.fifo()));
         var redelivery = new Redelivery(new RedeliveryBackoff(backoff, () -> TOP),
@@ -272,6 +276,74 @@ class SqsRedeliveryTest {
         }
     }
 
+    /**
+     * Queued mode: an HTTP request's items put on the work queue by {@link dev.fanout.batch.QueuedBatch} are that
+     * queue's records when the SQS entry point runs them, so a handed-back one is delayed like any other.
+     */
+    @Nested
+    class QueuedMode {
+
+        @Test
+        void aQueuedItemHandedBackComesBackAfterItsDelayWithItsBatchAndIndex() throws Exception {
+            String work = sqs.createQueue("redelivery-queued-work");
+            String results = sqs.createQueue("redelivery-queued-results");
+            var queued = new dev.fanout.batch.QueuedBatch(new SqsResultsSink(sqs.client(),
+                    FanoutSettings.results(work)), false);
+            List<com.fasterxml.jackson.databind.JsonNode> items = new ArrayList<>();
+            for (String body : List.of(echo("ok"), echo("fail"), SqsEvents.item("echo", "{\"mode\":\"later\",\"seconds\":30}"))) {
+                items.add(MAPPER.readTree(body));
+            }
+            var receipt = queued.queue(items, List.of(Optional.empty(), Optional.empty(), Optional.empty()),
+                    java.util.Arrays.asList(null, null, null), Deadline.after(Duration.ofSeconds(5)));
+            assertThat(receipt.queued()).isEqualTo(3);
+
+            // received from the work queue as the event source mapping receives: real receipt handles
+            List<Message> messages = receiveNow(work);
+            messages.sort((a, b) -> Integer.compare(index(a), index(b)));
+            assertThat(messages).extracting(QueuedMode::index).containsExactly(0, 1, 2);
+            String arn = ElasticMq.attribute(sqs.client(), work, QueueAttributeName.QUEUE_ARN);
+            ObjectNode json = MAPPER.createObjectNode();
+            ArrayNode records = json.putArray("Records");
+            for (Message m : messages) {
+                Map<String, String> attributes = new java.util.TreeMap<>();
+                m.messageAttributes().forEach((name, value) -> attributes.put(name, value.stringValue()));
+                SqsEvents.addRecord(records, m.messageId(), m.receiptHandle(), m.body(), m.attributesAsStrings(),
+                        attributes, m.md5OfBody(), arn);
+            }
+
+            var invocation = processor(results, backoff(0)).process(SqsEvents.parse(json.toString()),
+                    Deadline.after(Duration.ofSeconds(5)));
+
+            Set<String> reported = invocation.response().getBatchItemFailures().stream().map(f -> f.getItemIdentifier())
+                    .collect(Collectors.toSet());
+            assertThat(reported).containsExactlyInAnyOrder(messages.get(1).messageId(), messages.get(2).messageId());
+            ObjectNode s = invocation.summary();
+            assertThat(List.of(s.get(Redelivery.DELAYED).asInt(), s.get(Redelivery.NOT_DELAYED).asInt(),
+                    s.get(Redelivery.FAILURES).asInt(), s.get(Redelivery.DELAY_MIN).asInt(), s.get(Redelivery.DELAY_MAX).asInt()))
+                    .containsExactly(2, 0, 0, 0, 30);
+            // the failed item (0 s) is back at once, still carrying its batch and index; the one asked 30 s is not
+            List<Message> back = receiveNow(work);
+            assertThat(back).hasSize(1);
+            assertThat(back.getFirst().messageId()).isEqualTo(messages.get(1).messageId());
+            assertThat(back.getFirst().messageAttributes().get(dev.fanout.batch.QueuedBatch.BATCH_ID_ATTRIBUTE).stringValue())
+                    .isEqualTo(receipt.batchId());
+            assertThat(index(back.getFirst())).isEqualTo(1);
+            assertThat(back.getFirst().attributesAsStrings().get("ApproximateReceiveCount")).isEqualTo("2");
+            // the item that succeeded has its result on the results queue, under its batch and index
+            var result = sqs.client().receiveMessage(r -> r.queueUrl(results).maxNumberOfMessages(10).waitTimeSeconds(1)
+                    .messageAttributeNames("All")).messages();
+            assertThat(result).hasSize(1);
+            assertThat(result.getFirst().messageAttributes().get(dev.fanout.batch.QueuedBatch.BATCH_ID_ATTRIBUTE)
+                    .stringValue()).isEqualTo(receipt.batchId());
+            assertThat(result.getFirst().messageAttributes().get(dev.fanout.batch.QueuedBatch.ITEM_INDEX_ATTRIBUTE)
+                    .stringValue()).isEqualTo("0");
+        }
+
+        static int index(Message m) {
+            return Integer.parseInt(m.messageAttributes().get(dev.fanout.batch.QueuedBatch.ITEM_INDEX_ATTRIBUTE).stringValue());
+        }
+    }
+
     @Nested
     class FifoQueue {
 
@@ -340,6 +412,49 @@ class SqsRedeliveryTest {
                             + " RETRY_AFTER_OVER_MAX=1}");
             // base 0: the two delayed by the backoff are back at once; the capped one is away for 15 min
             assertThat(receivableNow(work)).isEqualTo(Set.of(3, 4));
+        }
+
+        @Test
+        void aServicesUnreadableRetryAfterIsCountedAndLoggedOnceAndTheRecordStillComesBack() throws Exception {
+            var service = com.sun.net.httpserver.HttpServer.create(
+                    new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+            // answers 503 with the Retry-After its path names: /soon, /-5, /99999999999, /30
+            service.createContext("/", exchange -> {
+                exchange.getResponseHeaders().add("Retry-After", exchange.getRequestURI().getPath().substring(1));
+                exchange.sendResponseHeaders(503, -1);
+                exchange.close();
+            });
+            service.start();
+            String url = "http://127.0.0.1:" + service.getAddress().getPort() + "/";
+            // holds off: each item calls the one local service
+            try (var http = new dev.fanout.work.http.HttpCallFunction(
+                    FanoutSettings.http("allow", "127.0.0.1/32", "max-attempts", "1"),
+                    dev.fanout.work.http.SsrfGuard.Resolver.SYSTEM, dev.fanout.work.http.ServiceHolds.off())) {
+                String work = sqs.createQueue("redelivery-unreadable");
+                String results = sqs.createQueue("redelivery-unreadable-results");
+                List<Message> messages = received(work, java.util.stream.Stream.of("soon", "-5", "99999999999", "30", "later")
+                        .map(wait -> SqsEvents.item("http", "{\"url\":\"" + url + wait + "\"}")).toList(), null);
+                SQSEvent event = event(work, messages, (i, r) -> {
+                });
+                SqsBatchProcessor.Invocation[] invocation = new SqsBatchProcessor.Invocation[1];
+
+                List<String> warnings = warnings(() -> invocation[0] = processor(results, backoff(0),
+                        TestFunctions.builder(MAPPER).add(http).build()).process(event, Deadline.after(Duration.ofSeconds(5))));
+
+                // every record handed back, every one delayed: the unreadable waits by the backoff (0 s), the huge one
+                // capped at the max (15 min), the readable one by its 30 s
+                assertThat(reported(invocation[0], messages)).isEqualTo(Set.of(0, 1, 2, 3, 4));
+                ObjectNode s = invocation[0].summary();
+                assertThat(List.of(s.get(Redelivery.DELAYED).asInt(), s.get(Redelivery.NOT_DELAYED).asInt(),
+                        s.get(Redelivery.FAULTS).asInt(), s.get(Redelivery.DELAY_MIN).asInt(), s.get(Redelivery.DELAY_MAX).asInt()))
+                        .containsExactly(5, 0, 4, 0, 900);
+                assertThat(warnings).containsExactly("0 of 5 handed-back records not delayed (they come back at the queue's"
+                        + " visibility timeout); input faults {RETRY_AFTER_OVER_MAX=1, UNREADABLE_RETRY_AFTER=3};"
+                        + " first unreadable Retry-After: \"soon\"");
+                assertThat(receivableNow(work)).isEqualTo(Set.of(0, 1, 4));
+            } finally {
+                service.stop(0);
+            }
         }
 
         @Test

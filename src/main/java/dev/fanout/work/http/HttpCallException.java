@@ -16,11 +16,18 @@ public final class HttpCallException extends IOException implements RetryAfter {
 
     private final int status;
     private final Duration retryAfter;
+    private final String unreadableRetryAfter;
 
     HttpCallException(int status, Duration retryAfter, String message, Throwable cause) {
+        this(status, retryAfter, null, message, cause);
+    }
+
+    /** @param unreadableRetryAfter the server's Retry-After, if it gave one that could not be read */
+    HttpCallException(int status, Duration retryAfter, String unreadableRetryAfter, String message, Throwable cause) {
         super(message, cause);
         this.status = status;
         this.retryAfter = retryAfter;
+        this.unreadableRetryAfter = unreadableRetryAfter;
     }
 
     /** The response status, or 0 when there was no response (connection failure, timeout). */
@@ -37,8 +44,18 @@ public final class HttpCallException extends IOException implements RetryAfter {
         return Optional.ofNullable(retryAfter);
     }
 
+    /**
+     * The server's {@code Retry-After} of a 429 or 503 that was neither seconds nor an HTTP date (a negative number,
+     * a word), at most {@value RetryPolicy#MAX_UNREADABLE_CHARS} characters of it: it asks for no wait, and a queue's
+     * entry point counts it as a fault.
+     */
+    @Override
+    public Optional<String> unreadableRetryAfter() {
+        return Optional.ofNullable(unreadableRetryAfter);
+    }
+
     /** This failure with {@code suffix} added to its message. */
     HttpCallException withSuffix(String suffix) {
-        return new HttpCallException(status, retryAfter, getMessage() + suffix, getCause());
+        return new HttpCallException(status, retryAfter, unreadableRetryAfter, getMessage() + suffix, getCause());
     }
 }

@@ -47,6 +47,7 @@ public class HttpCallFunction implements AutoCloseable {
 
     private final HttpSettings settings;
     private final GuardedTransport transport;
+    private final ServiceHolds holds;
 
     @Inject
     public HttpCallFunction(HttpSettings settings) {
@@ -55,6 +56,12 @@ public class HttpCallFunction implements AutoCloseable {
 
     /** @param resolver resolves host names for the SSRF guard (tests inject one instead of DNS) */
     public HttpCallFunction(HttpSettings settings, SsrfGuard.Resolver resolver) {
+        this(settings, resolver, ServiceHolds.defaults());
+    }
+
+    /** @param holds the services that asked to wait ({@link ServiceHolds}) */
+    public HttpCallFunction(HttpSettings settings, SsrfGuard.Resolver resolver, ServiceHolds holds) {
+        this.holds = Objects.requireNonNull(holds, "holds");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.transport = new GuardedTransport(settings,
                 new SsrfGuard(settings.ssrfGuard(), settings.allow(), resolver));
@@ -108,7 +115,8 @@ public class HttpCallFunction implements AutoCloseable {
             context.cancellation().throwIfCancelled();
             HttpCallException failure;
             try {
-                Response response = exchange(hop, timeout, context, inFlight);
+                // a held service is not called (issue 22); a called one takes its per-service permit (issue 23)
+                Response response = holds.send(hop, context.remaining(), h -> exchange(h, timeout, context, inFlight));
                 if (redirects.follows(response)) {
                     hop = redirects.next(hop, response);
                     continue;
@@ -168,6 +176,11 @@ public class HttpCallFunction implements AutoCloseable {
     /** Closes the pool's idle connections: after a SnapStart restore they lead to sockets that are gone. */
     public void closeIdleConnections() {
         transport.closeIdleConnections();
+    }
+
+    /** Forgets the services' holds: their times, on a monotonic clock, mean nothing after a SnapStart restore. */
+    public void forgetHolds() {
+        holds.clear();
     }
 
     /** Connections the pool holds now, leased or idle. */

@@ -30,6 +30,10 @@ import dev.fanout.engine.NonRetryableException;
 final class RetryPolicy {
 
     static final long MIN_RETRY_MILLIS = 100;
+    /** How much of an unreadable Retry-After a failure keeps, for the log. */
+    static final int MAX_UNREADABLE_CHARS = 40;
+    /** The longest wait a Retry-After in seconds reads as (about 31.7 years): more digits say no more. */
+    static final Duration LONGEST_RETRY_AFTER = Duration.ofSeconds(999_999_999);
     /** 100 ms, 200 ms, 400 ms ... up to 1 s, each the ceiling of a full-jitter pause. */
     static final Backoff BACKOFF = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1));
 
@@ -49,10 +53,12 @@ final class RetryPolicy {
         if (status != 429 && status < 500) {
             throw new NonRetryableException(MessageText.statusLine(status, hop.uri()));
         }
-        Duration retryAfter = status == 429 || status == 503
-                ? parseRetryAfter(response.retryAfter(), Instant.now())
+        boolean asks = status == 429 || status == 503;
+        Duration retryAfter = asks ? parseRetryAfter(response.retryAfter(), Instant.now()) : null;
+        String unreadable = asks && retryAfter == null && response.retryAfter() != null
+                ? shortened(response.retryAfter())
                 : null;
-        return new HttpCallException(status, retryAfter, MessageText.statusLine(status, hop.uri()), null);
+        return new HttpCallException(status, retryAfter, unreadable, MessageText.statusLine(status, hop.uri()), null);
     }
 
     /** How long to wait before the next attempt; throws {@code failure} when there is to be none. */
@@ -81,7 +87,10 @@ final class RetryPolicy {
         return wait;
     }
 
-    /** Seconds (delta-seconds) or an HTTP-date; null if absent or unreadable. A past date is no wait. */
+    /**
+     * Seconds (delta-seconds) or an HTTP-date; null if absent or unreadable (a negative number too). A past date is no
+     * wait; more than 9 digits of seconds read as {@link #LONGEST_RETRY_AFTER}.
+     */
     static Duration parseRetryAfter(String value, Instant now) {
         if (value == null) {
             return null;
@@ -90,12 +99,19 @@ final class RetryPolicy {
         if (text.matches("\\d{1,9}")) {
             return Duration.ofSeconds(Long.parseLong(text));
         }
+        if (text.matches("\\d{10,}")) {
+            return LONGEST_RETRY_AFTER;
+        }
         try {
             Duration wait = Duration.between(now, DateTimeFormatter.RFC_1123_DATE_TIME.parse(text, Instant::from));
             return wait.isNegative() ? Duration.ZERO : wait;
         } catch (DateTimeParseException unreadable) {
             return null;
         }
+    }
+
+    private static String shortened(String value) {
+        return value.length() <= MAX_UNREADABLE_CHARS ? value : value.substring(0, MAX_UNREADABLE_CHARS) + "...";
     }
 
     private static String ceilSeconds(Duration d) {

@@ -1,0 +1,449 @@
+package dev.fanout.work.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.InstanceOfAssertFactories.type;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import dev.fanout.engine.ManualTicker;
+
+/**
+ * The registry alone, with calls that answer what each test says and a clock that moves only when the test moves it.
+ * Items that wait for a probe run on threads of their own; the test sees them waiting by their thread's state.
+ */
+class ServiceHoldsTest {
+
+    static final Duration LEFT = Duration.ofSeconds(5);
+
+    final ManualTicker ticker = new ManualTicker();
+    final ServiceHolds holds = new ServiceHolds(ServiceHolds.CAPACITY, ServiceHolds.MAX_HOLD, ticker);
+    final AtomicInteger calls = new AtomicInteger();
+    final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+
+    @AfterEach
+    void stopThreads() {
+        threads.shutdownNow();
+    }
+
+    static Hop hop(String url) {
+        return new Hop("GET", URI.create(url), Map.of(), null, null);
+    }
+
+    static Response answer(int status, String retryAfter) {
+        return new Response(status, Map.of(), null, retryAfter, null, new byte[0], false);
+    }
+
+    Response send(String url, Response answer) throws Exception {
+        return holds.send(hop(url), LEFT, h -> {
+            calls.incrementAndGet();
+            return answer;
+        });
+    }
+
+    /** {@link #send} inside another item's call. */
+    void sendFromACall(String url, Response answer) throws Exception {
+        send(url, answer);
+    }
+
+    HttpCallException held(String url) {
+        try {
+            send(url, answer(200, null));
+        } catch (HttpCallException e) {
+            return e;
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        throw new AssertionError(url + " was sent");
+    }
+
+    @Nested
+    class Holding {
+
+        @Test
+        void a503WithRetryAfterHoldsTheWholeServiceUntilTheWaitEnds() throws Exception {
+            send("http://api.example:8080/a", answer(503, "10"));
+            assertThat(calls).hasValue(1);
+
+            ticker.advance(Duration.ofSeconds(4));
+            HttpCallException e = held("http://API.example:8080/other/path?q=1");
+            assertThat(e).hasMessage("not sent: http://api.example:8080 answered 503 with Retry-After 10 s");
+            assertThat(e.status()).isEqualTo(503);
+            assertThat(e.retryAfter()).contains(Duration.ofSeconds(6));
+            assertThat(calls).as("the held item is not sent").hasValue(1);
+
+            // another port, another scheme, another host: other services
+            send("http://api.example:8081/a", answer(200, null));
+            send("https://api.example:8080/a", answer(200, null));
+            send("http://other.example:8080/a", answer(200, null));
+            assertThat(calls).hasValue(4);
+
+            ticker.advance(Duration.ofSeconds(6));
+            send("http://api.example:8080/a", answer(200, null));
+            assertThat(calls).as("the wait is over: sent").hasValue(5);
+            assertThat(holds.size()).as("a 200 from the first call after the wait lifts the hold").isZero();
+        }
+
+        @Test
+        void a429HoldsAsA503Does() throws Exception {
+            send("http://api.example/a", answer(429, "3"));
+            assertThat(held("http://api.example:80/b").retryAfter()).contains(Duration.ofSeconds(3));
+            assertThat(held("http://api.example/b").status()).isEqualTo(429);
+        }
+
+        @Test
+        void theDefaultPortIsTheSchemesOwn() throws Exception {
+            send("https://api.example/a", answer(503, "10"));
+            assertThat(held("https://api.example:443/a").retryAfter()).contains(Duration.ofSeconds(10));
+            send("http://api.example:443/a", answer(200, null));
+            assertThat(calls).hasValue(2);
+        }
+
+        @ParameterizedTest(name = "{0} with Retry-After \"{1}\"")
+        @CsvSource(nullValues = "none", value = {
+                "500, 10", "502, 10", "504, 10", "200, 10", "503, none", "429, none", "503, 0", "503, soon", "503, -5" })
+        void otherAnswersHoldNothing(int status, String retryAfter) throws Exception {
+            send("http://api.example/a", answer(status, retryAfter));
+            send("http://api.example/a", answer(200, null));
+            assertThat(calls).hasValue(2);
+            assertThat(holds.size()).isZero();
+        }
+
+        @Test
+        void anHttpDateHoldsUntilThatTime() throws Exception {
+            String inAMinute = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
+                    .format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(60));
+            send("http://api.example/a", answer(503, inAMinute));
+            assertThat(held("http://api.example/a").retryAfter()).hasValueSatisfying(
+                    wait -> assertThat(wait).isBetween(Duration.ofSeconds(58), Duration.ofSeconds(60)));
+        }
+
+        @Test
+        void aHoldIsAtMostMaxHold() throws Exception {
+            send("http://api.example/a", answer(503, "999999999"));
+            assertThat(held("http://api.example/a").retryAfter()).contains(ServiceHolds.MAX_HOLD);
+            assertThat(held("http://api.example/a")).hasMessageEndingWith("with Retry-After 999999999 s");
+        }
+
+        @Test
+        void aLongerWaitExtendsTheHold() throws Exception {
+            // two items of the first wave in flight together: b, sent before the hold, answers after a, with a longer wait
+            holds.send(hop("http://api.example/b"), LEFT, h -> {
+                sendFromACall("http://api.example/a", answer(503, "5"));
+                return answer(503, "20");
+            });
+            assertThat(held("http://api.example/c").retryAfter()).contains(Duration.ofSeconds(20));
+        }
+
+        @Test
+        void aLaterShorterAnswerOfTheFirstWaveKeepsTheLongerHold() throws Exception {
+            holds.send(hop("http://api.example/b"), LEFT, h -> {
+                sendFromACall("http://api.example/a", answer(503, "20"));
+                return answer(503, "5");
+            });
+            assertThat(held("http://api.example/c").retryAfter()).contains(Duration.ofSeconds(20));
+        }
+
+        @Test
+        void theLeastRecentlyUsedServiceIsForgottenBeyondCapacity() throws Exception {
+            var small = new ServiceHolds(2, ServiceHolds.MAX_HOLD, ticker);
+            for (String host : List.of("a", "b", "c")) {
+                small.send(hop("http://" + host + ".example/"), LEFT, h -> answer(503, "60"));
+            }
+            assertThat(small.size()).isEqualTo(2);
+            small.send(hop("http://a.example/"), LEFT, h -> {
+                calls.incrementAndGet();
+                return answer(200, null);
+            });
+            assertThat(calls).as("a was forgotten: sent").hasValue(1);
+            assertThatThrownBy(() -> small.send(hop("http://c.example/"), LEFT, h -> answer(200, null)))
+                    .isInstanceOf(HttpCallException.class);
+        }
+
+        @Test
+        void offKeepsNothingAndSendsEverything() throws Exception {
+            var off = ServiceHolds.off();
+            for (int i = 0; i < 3; i++) {
+                off.send(hop("http://api.example/"), LEFT, h -> {
+                    calls.incrementAndGet();
+                    return answer(503, "60");
+                });
+            }
+            assertThat(calls).hasValue(3);
+            assertThat(off.size()).isZero();
+        }
+
+        @Test
+        void clearForgetsEveryHold() throws Exception {
+            send("http://api.example/a", answer(503, "60"));
+            holds.clear();
+            send("http://api.example/a", answer(200, null));
+            assertThat(calls).hasValue(2);
+        }
+
+        @Test
+        void badSettingsAreRefused() {
+            assertThatThrownBy(() -> new ServiceHolds(-1, ServiceHolds.MAX_HOLD, ticker))
+                    .hasMessage("capacity must not be negative, was -1");
+            assertThatThrownBy(() -> new ServiceHolds(1, Duration.ZERO, ticker)).hasMessage("maxHold must be positive, was PT0S");
+            assertThatThrownBy(() -> new ServiceHolds(1, Duration.ofSeconds(-1), ticker))
+                    .hasMessage("maxHold must be positive, was PT-1S");
+        }
+    }
+
+    @Nested
+    class TheFirstCallAfterTheWait {
+
+        /** A probe whose answer the test gives when it likes; {@code entered} opens when its call is made. */
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CompletableFuture<Response> probeAnswer = new CompletableFuture<>();
+
+        Future<Response> startProbe() throws Exception {
+            send("http://api.example/a", answer(503, "10"));
+            ticker.advance(Duration.ofSeconds(10));
+            Future<Response> probe = threads.submit(() -> holds.send(hop("http://api.example/probe"), LEFT, h -> {
+                calls.incrementAndGet();
+                entered.countDown();
+                try {
+                    return probeAnswer.get(10, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IOException("no answer", e);
+                }
+            }));
+            assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+            return probe;
+        }
+
+        /** Items of the service that wait for the probe's answer, each seen waiting before this returns. */
+        List<Future<Response>> waiters(int n, Duration left) throws InterruptedException {
+            List<Future<Response>> waiting = new ArrayList<>();
+            List<Thread> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+            for (int i = 0; i < n; i++) {
+                waiting.add(threads.submit(() -> {
+                    seen.add(Thread.currentThread());
+                    return holds.send(hop("http://api.example/w"), left, h -> {
+                        calls.incrementAndGet();
+                        return answer(200, null);
+                    });
+                }));
+            }
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while ((seen.size() < n || seen.stream().anyMatch(t -> t.getState() != Thread.State.TIMED_WAITING))
+                    && System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+            assertThat(seen).hasSize(n).allMatch(t -> t.getState() == Thread.State.TIMED_WAITING);
+            return waiting;
+        }
+
+        @Test
+        void onlyOneCallGoesAndANewRetryAfterHoldsTheOthers() throws Exception {
+            Future<Response> probe = startProbe();
+            List<Future<Response>> waiting = waiters(5, LEFT);
+            assertThat(calls).as("the first wave's call and the probe").hasValue(2);
+
+            probeAnswer.complete(answer(503, "10"));
+
+            assertThat(probe.get(10, TimeUnit.SECONDS).status()).isEqualTo(503);
+            for (Future<Response> w : waiting) {
+                assertThatThrownBy(() -> w.get(10, TimeUnit.SECONDS)).cause()
+                        .asInstanceOf(type(HttpCallException.class))
+                        .satisfies(e -> assertThat(e.retryAfter()).contains(Duration.ofSeconds(10)));
+            }
+            assertThat(calls).as("held again: not sent").hasValue(2);
+        }
+
+        @Test
+        void anAnswerWithoutWaitLiftsTheHoldAndTheOthersGo() throws Exception {
+            Future<Response> probe = startProbe();
+            List<Future<Response>> waiting = waiters(5, LEFT);
+
+            probeAnswer.complete(answer(200, null));
+
+            assertThat(probe.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            for (Future<Response> w : waiting) {
+                assertThat(w.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            }
+            assertThat(calls).hasValue(7);
+            assertThat(holds.size()).isZero();
+        }
+
+        @Test
+        void noAnswerLiftsTheHoldToo() throws Exception {
+            Future<Response> probe = startProbe();
+            List<Future<Response>> waiting = waiters(3, LEFT);
+
+            probeAnswer.completeExceptionally(new IOException("connection reset"));
+
+            assertThatThrownBy(() -> probe.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(IOException.class)
+                    .hasMessage("no answer");
+            for (Future<Response> w : waiting) {
+                assertThat(w.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            }
+            assertThat(calls).hasValue(5);
+        }
+
+        @Test
+        void anItemWaitsNoLongerThanItsTimeLeft() throws Exception {
+            Future<Response> probe = startProbe();
+            long start = System.nanoTime();
+            List<Future<Response>> waiting = waiters(1, Duration.ofMillis(1_000));
+
+            assertThatThrownBy(() -> waiting.get(0).get(10, TimeUnit.SECONDS)).cause()
+                    .isInstanceOf(HttpCallException.class)
+                    .hasMessage("not sent: the first call to http://api.example:80 after its Retry-After did not answer"
+                            + " in the time left")
+                    .satisfies(e -> assertThat(((HttpCallException) e).retryAfter()).isEmpty());
+            // the wait ends MIN_RETRY_MILLIS before the time left does
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(850L, 5_000L);
+            assertThat(calls).hasValue(2);
+            probeAnswer.complete(answer(200, null));
+            probe.get(10, TimeUnit.SECONDS);
+        }
+
+        @Test
+        void anItemWithNoTimeLeftDoesNotWait() throws Exception {
+            Future<Response> probe = startProbe();
+            assertThatThrownBy(() -> holds.send(hop("http://api.example/w"), Duration.ofMillis(50), h -> answer(200, null)))
+                    .isInstanceOf(HttpCallException.class).hasMessageStartingWith("not sent: the first call");
+            probeAnswer.complete(answer(200, null));
+            probe.get(10, TimeUnit.SECONDS);
+        }
+
+        @Test
+        void clearLetsTheWaitingItemsGo() throws Exception {
+            Future<Response> probe = startProbe();
+            List<Future<Response>> waiting = waiters(2, LEFT);
+
+            holds.clear();
+
+            for (Future<Response> w : waiting) {
+                assertThat(w.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            }
+            probeAnswer.complete(answer(503, "10"));
+            probe.get(10, TimeUnit.SECONDS);
+            assertThat(held("http://api.example/a").retryAfter()).as("the probe's answer after the clear holds again")
+                    .contains(Duration.ofSeconds(10));
+        }
+
+        @Test
+        void aCancelledItemStopsWaiting() throws Exception {
+            Future<Response> probe = startProbe();
+            var ended = new CompletableFuture<Throwable>();
+            Thread item = Thread.ofVirtual().start(() -> {
+                try {
+                    holds.send(hop("http://api.example/w"), LEFT, h -> {
+                        calls.incrementAndGet();
+                        return answer(200, null);
+                    });
+                    ended.complete(null);
+                } catch (Throwable e) {
+                    ended.complete(e);
+                }
+            });
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (item.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+
+            item.interrupt(); // what the engine does at the cut-off
+
+            assertThat(ended.get(10, TimeUnit.SECONDS)).isInstanceOf(InterruptedException.class);
+            probeAnswer.complete(answer(200, null));
+            probe.get(10, TimeUnit.SECONDS);
+            assertThat(calls).as("the cancelled item was not sent").hasValue(2);
+        }
+    }
+
+    /** Through the http item, against two local servers: one that answers 503 with Retry-After 120, one that is well. */
+    @Nested
+    class ThroughTheHttpItem {
+
+        @Test
+        void theOtherItemsOfAHeldServiceAreNotSentInThisInvocationNorInTheNext() throws Exception {
+            var down = com.sun.net.httpserver.HttpServer.create(
+                    new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+            var well = com.sun.net.httpserver.HttpServer.create(
+                    new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+            var downHits = new AtomicInteger();
+            var wellHits = new AtomicInteger();
+            down.createContext("/", exchange -> {
+                downHits.incrementAndGet();
+                exchange.getResponseHeaders().add("Retry-After", "120");
+                exchange.sendResponseHeaders(503, -1);
+                exchange.close();
+            });
+            well.createContext("/", exchange -> {
+                wellHits.incrementAndGet();
+                exchange.sendResponseHeaders(204, -1);
+                exchange.close();
+            });
+            down.start();
+            well.start();
+            String downUrl = "http://127.0.0.1:" + down.getAddress().getPort();
+            String wellUrl = "http://127.0.0.1:" + well.getAddress().getPort();
+            var settings = HttpCallFunctionTest.LOCAL;
+            try (var function = new HttpCallFunction(settings, SsrfGuard.Resolver.SYSTEM,
+                    new ServiceHolds(ServiceHolds.CAPACITY, ServiceHolds.MAX_HOLD, ticker))) {
+                // one at a time, on a clock that stands still: the messages' "2.0 s left" are exact
+                var first = run(function, List.of(downUrl + "/a", downUrl + "/b?page=2", wellUrl + "/c", downUrl + "/d"));
+
+                var failed = (dev.fanout.engine.Outcome.Failed<?>) first.outcome(0);
+                assertThat(failed.error()).hasMessage("HTTP 503 from " + downUrl + "/a: Retry-After 120 s exceeds the 2.0 s left");
+                for (int i : new int[] { 1, 3 }) {
+                    var held = (dev.fanout.engine.Outcome.Failed<?>) first.outcome(i);
+                    assertThat(held.retryable()).isTrue();
+                    assertThat(held.retryAfter()).contains(Duration.ofSeconds(120));
+                    assertThat(held.error()).hasMessage("not sent: " + downUrl + " answered 503 with Retry-After 120 s:"
+                            + " Retry-After 120 s exceeds the 2.0 s left");
+                }
+                assertThat(first.outcome(2).isSuccess()).isTrue();
+                assertThat(downHits).as("one call to the service that asked to wait").hasValue(1);
+                assertThat(wellHits).hasValue(1);
+
+                // a later warm invocation, 100 s on: still held, for the 20 s left
+                ticker.advance(Duration.ofSeconds(100));
+                var later = (dev.fanout.engine.Outcome.Failed<?>) run(function, List.of(downUrl + "/e")).outcome(0);
+                assertThat(later.retryAfter()).contains(Duration.ofSeconds(20));
+                assertThat(downHits).hasValue(1);
+
+                // the wait is over: the service is called again
+                ticker.advance(Duration.ofSeconds(20));
+                run(function, List.of(downUrl + "/f"));
+                assertThat(downHits).hasValue(2);
+
+                // after a SnapStart restore nothing is held
+                function.forgetHolds();
+                run(function, List.of(downUrl + "/g"));
+                assertThat(downHits).hasValue(3);
+            } finally {
+                down.stop(0);
+                well.stop(0);
+            }
+        }
+
+        dev.fanout.engine.BatchResult<com.fasterxml.jackson.databind.JsonNode> run(HttpCallFunction function, List<String> urls) {
+            List<String> payloads = urls.stream().map(url -> HttpCallFunctionTest.payload("url", url)).toList();
+            return HttpCallFunctionTest.runAll(function, new dev.fanout.engine.WorkerPool(dev.fanout.engine.Limits.of(1), ticker),
+                    dev.fanout.engine.Deadline.after(Duration.ofSeconds(2), ticker), payloads);
+        }
+    }
+}
