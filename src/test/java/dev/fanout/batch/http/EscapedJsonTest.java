@@ -30,13 +30,14 @@ class EscapedJsonTest {
     }
 
     @Test
-    void otherControlsGetAUnicodeEscapeInLowerCaseHex() {
-        assertThat(escaped("\u0000\u0001\b\f\u001a\u001f")).isEqualTo("\\u0000\\u0001\\u0008\\u000c\\u001a\\u001f");
+    void otherControlsGetTheEscapeSqsTextGivesThemEscapedAgain() {
+        // a raw control is not JSON, so it never comes from a writer; if it did, it reads as on the results queue
+        assertThat(escaped("\u0000\u0001\b\f\u001a\u001f")).isEqualTo("\\\\u0000\\\\u0001\\\\u0008\\\\u000c\\\\u001a\\\\u001f");
     }
 
     @Test
     void nonAsciiIsUtf8AtEachLengthBoundary() {
-        for (String text : new String[] { "\u0080", "\u00e9", "\u07ff", "\u0800", "\u20ac", "\uffff", "\ud7ff",
+        for (String text : new String[] { "\u0080", "\u00e9", "\u07ff", "\u0800", "\u20ac", "\ufffd", "\ud7ff",
                 "\ue000", "\ud800\udc00", "\ud83d\ude80", "\udbff\udfff" }) {
             assertThat(escaped(text)).as("U+%04x", (int) text.charAt(0)).isEqualTo(bytes(text));
         }
@@ -46,12 +47,14 @@ class EscapedJsonTest {
     }
 
     @Test
-    void aLoneSurrogateKeepsItsJsonEscape() {
-        assertThat(escaped("\ud83d")).isEqualTo("\\ud83d");
-        assertThat(escaped("\ud83dx")).isEqualTo("\\ud83dx");
-        assertThat(escaped("\ude80\ud83d")).isEqualTo("\\ude80\\ud83d");
-        assertThat(escaped("a\udabc")).isEqualTo("a\\udabc");
-        assertThat(escaped("\ud83d\ud83d\ude80")).isEqualTo("\\ud83d" + bytes("\ud83d\ude80"));
+    void aLoneSurrogateOrANonCharacterKeepsItsJsonEscapeEscapedAgain() {
+        // the JSON inside the body holds \\ud83d, as the same result on the results queue does
+        assertThat(escaped("\ud83d")).isEqualTo("\\\\ud83d");
+        assertThat(escaped("\ud83dx")).isEqualTo("\\\\ud83dx");
+        assertThat(escaped("\ude80\ud83d")).isEqualTo("\\\\ude80\\\\ud83d");
+        assertThat(escaped("a\udabc")).isEqualTo("a\\\\udabc");
+        assertThat(escaped("\ud83d\ud83d\ude80")).isEqualTo("\\\\ud83d" + bytes("\ud83d\ude80"));
+        assertThat(escaped("\ufffe\uffff")).isEqualTo("\\\\ufffe\\\\uffff");
     }
 
     @Test
@@ -59,7 +62,7 @@ class EscapedJsonTest {
         String wide = "\u20ac".repeat(5_000) + "\ud83d\ude80".repeat(3_000);
         assertThat(escaped(wide)).isEqualTo(bytes(wide));
         assertThat(EscapedJson.escape(wide)).hasSize(5_000 * 3 + 3_000 * 4);
-        assertThat(escaped("\u0001".repeat(4_000))).isEqualTo("\\u0001".repeat(4_000));
+        assertThat(escaped("\u0001".repeat(4_000))).isEqualTo("\\\\u0001".repeat(4_000));
         assertThat(escaped("\"".repeat(3_000) + "x")).isEqualTo("\\\"".repeat(3_000) + "x");
         String ascii = "abcdefgh".repeat(1_000);
         assertThat(escaped(ascii)).isEqualTo(ascii);
@@ -69,8 +72,9 @@ class EscapedJsonTest {
     void theEscapeOfAConcatenationIsTheConcatenationOfTheEscapes() {
         String a = "x\"\ud83d";
         String b = "\ude80\u0007\u00e9";
-        assertThat(escaped(a + b)).isEqualTo("x\\\"" + bytes("\ud83d\ude80") + "\\u0007" + bytes("\u00e9"));
-        assertThat(escaped(a) + escaped(b)).isEqualTo("x\\\"\\ud83d\\ude80\\u0007" + bytes("\u00e9"));
+        assertThat(escaped(a + b)).isEqualTo("x\\\"" + bytes("\ud83d\ude80") + "\\\\u0007" + bytes("\u00e9"));
+        // a pair split between two pieces is two lone surrogates: the answer never splits one (pieces are whole tokens)
+        assertThat(escaped(a) + escaped(b)).isEqualTo("x\\\"\\\\ud83d\\\\ude80\\\\u0007" + bytes("\u00e9"));
     }
 
     @Test
