@@ -121,7 +121,7 @@ public final class RecordBatch {
     private Answer run(String event, List<SourceRecord> records, List<ParsedItem> items, boolean fifoSource,
             Deadline deadline, Optional<String> traceId) {
         int n = records.size();
-        ObjectNode summary = mapper.createObjectNode().put("event", event).put("records", n);
+        ObjectNode summary = mapper.createObjectNode().put("event", event).put(Metric.RECORDS.key(), n);
         if (n == 0) {
             return new Answer(new boolean[0], summary, null);
         }
@@ -162,11 +162,12 @@ public final class RecordBatch {
         boolean[] acknowledged = RecordRules.acknowledged(n, i -> handed.get(i) == 1 && confirmed.delivered(i),
                 i -> fifoSource ? items.get(i).group().orElse(null) : null);
         describe(summary, run.summary());
-        summary.put("fifo", fifoSource).put("results", results.get()).put("outputTooLarge", delivery.tooLarge())
-                .put("delivered", delivery.deliveredCount()).put("sendRequests", delivery.requests())
-                .put("sendRetries", delivery.retries()).put("throttled", delivery.throttled())
+        summary.put("fifo", fifoSource).put(Metric.RESULTS.key(), results.get())
+                .put(Metric.OUTPUT_TOO_LARGE.key(), delivery.tooLarge()).put(Metric.DELIVERED.key(), delivery.deliveredCount())
+                .put(Metric.SEND_REQUESTS.key(), delivery.requests()).put(Metric.SEND_RETRIES.key(), delivery.retries())
+                .put(Metric.THROTTLED.key(), delivery.throttled())
                 .put("refusedResults", delivery.refused()).put("queueUnreachable", delivery.unreachable())
-                .put("fanInMs", fanInMillis).put("resultLagP50Ms", stream.confirmationLag(50).toMillis())
+                .put(Metric.FAN_IN_MS.key(), fanInMillis).put("resultLagP50Ms", stream.confirmationLag(50).toMillis())
                 .put("resultLagP99Ms", stream.confirmationLag(99).toMillis());
         Summaries.countByType(summary, items, run::outcome, handlers.types());
         logUndelivered(delivery, handed);
@@ -199,8 +200,9 @@ public final class RecordBatch {
 
     private static void describe(ObjectNode summary, RunSummary run) {
         Summaries.outcomes(summary, run, 0);
-        summary.put("p50Ms", run.p50().toMillis()).put("p95Ms", run.p95().toMillis()).put("maxMs", run.max().toMillis())
-                .put(Summaries.ENGINE_MS, run.elapsed().toMillis()).put("abandoned", run.abandoned());
+        summary.put(Metric.P50_MS.key(), run.p50().toMillis()).put(Metric.P95_MS.key(), run.p95().toMillis())
+                .put(Metric.MAX_MS.key(), run.max().toMillis()).put(Metric.ENGINE_MS.key(), run.elapsed().toMillis())
+                .put(Metric.ABANDONED.key(), run.abandoned());
     }
 
     /** Why results were not delivered; a record that never had a result (it comes back) is no such case. */

@@ -47,14 +47,14 @@ public final class Redelivery {
     public record Report(Delay[] delays, boolean[] changed) {
     }
 
-    /** The summary's members (metrics in the EMF event). */
-    public static final String DELAYED = "recordsDelayed";
-    public static final String NOT_DELAYED = "recordsNotDelayed";
-    public static final String DELAY_MIN = "delayMinSeconds";
-    public static final String DELAY_MAX = "delayMaxSeconds";
-    public static final String REQUESTS = "visibilityRequests";
-    public static final String FAILURES = "visibilityFailures";
-    public static final String FAULTS = "redeliveryFaults";
+    /** The summary's members: metrics in the EMF event, named in {@link Metric}. */
+    public static final String DELAYED = Metric.RECORDS_DELAYED.key();
+    public static final String NOT_DELAYED = Metric.RECORDS_NOT_DELAYED.key();
+    public static final String DELAY_MIN = Metric.DELAY_MIN_SECONDS.key();
+    public static final String DELAY_MAX = Metric.DELAY_MAX_SECONDS.key();
+    public static final String REQUESTS = Metric.VISIBILITY_REQUESTS.key();
+    public static final String FAILURES = Metric.VISIBILITY_FAILURES.key();
+    public static final String FAULTS = Metric.REDELIVERY_FAULTS.key();
 
     private final RedeliveryBackoff backoff;
     private final SqsVisibility visibility;

@@ -16,6 +16,7 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent.MessageAttribute;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent.SQSMessage;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.Metric;
 import dev.fanout.batch.QueuedBatch;
 import dev.fanout.batch.RecordBatch;
 import dev.fanout.batch.Redelivery;
@@ -78,7 +79,8 @@ public final class SqsBatchProcessor {
         if (failed.contains(WHOLE_BATCH)) {
             summary.put("wholeBatchHandedBack", "a record without a messageId could not be acknowledged");
         }
-        summary.put("batchItemFailures", failures.size()).put("timeLeftMs", deadline.remaining().toMillis());
+        summary.put(Metric.BATCH_ITEM_FAILURES.key(), failures.size())
+                .put(Metric.TIME_LEFT_MS.key(), deadline.remaining().toMillis());
         InvocationMetrics.log(summary, "sqs");
         return new Invocation(new SQSBatchResponse(new ArrayList<>(failures)), summary);
     }

@@ -10,6 +10,7 @@ import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
 import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.Metric;
 import dev.fanout.batch.RecordBatch;
 import dev.fanout.batch.SourceRecord;
 import dev.fanout.batch.StreamCheckpoint;
@@ -87,8 +88,8 @@ public final class StreamBatchProcessor {
                 summary.put("wholeBatchHandedBack", whole.reason());
             }
         }
-        summary.put("notDone", notDone).put("batchItemFailures", failures.size())
-                .put("timeLeftMs", deadline.remaining().toMillis());
+        summary.put("notDone", notDone).put(Metric.BATCH_ITEM_FAILURES.key(), failures.size())
+                .put(Metric.TIME_LEFT_MS.key(), deadline.remaining().toMillis());
         InvocationMetrics.log(summary, entryPoint);
         return new Invocation(new StreamsEventResponse(failures), summary);
     }

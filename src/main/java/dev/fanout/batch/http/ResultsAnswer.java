@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.Metric;
 import dev.fanout.batch.ResultJson;
 import dev.fanout.batch.ResultRecord;
 import dev.fanout.batch.Summaries;
@@ -200,10 +201,10 @@ public final class ResultsAnswer {
         }
         RunSummary s = run.summary();
         ObjectNode summary = mapper.createObjectNode();
-        summary.put("items", s.items());
+        summary.put(Metric.ITEMS.key(), s.items());
         Summaries.outcomes(summary, s, dropped + tooLarge);
         summary.put("outputDropped", dropped).put("outputTooLarge", tooLarge)
-                .put(Summaries.ENGINE_MS, s.elapsed().toMillis()).put("timeLeftMs", s.timeLeft().toMillis());
+                .put(Metric.ENGINE_MS.key(), s.elapsed().toMillis()).put(Metric.TIME_LEFT_MS.key(), s.timeLeft().toMillis());
         body.add(SUMMARY_OPEN);
         body.add(EscapedJson.escape(summary.toString()));
         body.add(CLOSE);
