@@ -56,7 +56,29 @@ public final class RecordBatch {
      * @param summary      the batch's figures, for the invocation's log event
      * @param outcomes     each record's outcome; none (null) when the batch was skipped
      */
-    public record Answer(boolean[] acknowledged, ObjectNode summary, List<Outcome<JsonNode>> outcomes) {
+    public record Answer(List<Boolean> acknowledged, ObjectNode summary, List<Outcome<JsonNode>> outcomes) {
+
+        public Answer {
+            acknowledged = List.copyOf(acknowledged);
+        }
+
+        Answer(boolean[] acknowledged, ObjectNode summary, List<Outcome<JsonNode>> outcomes) {
+            this(IntStream.range(0, acknowledged.length).mapToObj(i -> acknowledged[i]).toList(), summary, outcomes);
+        }
+
+        /** Whether record {@code i} is acknowledged. */
+        public boolean isAcknowledged(int i) {
+            return acknowledged.get(i);
+        }
+
+        /** The acknowledged flags as a new array, for code that takes one. */
+        public boolean[] acknowledgedArray() {
+            boolean[] flags = new boolean[acknowledged.size()];
+            for (int i = 0; i < flags.length; i++) {
+                flags[i] = acknowledged.get(i);
+            }
+            return flags;
+        }
 
         /** Record {@code i}'s outcome, or null if it has none. */
         public Outcome<JsonNode> outcome(int i) {

@@ -67,7 +67,7 @@ public final class SqsBatchProcessor {
         RecordBatch.Answer answer = batch.run(records, fifoSource, deadline, traceId);
         List<String> failed = new ArrayList<>();
         for (int i = 0; i < messages.size(); i++) {
-            if (!answer.acknowledged()[i]) {
+            if (!answer.isAcknowledged(i)) {
                 failed.add(itemIdentifier(messages.get(i)));
             }
         }

@@ -68,7 +68,7 @@ public final class StreamBatchProcessor {
             sequenceNumbers.add(entry.sequenceNumber());
         }
         RecordBatch.Answer answer = batch.runOrdered("fanout." + entryPoint, sources, items, deadline, traceId);
-        StreamCheckpoint.Checkpoint checkpoint = StreamCheckpoint.of(answer.acknowledged(), sequenceNumbers);
+        StreamCheckpoint.Checkpoint checkpoint = StreamCheckpoint.of(answer.acknowledgedArray(), sequenceNumbers);
         ObjectNode summary = answer.summary();
         List<StreamsEventResponse.BatchItemFailure> failures = new ArrayList<>(1);
         int notDone = 0;

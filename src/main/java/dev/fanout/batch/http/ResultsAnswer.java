@@ -7,6 +7,7 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -115,8 +116,26 @@ public final class ResultsAnswer {
                 + CLOSE.length + SUMMARY_RESERVE;
     }
 
-    /** An output serialised once, on its item's thread, into the form it takes in the answer. */
+    /**
+     * An output serialised once, on its item's thread, into the form it takes in the answer. Its bytes are not copied
+     * (they are most of the answer); equality is by content, as a record's should be.
+     */
     record PreparedOutput(byte[] escaped) {
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof PreparedOutput that && Arrays.equals(escaped, that.escaped);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(escaped);
+        }
+
+        @Override
+        public String toString() {
+            return "PreparedOutput[" + escaped.length + " bytes]";
+        }
     }
 
     ItemHandler<ParsedItem, PreparedOutput> preparing(ItemHandler<ParsedItem, JsonNode> handler) {
