@@ -168,9 +168,13 @@ public final class JsonText {
     }
 
     private static int firstRefused(String text) {
-        for (int i = 0; i < text.length(); i++) {
+        int length = text.length();
+        for (int i = 0; i < length; i++) {
             char c = text.charAt(i);
-            if (isPairAt(text, i)) {
+            if (c >= 0x20 && c < 0xD800) {
+                continue; // most text: one comparison pair
+            }
+            if (Character.isHighSurrogate(c) && i + 1 < length && Character.isLowSurrogate(text.charAt(i + 1))) {
                 i++; // a code point from #x10000 up, allowed
             } else if (refused(c)) {
                 return i;

@@ -144,7 +144,8 @@ public final class ResultsAnswer {
 
     private PreparedOutput prepare(JsonNode output) {
         try {
-            return new PreparedOutput(EscapedJson.escape(results.output(output)));
+            // answerBytes escapes what SQS refuses itself: the output's raw text gives the same bytes
+            return new PreparedOutput(EscapedJson.escape(results.outputText(output)));
         } catch (JsonProcessingException e) {
             throw new NonRetryableException("the output could not be written as JSON: " + e.getOriginalMessage(), e);
         }
