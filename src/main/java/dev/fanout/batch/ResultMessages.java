@@ -93,7 +93,7 @@ public final class ResultMessages {
         String body;
         String status = result.status();
         try {
-            body = writer.write(result);
+            body = writer.writeForMessage(result); // made SQS-valid by ResultMessage, in one pass
         } catch (JsonProcessingException | RuntimeException e) {
             // one unwritable result (an output too deep, a type without reflection data in a native image) must not
             // fail the batch: its record gets an error result written by hand, which cannot fail in turn
