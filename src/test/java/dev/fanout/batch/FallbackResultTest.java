@@ -73,6 +73,13 @@ class FallbackResultTest {
     }
 
     @Test
+    void keepsAFieldOfExactlyTheLimitWhole() throws Exception {
+        String id = "i".repeat(FallbackResult.MAX_FIELD_CHARS);
+
+        assertThat(MAPPER.readTree(FallbackResult.of(record(id), "E", "m")).get("itemId").asText()).isEqualTo(id);
+    }
+
+    @Test
     void cutsLongFieldsWithoutSplittingASurrogatePair() throws Exception {
         String longId = "a".repeat(FallbackResult.MAX_FIELD_CHARS - 1) + "\uD83D\uDE00" + "b".repeat(100);
 

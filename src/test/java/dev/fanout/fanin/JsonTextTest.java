@@ -78,6 +78,16 @@ class JsonTextTest {
         assertThat(JsonText.quote("\uD83D")).isEqualTo("\"\\ud83d\"");
     }
 
+    @Test
+    void theEdgesOfTheFastPathsAreCheckedToo() {
+        // U+D800 is the first unit past the scan's common case; U+0080 the first past the escape table
+        assertThat(JsonText.isSqsValid("\uD800")).isFalse();
+        assertThat(JsonText.sqsValid("a\uD800")).isEqualTo("a\\ud800");
+        assertThat(JsonText.isSqsValid("\u001f \uD7FF")).isFalse();
+        assertThat(JsonText.quote("\u0080\u007f\u0020")).isEqualTo("\"\u0080\u007f \"");
+        assertThat(JsonText.appendQuoted(new StringBuilder("x"), null)).hasToString("xnull");
+    }
+
     /** The answer's form, one char per byte. */
     private static String escaped(String text) {
         return new String(JsonText.answerBytes(text), StandardCharsets.ISO_8859_1);
