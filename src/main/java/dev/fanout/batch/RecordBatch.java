@@ -56,7 +56,29 @@ public final class RecordBatch {
      * @param summary      the batch's figures, for the invocation's log event
      * @param outcomes     each record's outcome; none (null) when the batch was skipped
      */
-    public record Answer(boolean[] acknowledged, ObjectNode summary, List<Outcome<JsonNode>> outcomes) {
+    public record Answer(List<Boolean> acknowledged, ObjectNode summary, List<Outcome<JsonNode>> outcomes) {
+
+        public Answer {
+            acknowledged = List.copyOf(acknowledged);
+        }
+
+        Answer(boolean[] acknowledged, ObjectNode summary, List<Outcome<JsonNode>> outcomes) {
+            this(IntStream.range(0, acknowledged.length).mapToObj(i -> acknowledged[i]).toList(), summary, outcomes);
+        }
+
+        /** Whether record {@code i} is acknowledged. */
+        public boolean isAcknowledged(int i) {
+            return acknowledged.get(i);
+        }
+
+        /** The acknowledged flags as a new array, for code that takes one. */
+        public boolean[] acknowledgedArray() {
+            boolean[] flags = new boolean[acknowledged.size()];
+            for (int i = 0; i < flags.length; i++) {
+                flags[i] = acknowledged.get(i);
+            }
+            return flags;
+        }
 
         /** Record {@code i}'s outcome, or null if it has none. */
         public Outcome<JsonNode> outcome(int i) {
@@ -126,7 +148,7 @@ public final class RecordBatch {
     private Answer run(String event, List<SourceRecord> records, List<ParsedItem> items, boolean fifoSource,
             Deadline deadline, Optional<String> traceId) {
         int n = records.size();
-        ObjectNode summary = mapper.createObjectNode().put("event", event).put("records", n);
+        ObjectNode summary = mapper.createObjectNode().put("event", event).put(Metric.RECORDS.key(), n);
         if (n == 0) {
             return new Answer(new boolean[0], summary, null);
         }
@@ -167,11 +189,12 @@ public final class RecordBatch {
         boolean[] acknowledged = RecordRules.acknowledged(n, i -> handed.get(i) == 1 && confirmed.delivered(i),
                 i -> fifoSource ? items.get(i).group().orElse(null) : null);
         describe(summary, run.summary());
-        summary.put("fifo", fifoSource).put("results", results.get()).put("outputTooLarge", delivery.tooLarge())
-                .put("delivered", delivery.deliveredCount()).put("sendRequests", delivery.requests())
-                .put("sendRetries", delivery.retries()).put("throttled", delivery.throttled())
+        summary.put("fifo", fifoSource).put(Metric.RESULTS.key(), results.get())
+                .put(Metric.OUTPUT_TOO_LARGE.key(), delivery.tooLarge()).put(Metric.DELIVERED.key(), delivery.deliveredCount())
+                .put(Metric.SEND_REQUESTS.key(), delivery.requests()).put(Metric.SEND_RETRIES.key(), delivery.retries())
+                .put(Metric.THROTTLED.key(), delivery.throttled())
                 .put("refusedResults", delivery.refused()).put("queueUnreachable", delivery.unreachable())
-                .put("fanInMs", fanInMillis).put("resultLagP50Ms", stream.confirmationLag(50).toMillis())
+                .put(Metric.FAN_IN_MS.key(), fanInMillis).put("resultLagP50Ms", stream.confirmationLag(50).toMillis())
                 .put("resultLagP99Ms", stream.confirmationLag(99).toMillis());
         Summaries.countByType(summary, items, run::outcome, handlers.types());
         logUndelivered(delivery, handed);
@@ -204,8 +227,9 @@ public final class RecordBatch {
 
     private static void describe(ObjectNode summary, RunSummary run) {
         Summaries.outcomes(summary, run, 0);
-        summary.put("p50Ms", run.p50().toMillis()).put("p95Ms", run.p95().toMillis()).put("maxMs", run.max().toMillis())
-                .put(Summaries.ENGINE_MS, run.elapsed().toMillis()).put("abandoned", run.abandoned());
+        summary.put(Metric.P50_MS.key(), run.p50().toMillis()).put(Metric.P95_MS.key(), run.p95().toMillis())
+                .put(Metric.MAX_MS.key(), run.max().toMillis()).put(Metric.ENGINE_MS.key(), run.elapsed().toMillis())
+                .put(Metric.ABANDONED.key(), run.abandoned());
     }
 
     /** Why results were not delivered; a record that never had a result (it comes back) is no such case. */

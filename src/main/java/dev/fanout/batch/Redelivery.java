@@ -2,6 +2,8 @@ package dev.fanout.batch;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -46,17 +48,30 @@ public final class Redelivery {
      * @param delays  each record's delay, null for an acknowledged one
      * @param changed whether each record's visibility was changed to its delay
      */
-    public record Report(Delay[] delays, boolean[] changed) {
+    public record Report(List<Delay> delays, List<Boolean> changed) {
+
+        public Report {
+            delays = Collections.unmodifiableList(new ArrayList<>(delays)); // null for an acknowledged record
+            changed = List.copyOf(changed);
+        }
+
+        static Report of(Delay[] delays, boolean[] changed) {
+            List<Boolean> flags = new ArrayList<>(changed.length);
+            for (boolean c : changed) {
+                flags.add(c);
+            }
+            return new Report(Arrays.asList(delays), flags);
+        }
     }
 
-    /** The summary's members (metrics in the EMF event). */
-    public static final String DELAYED = "recordsDelayed";
-    public static final String NOT_DELAYED = "recordsNotDelayed";
-    public static final String DELAY_MIN = "delayMinSeconds";
-    public static final String DELAY_MAX = "delayMaxSeconds";
-    public static final String REQUESTS = "visibilityRequests";
-    public static final String FAILURES = "visibilityFailures";
-    public static final String FAULTS = "redeliveryFaults";
+    /** The summary's members: metrics in the EMF event, named in {@link Metric}. */
+    public static final String DELAYED = Metric.RECORDS_DELAYED.key();
+    public static final String NOT_DELAYED = Metric.RECORDS_NOT_DELAYED.key();
+    public static final String DELAY_MIN = Metric.DELAY_MIN_SECONDS.key();
+    public static final String DELAY_MAX = Metric.DELAY_MAX_SECONDS.key();
+    public static final String REQUESTS = Metric.VISIBILITY_REQUESTS.key();
+    public static final String FAILURES = Metric.VISIBILITY_FAILURES.key();
+    public static final String FAULTS = Metric.REDELIVERY_FAULTS.key();
 
     private final RedeliveryBackoff backoff;
     private final SqsVisibility visibility;
@@ -90,9 +105,9 @@ public final class Redelivery {
             // skipped: the function's timeout is shorter than its cut-off margin, so every invocation skips; the
             // records stay untouched, and come back at the queue's visibility timeout rather than loop to the DLQ
             answer.summary().put(DELAYED, 0).put(NOT_DELAYED, n).put(REQUESTS, 0).put(FAILURES, 0).put(FAULTS, 0);
-            return new Report(new Delay[n], new boolean[n]);
+            return Report.of(new Delay[n], new boolean[n]);
         }
-        Delay[] delays = backoff.delays(n, answer.acknowledged(), answer::outcome,
+        Delay[] delays = backoff.delays(n, answer.acknowledgedArray(), answer::outcome,
                 i -> records.get(i).receiveCount(), i -> fifoSource ? records.get(i).group().orElse(null) : null);
         Map<String, Integer> faults = new TreeMap<>();
         List<SqsVisibility.Change> changes = new ArrayList<>();
@@ -124,7 +139,7 @@ public final class Redelivery {
         ObjectNode summary = answer.summary();
         if (handedBack == 0) {
             summary.put(DELAYED, 0).put(NOT_DELAYED, 0).put(REQUESTS, 0).put(FAILURES, 0).put(FAULTS, 0);
-            return new Report(delays, done);
+            return Report.of(delays, done);
         }
         SqsVisibility.Result result = changes.isEmpty() ? new SqsVisibility.Result(List.of(), 0, 0, 0)
                 : visibility.change(changes, deadline.minus(responseReserve));
@@ -156,6 +171,6 @@ public final class Redelivery {
                     faults.isEmpty() ? "" : "; input faults " + faults,
                     unreadable == null ? "" : "; first unreadable Retry-After: \"" + unreadable + "\"");
         }
-        return new Report(delays, done);
+        return Report.of(delays, done);
     }
 }

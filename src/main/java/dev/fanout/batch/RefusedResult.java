@@ -3,9 +3,9 @@ package dev.fanout.batch;
 import dev.fanout.engine.Outcome;
 
 /**
- * The minimal error result for a record whose result SQS refused: written by {@link FallbackResult}
- * (by hand, no reflection, SQS-valid), in {@link ResultRecord}'s shape, with only the record's id and a
- * bounded reason, so that it stays a few hundred bytes whatever the refused result held.
+ * The minimal error result for a record whose result SQS refused: in {@link ResultRecord}'s shape, written by
+ * {@link FallbackResult} (no reflection, SQS-valid), with only the record's id and a bounded reason, so that it stays
+ * a few hundred bytes whatever the refused result held.
  */
 final class RefusedResult {
 
@@ -22,8 +22,7 @@ final class RefusedResult {
             int end = Character.isHighSurrogate(message.charAt(MAX_REASON_CHARS - 1)) ? MAX_REASON_CHARS - 1 : MAX_REASON_CHARS;
             message = message.substring(0, end) + "\u2026";
         }
-        return new StringBuilder(160 + MAX_REASON_CHARS).append("{\"sourceMessageId\":")
-                .append(FallbackResult.quote(recordId)).append(",\"status\":\"").append(ResultRecord.status(Outcome.Status.FAILED)).append("\",\"error\":")
-                .append(FallbackResult.error(ERROR_TYPE, message, false)).append('}').toString();
+        return FallbackResult.write(new ResultRecord(recordId, null, null, ResultRecord.status(Outcome.Status.FAILED),
+                null, new ResultRecord.Error(ERROR_TYPE, message, false), null, null, null));
     }
 }

@@ -15,8 +15,8 @@ import dev.fanout.engine.Outcome;
 import dev.fanout.fanin.ResultMessage;
 
 /**
- * A record's result as a message for the results queue: its JSON (or, when Jackson cannot write it, the
- * error result {@link FallbackResult} writes by hand), its attributes, its FIFO keys, and its stand-in, which
+ * A record's result as a message for the results queue: its JSON ({@link ResultJson}; when Jackson cannot write its
+ * output, the error result of {@link FallbackResult}), its attributes, its FIFO keys, and its stand-in, which
  * says what goes out instead when the sink finds the message over the queue's limit (the same result with its
  * output dropped, {@code OutputTooLarge}) or SQS refuses it (the minimal {@link RefusedResult}).
  */
@@ -51,10 +51,10 @@ public final class ResultMessages {
         }
     }
 
-    private final ResultWriter writer;
+    private final ResultJson writer;
 
     public ResultMessages(ObjectMapper mapper) {
-        this.writer = new ResultWriter(mapper);
+        this.writer = new ResultJson(mapper);
     }
 
     /**
@@ -93,7 +93,7 @@ public final class ResultMessages {
         String body;
         String status = result.status();
         try {
-            body = writer.write(result);
+            body = writer.writeForMessage(result); // made SQS-valid by ResultMessage, in one pass
         } catch (JsonProcessingException | RuntimeException e) {
             // one unwritable result (an output too deep, a type without reflection data in a native image) must not
             // fail the batch: its record gets an error result written by hand, which cannot fail in turn

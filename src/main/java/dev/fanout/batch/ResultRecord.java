@@ -73,8 +73,13 @@ public record ResultRecord(String sourceMessageId, String itemId, String type, S
 
     /** The same record with its output replaced by an error that says why it could not be sent. */
     public ResultRecord withError(String errorType, String message) {
-        return new ResultRecord(sourceMessageId, itemId, type, status(Outcome.Status.FAILED), null,
-                new Error(errorType, message, false), attempt, startedAt, durationMs, batchId, itemIndex);
+        return withError(new Error(errorType, message, false));
+    }
+
+    /** The same record, failed with {@code error}, without its output. */
+    public ResultRecord withError(Error error) {
+        return new ResultRecord(sourceMessageId, itemId, type, status(Outcome.Status.FAILED), null, error, attempt,
+                startedAt, durationMs, batchId, itemIndex);
     }
 
     /** The same record, marked as the result of item {@code index} of the queued batch {@code batchId}. */

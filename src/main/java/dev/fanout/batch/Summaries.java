@@ -20,8 +20,8 @@ import dev.fanout.work.WorkItem;
  */
 public final class Summaries {
 
-    /** The engine's run, from its start to its return. */
-    public static final String ENGINE_MS = "engineMs";
+    /** The engine's run, from its start to its return ({@link Metric#ENGINE_MS}). */
+    public static final String ENGINE_MS = Metric.ENGINE_MS.key();
     /** Per-type figures: {@code items.<type>} and {@code failures.<type>} (failed, rejected or timed out). */
     public static final String TYPE_ITEMS = "items.";
     public static final String TYPE_FAILURES = "failures.";
@@ -31,9 +31,10 @@ public final class Summaries {
 
     /** The counts by outcome and the engine's time of a run, as both entry points report them. */
     public static void outcomes(ObjectNode summary, RunSummary run, int outputsDropped) {
-        summary.put("succeeded", run.succeeded() - outputsDropped).put("failed", run.failed() + outputsDropped)
-                .put("rejected", run.rejected()).put("timedOut", run.timedOut()).put("notStarted", run.notStarted())
-                .put("peakConcurrency", run.peakConcurrency());
+        summary.put(Metric.SUCCEEDED.key(), run.succeeded() - outputsDropped)
+                .put(Metric.FAILED.key(), run.failed() + outputsDropped).put(Metric.REJECTED.key(), run.rejected())
+                .put(Metric.TIMED_OUT.key(), run.timedOut()).put(Metric.NOT_STARTED.key(), run.notStarted())
+                .put(Metric.PEAK_CONCURRENCY.key(), run.peakConcurrency());
     }
 
     /**

@@ -10,7 +10,7 @@ import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 
 /**
  * One message for the results queue. Its body and attribute values are made valid for SQS here
- * ({@link SqsText}), so that no sender can build a message SQS refuses for its characters.
+ * ({@link JsonText#sqsValid}), so that no sender can build a message SQS refuses for its characters.
  *
  * @param body             the JSON result
  * @param attributes       string message attributes (the status, so consumers can filter on it)
@@ -46,9 +46,9 @@ public record ResultMessage(String body, Map<String, String> attributes, Optiona
     }
 
     public ResultMessage {
-        body = SqsText.valid(Objects.requireNonNull(body, "body"));
+        body = JsonText.sqsValid(Objects.requireNonNull(body, "body"));
         var valid = new HashMap<String, String>();
-        attributes.forEach((name, value) -> valid.put(SqsText.valid(name), SqsText.valid(value)));
+        attributes.forEach((name, value) -> valid.put(JsonText.sqsValid(name), JsonText.sqsValid(value)));
         attributes = Map.copyOf(valid);
         Objects.requireNonNull(groupId, "groupId");
         Objects.requireNonNull(deduplicationId, "deduplicationId");

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.Metric;
 import dev.fanout.batch.QueuedBatch;
 import dev.fanout.batch.http.HttpAnswer;
 import dev.fanout.batch.http.Problem;
@@ -109,7 +110,7 @@ public final class HttpBatchProcessor {
             problem.describe(log);
             answer = problem.answer(mapper);
         }
-        log.put("bytes", answer.size()).put("elapsedMs", Duration.ofNanos(System.nanoTime() - start).toMillis());
+        log.put("bytes", answer.size()).put(Metric.ELAPSED_MS.key(), Duration.ofNanos(System.nanoTime() - start).toMillis());
         return answer;
     }
 

@@ -1,9 +1,7 @@
 package dev.fanout.function;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.logging.Level;
 
 import org.jboss.logging.Logger;
@@ -16,8 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.fanout.batch.Redelivery;
-import dev.fanout.batch.Summaries;
+import dev.fanout.batch.Metric;
 
 /**
  * One invocation's summary as a CloudWatch Embedded Metric Format (EMF) event: the summary's members at
@@ -32,8 +29,8 @@ import dev.fanout.batch.Summaries;
  * declared metrics (the {@code event} name, {@code fifo}, the request and trace ids) stay in the event for
  * Logs Insights.
  * <p>
- * Entry points build their summary as a JSON object with the metric names below as keys and call
- * {@link #log(ObjectNode, String)} once per invocation.
+ * Entry points build their summary as a JSON object with the metrics' keys ({@link Metric}) and call
+ * {@link #log(ObjectNode, String)} once per invocation. The metrics declared are exactly {@link Metric}'s.
  */
 public final class InvocationMetrics {
 
@@ -46,34 +43,10 @@ public final class InvocationMetrics {
     /** An HTTP answer's status code; it becomes a count of answers of its class. */
     public static final String STATUS = "status";
 
-    static final String COUNT = "Count";
-    static final String MILLISECONDS = "Milliseconds";
-    static final String SECONDS = "Seconds";
-
-    /** The summary members that are metrics, with their EMF units. */
-    static final Map<String, String> UNITS = units();
-
     private static final Logger LOG = rawLogger();
     private static final String DEFAULT_FUNCTION_NAME = functionName();
 
     private InvocationMetrics() {
-    }
-
-    private static Map<String, String> units() {
-        Map<String, String> units = new LinkedHashMap<>();
-        for (String count : List.of("records", "items", "succeeded", "failed", "rejected", "timedOut", "notStarted",
-                "abandoned", "batchItemFailures", "results", "delivered", "outputTooLarge", "sendRequests",
-                "sendRetries", "throttled", "peakConcurrency", "answers2xx", "answers4xx", "answers5xx",
-                Redelivery.DELAYED, Redelivery.NOT_DELAYED, Redelivery.REQUESTS, Redelivery.FAILURES, Redelivery.FAULTS)) {
-            units.put(count, COUNT);
-        }
-        LimitMetrics.COUNTS.forEach(count -> units.put(count, COUNT));
-        units.put(Redelivery.DELAY_MIN, SECONDS);
-        units.put(Redelivery.DELAY_MAX, SECONDS);
-        for (String millis : List.of(Summaries.ENGINE_MS, "elapsedMs", "fanInMs", "timeLeftMs", "p50Ms", "p95Ms", "maxMs")) {
-            units.put(millis, MILLISECONDS);
-        }
-        return Map.copyOf(units);
     }
 
     /** Writes the summary as an EMF event: one JSON object on one line of the function's log. */
@@ -95,9 +68,8 @@ public final class InvocationMetrics {
         JsonNode status = summary.get(STATUS);
         if (status != null && status.canConvertToInt()) {
             int statusClass = status.asInt() / 100;
-            for (int c : new int[] { 2, 4, 5 }) {
-                event.put("answers" + c + "xx", statusClass == c ? 1 : 0);
-            }
+            event.put(Metric.ANSWERS_2XX.key(), statusClass == 2 ? 1 : 0).put(Metric.ANSWERS_4XX.key(), statusClass == 4 ? 1 : 0)
+                    .put(Metric.ANSWERS_5XX.key(), statusClass == 5 ? 1 : 0);
         }
         List<String> metrics = new ArrayList<>();
         event.properties().forEach(member -> {
@@ -115,11 +87,9 @@ public final class InvocationMetrics {
         return event;
     }
 
+    /** The EMF unit of the summary member {@code name} if it is a metric ({@link Metric#unitOf}), else null. */
     static String unit(String name) {
-        if (name.startsWith(Summaries.TYPE_ITEMS) || name.startsWith(Summaries.TYPE_FAILURES)) {
-            return COUNT;
-        }
-        return UNITS.get(name);
+        return Metric.unitOf(name).map(Metric.Unit::emfName).orElse(null);
     }
 
     private static void putIfPresent(ObjectNode event, String key, Object value) {

@@ -1,11 +1,11 @@
 package dev.fanout.function;
 
-import java.util.List;
 
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.Metric;
 import dev.fanout.work.limits.LimitReport;
 import dev.fanout.work.limits.ServiceLimits;
 
@@ -17,12 +17,10 @@ import dev.fanout.work.limits.ServiceLimits;
  */
 final class LimitMetrics {
 
-    static final String LOWEST = "limitLowest";
-    static final String HIGHEST = "limitHighest";
-    static final String SERVICES = "limitedServices";
-    static final String WAITED = "permitsWaited";
-    /** The metric names, each a count. */
-    static final List<String> COUNTS = List.of(LOWEST, HIGHEST, SERVICES, WAITED);
+    static final String LOWEST = Metric.LIMIT_LOWEST.key();
+    static final String HIGHEST = Metric.LIMIT_HIGHEST.key();
+    static final String SERVICES = Metric.LIMITED_SERVICES.key();
+    static final String WAITED = Metric.PERMITS_WAITED.key();
 
     private static final Logger LOG = Logger.getLogger("fanout.limits");
 

@@ -16,6 +16,7 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent.MessageAttribute;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent.SQSMessage;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.Metric;
 import dev.fanout.batch.QueuedBatch;
 import dev.fanout.batch.RecordBatch;
 import dev.fanout.batch.Redelivery;
@@ -66,7 +67,7 @@ public final class SqsBatchProcessor {
         RecordBatch.Answer answer = batch.run(records, fifoSource, deadline, traceId);
         List<String> failed = new ArrayList<>();
         for (int i = 0; i < messages.size(); i++) {
-            if (!answer.acknowledged()[i]) {
+            if (!answer.isAcknowledged(i)) {
                 failed.add(itemIdentifier(messages.get(i)));
             }
         }
@@ -78,7 +79,8 @@ public final class SqsBatchProcessor {
         if (failed.contains(WHOLE_BATCH)) {
             summary.put("wholeBatchHandedBack", "a record without a messageId could not be acknowledged");
         }
-        summary.put("batchItemFailures", failures.size()).put("timeLeftMs", deadline.remaining().toMillis());
+        summary.put(Metric.BATCH_ITEM_FAILURES.key(), failures.size())
+                .put(Metric.TIME_LEFT_MS.key(), deadline.remaining().toMillis());
         LimitMetrics.add(summary, batch.functions().serviceLimits());
         InvocationMetrics.log(summary, "sqs");
         return new Invocation(new SQSBatchResponse(new ArrayList<>(failures)), summary);

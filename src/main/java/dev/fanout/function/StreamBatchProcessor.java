@@ -11,6 +11,7 @@ import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
 import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.Metric;
 import dev.fanout.batch.RecordBatch;
 import dev.fanout.batch.SourceRecord;
 import dev.fanout.batch.StreamCheckpoint;
@@ -83,7 +84,7 @@ public final class StreamBatchProcessor {
             sequenceNumbers.add(entry.sequenceNumber());
         }
         RecordBatch.Answer answer = batch.runOrdered("fanout." + entryPoint, sources, items, deadline, traceId);
-        StreamCheckpoint.Checkpoint checkpoint = StreamCheckpoint.of(answer.acknowledged(), sequenceNumbers);
+        StreamCheckpoint.Checkpoint checkpoint = StreamCheckpoint.of(answer.acknowledgedArray(), sequenceNumbers);
         ObjectNode summary = answer.summary();
         List<StreamsEventResponse.BatchItemFailure> failures = new ArrayList<>(1);
         int notDone = 0;
@@ -96,7 +97,7 @@ public final class StreamBatchProcessor {
             case StreamCheckpoint.At at -> {
                 failures.add(new StreamsEventResponse.BatchItemFailure(at.sequenceNumber()));
                 summary.put("checkpoint", at.sequenceNumber());
-                firstNotDoneSubSequence(entries, answer.acknowledged(), at.sequenceNumber())
+                firstNotDoneSubSequence(entries, answer.acknowledgedArray(), at.sequenceNumber())
                         .ifPresent(sub -> summary.put("checkpointSubSequence", sub));
             }
             case StreamCheckpoint.WholeBatch whole -> {
@@ -108,8 +109,8 @@ public final class StreamBatchProcessor {
         if (entries.size() != n) {
             summary.put("kinesisRecords", n); // "records" counts the user records of KPL aggregates
         }
-        summary.put("notDone", notDone).put("batchItemFailures", failures.size())
-                .put("timeLeftMs", deadline.remaining().toMillis());
+        summary.put("notDone", notDone).put(Metric.BATCH_ITEM_FAILURES.key(), failures.size())
+                .put(Metric.TIME_LEFT_MS.key(), deadline.remaining().toMillis());
         if (log) {
             LimitMetrics.add(summary, batch.functions().serviceLimits());
             InvocationMetrics.log(summary, entryPoint);

@@ -41,7 +41,21 @@ class FallbackResultTest {
 
         assertThat(FallbackResult.of(bare, "E", "m")).isEqualTo("{\"sourceMessageId\":\"m-2\",\"status\":\"failed\","
                 + "\"error\":{\"type\":\"E\",\"message\":\"m\",\"retryable\":false}}");
-        assertThat(FallbackResult.error(null, null, true)).isEqualTo("{\"type\":null,\"message\":null,\"retryable\":true}");
+        // a result without a source message id leaves it out, as Jackson does (it used to write "sourceMessageId":null)
+        var noSource = new ResultRecord(null, "i", null, "succeeded", null, null, null, null, null);
+        assertThat(FallbackResult.of(noSource, null, null)).isEqualTo("{\"itemId\":\"i\",\"status\":\"failed\","
+                + "\"error\":{\"type\":null,\"message\":null,\"retryable\":false}}");
+        assertThat(FallbackResult.of(noSource, null, null)).isEqualTo(MAPPER.writeValueAsString(noSource.withError(null, null)));
+    }
+
+    @Test
+    void keepsTheQueuedBatchAResultBelongsTo() throws Exception {
+        var queued = record("item-1").inBatch("b-1", 4);
+
+        String json = FallbackResult.of(queued, "OutputNotWritable", "too deep");
+
+        assertThat(json).endsWith(",\"batchId\":\"b-1\",\"itemIndex\":4}");
+        assertThat(json).isEqualTo(MAPPER.writeValueAsString(queued.withError("OutputNotWritable", "too deep")));
     }
 
     @ParameterizedTest
@@ -53,22 +67,16 @@ class FallbackResultTest {
 
         assertThat(validForSqs(json)).as(json).isTrue();
         JsonNode back = MAPPER.readTree(json);
-        String expected = text.replaceAll("[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]", "\uFFFD");
-        assertThat(back.get("itemId").asText()).isEqualTo(expected);
-        assertThat(back.at("/error/message").asText()).isEqualTo(expected);
+        // every unit comes back, a lone surrogate too: it is written as its JSON escape, not replaced by U+FFFD
+        assertThat(back.get("itemId").asText()).isEqualTo(text);
+        assertThat(back.at("/error/message").asText()).isEqualTo(text);
     }
 
     @Test
-    void escapesControlCharactersAndNonCharactersAsAscii() {
-        assertThat(FallbackResult.quote("a\u0000\u001f\uFFFE\uFFFF\"\\\n")).isEqualTo("\"a\\u0000\\u001f\\ufffe\\uffff\\\"\\\\\\n\"");
-        assertThat(FallbackResult.quote("\uDFFF\uD800")).isEqualTo("\"\uFFFD\uFFFD\"");
-        assertThat(FallbackResult.quote(null)).isEqualTo("null");
-    }
+    void keepsAFieldOfExactlyTheLimitWhole() throws Exception {
+        String id = "i".repeat(FallbackResult.MAX_FIELD_CHARS);
 
-    @Test
-    void quotesTheShortestTexts() {
-        assertThat(FallbackResult.quote("")).isEqualTo("\"\"");
-        assertThat(FallbackResult.quote("a")).isEqualTo("\"a\"");
+        assertThat(MAPPER.readTree(FallbackResult.of(record(id), "E", "m")).get("itemId").asText()).isEqualTo(id);
     }
 
     @Test

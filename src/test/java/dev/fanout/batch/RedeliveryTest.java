@@ -167,8 +167,8 @@ class RedeliveryTest {
                 s.get(Redelivery.REQUESTS).asInt(), s.get(Redelivery.FAILURES).asInt(), s.get(Redelivery.FAULTS).asInt());
     }
 
-    static List<Long> seconds(Delay[] delays) {
-        return Arrays.stream(delays).map(d -> d == null ? null : d.delay().toSeconds()).toList();
+    static List<Long> seconds(List<Delay> delays) {
+        return delays.stream().map(d -> d == null ? null : d.delay().toSeconds()).toList();
     }
 
     /** The warnings {@link Redelivery} logs while {@code run} runs. */
@@ -258,7 +258,7 @@ class RedeliveryTest {
                     Deadline.after(Duration.ofSeconds(5)));
 
             assertThat(seconds(fifo.delays())).containsExactly(30L, 30L, 0L);
-            assertThat(fifo.delays()[1].reason()).isEqualTo(Reason.HELD_BEHIND);
+            assertThat(fifo.delays().get(1).reason()).isEqualTo(Reason.HELD_BEHIND);
         }
 
         @Test
@@ -270,7 +270,7 @@ class RedeliveryTest {
                     Deadline.after(Duration.ofSeconds(5)));
 
             assertThat(seconds(standard.delays())).containsExactly(30L, 0L);
-            assertThat(standard.delays()[1].reason()).isEqualTo(Reason.BACKOFF);
+            assertThat(standard.delays().get(1).reason()).isEqualTo(Reason.BACKOFF);
         }
 
         @Test

@@ -396,7 +396,7 @@ class SqsResultsSinkTest {
                 "escape \u001b", "delete is fine \u007f but unit separator \u001f is not" })
         void textSqsRefusesIsEscapedAndTheResultLands(String text) throws Exception {
             String queue = sqs.createQueue("sink-text-" + Integer.toHexString(text.hashCode()));
-            assertThat(SqsText.isValid(text)).isFalse();
+            assertThat(JsonText.isSqsValid(text)).isFalse();
             String body = "{\"text\":\"" + text + "\"}";
             var message = new ResultMessage(body, Map.of("status", text), Optional.empty(), Optional.empty(), Optional.of(ResultMessages.standIn("m")));
 
@@ -406,11 +406,11 @@ class SqsResultsSinkTest {
             assertThat(delivery.failures().getFirst()).isNull();
             assertThat(delivery.refused()).isZero();
             var received = sqs.drain(queue).getFirst();
-            assertThat(SqsText.isValid(received.body())).isTrue();
-            assertThat(received.body()).isEqualTo(SqsText.valid(body));
+            assertThat(JsonText.isSqsValid(received.body())).isTrue();
+            assertThat(received.body()).isEqualTo(JsonText.sqsValid(body));
             // a JSON reader gets the original UTF-16 units back
             assertThat(new ObjectMapper().readTree(received.body()).get("text").asText()).isEqualTo(text);
-            assertThat(received.messageAttributes().get("status").stringValue()).isEqualTo(SqsText.valid(text));
+            assertThat(received.messageAttributes().get("status").stringValue()).isEqualTo(JsonText.sqsValid(text));
         }
 
         @Test
@@ -428,9 +428,9 @@ class SqsResultsSinkTest {
         @Test
         void validTextIsLeftAlone() {
             String text = "tab\t nl\n cr\r 🚀 \ud7ff \ue000 \ufffd \ud83d\ude80 é";
-            assertThat(SqsText.isValid(text)).isTrue();
-            assertThat(SqsText.valid(text)).isSameAs(text);
-            assertThat(SqsText.valid("a\ud83db")).isEqualTo("a\\ud83db");
+            assertThat(JsonText.isSqsValid(text)).isTrue();
+            assertThat(JsonText.sqsValid(text)).isSameAs(text);
+            assertThat(JsonText.sqsValid("a\ud83db")).isEqualTo("a\\ud83db");
         }
     }
 

@@ -22,6 +22,7 @@ import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.fanout.testing.FanoutSettings;
 import dev.fanout.batch.RecordBatch;
@@ -477,11 +478,12 @@ class SqsBatchProcessorTest {
     }
 
     /** A mapper that cannot write any ResultRecord, as a native image without its reflection data could not. */
-    static ObjectMapper mapperThatCannotWriteResults() {
-        var module = new com.fasterxml.jackson.databind.module.SimpleModule("unwritable-results");
-        module.addSerializer(dev.fanout.batch.ResultRecord.class, new com.fasterxml.jackson.databind.JsonSerializer<>() {
+    /** Jackson writes only a result's output (the rest is written by hand): this mapper cannot write an object one. */
+    static ObjectMapper mapperThatCannotWriteOutputs() {
+        var module = new com.fasterxml.jackson.databind.module.SimpleModule("unwritable-outputs");
+        module.addSerializer(ObjectNode.class, new com.fasterxml.jackson.databind.JsonSerializer<>() {
             @Override
-            public void serialize(dev.fanout.batch.ResultRecord value, com.fasterxml.jackson.core.JsonGenerator gen,
+            public void serialize(ObjectNode value, com.fasterxml.jackson.core.JsonGenerator gen,
                     com.fasterxml.jackson.databind.SerializerProvider serializers) {
                 throw new IllegalStateException("no serializer for " + value.getClass().getName());
             }
@@ -495,7 +497,7 @@ class SqsBatchProcessorTest {
         @Test
         void becomeHandWrittenErrorResultsAndTheBatchGoesOn() {
             String queue = sqs.createQueue("results-unserializable");
-            ObjectMapper broken = mapperThatCannotWriteResults();
+            ObjectMapper broken = mapperThatCannotWriteOutputs();
             var sinkSettings = FanoutSettings.results(queue);
             var processor = new SqsBatchProcessor(new RecordBatch(new WorkerPool(Limits.of(8).withCutoffMargin(Duration.ofSeconds(1))),
                     handlers(), new ItemParser(broken, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings),
@@ -510,15 +512,19 @@ class SqsBatchProcessorTest {
             List<Message> messages = sqs.drain(queue);
             assertThat(messages).hasSize(3);
             Map<String, JsonNode> results = resultsBySource(messages);
-            for (String id : ids(event)) {
+            List<String> ids = ids(event);
+            for (String id : ids.subList(0, 2)) {
                 JsonNode result = results.get(id);
                 assertThat(result.get("status").asText()).isEqualTo("failed");
                 assertThat(result.at("/error/type").asText()).isEqualTo("OutputNotWritable");
                 assertThat(result.at("/error/message").asText()).isEqualTo("the result could not be written as JSON: "
-                        + "no serializer for dev.fanout.batch.ResultRecord");
+                        + "no serializer for com.fasterxml.jackson.databind.node.ObjectNode");
+                assertThat(result.has("output")).isFalse();
             }
-            assertThat(messages).allSatisfy(m -> assertThat(m.messageAttributes().get(ResultMessages.STATUS_ATTRIBUTE)
-                    .stringValue()).isEqualTo("failed"));
+            // a result without an output never meets Jackson: the rejected record's is written as it is
+            assertThat(results.get(ids.get(2)).get("status").asText()).isEqualTo("rejected");
+            assertThat(messages).extracting(m -> m.messageAttributes().get(ResultMessages.STATUS_ATTRIBUTE).stringValue())
+                    .containsExactlyInAnyOrder("failed", "failed", "rejected");
         }
     }
 

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.Metric;
 import dev.fanout.batch.QueuedBatch;
 import dev.fanout.batch.RecordRules;
 import dev.fanout.engine.BatchResult;
@@ -88,7 +89,7 @@ public final class RequestBatch {
     public HttpAnswer answer(List<JsonNode> nodes, List<ParsedItem> items, boolean preferAsync, Deadline deadline,
             ObjectNode log) {
         String overLimit = results.overSynchronousLimits(items);
-        log.put("items", items.size());
+        log.put(Metric.ITEMS.key(), items.size());
         if (workQueue.isPresent() && (preferAsync || overLimit != null)) {
             return queue(nodes, items, preferAsync, deadline, log);
         }
@@ -124,7 +125,7 @@ public final class RequestBatch {
         QueuedBatch.Receipt receipt = workQueue.orElseThrow().queue(nodes, groups, refusals, deadline);
         int queued = receipt.queued();
         log.put("batchId", receipt.batchId()).put("queued", queued).put("notQueued", items.size() - queued)
-                .put("sendRequests", receipt.requests()).put("sendRetries", receipt.retries());
+                .put(Metric.SEND_REQUESTS.key(), receipt.requests()).put(Metric.SEND_RETRIES.key(), receipt.retries());
         if (queued == 0) {
             String first = receipt.entries().isEmpty() ? "the request has no items"
                     : "item 0: " + receipt.entries().getFirst().reason();

@@ -7,6 +7,7 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,6 +20,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.Metric;
+import dev.fanout.batch.ResultJson;
 import dev.fanout.batch.ResultRecord;
 import dev.fanout.batch.Summaries;
 import dev.fanout.engine.BatchResult;
@@ -55,19 +58,20 @@ public final class ResultsAnswer {
     private static final byte[] COMMA = EscapedJson.escape(",");
     private static final byte[] SUMMARY_OPEN = EscapedJson.escape("],\"summary\":");
     private static final byte[] CLOSE = EscapedJson.escape("}");
-    private static final byte[] OUTPUT_FIELD = EscapedJson.escape(",\"output\":");
+    private static final byte[] OUTPUT_FIELD = EscapedJson.escape(ResultJson.outputField());
     private static final int SUCCEEDED_BYTES = "succeeded".length();
     private static final int FAILED_BYTES = "failed".length();
     /**
      * The most a result takes in the answer without its id and output: the longest status, error type,
      * message and timing. Checked up front, so that every item's result fits even with its output dropped.
      */
-    public static final int MAX_RESULT_BYTES_WITHOUT_ID = EscapedJson.escape("{\"itemId\":\"\",\"type\":\"\",\"status\":\"not_started\","
-            + "\"error\":{\"type\":\"\",\"message\":\"\",\"retryable\":false},\"startedAt\":\"+1000000000-12-31T23:59:59.999999999Z\","
-            + "\"durationMs\":-9223372036854775808},").length + 2 * MAX_TYPE_BYTES + MAX_MESSAGE_BYTES;
+    public static final int MAX_RESULT_BYTES_WITHOUT_ID = EscapedJson.escape(ResultJson.withoutOutput(new ResultRecord(null,
+            "", "", ResultRecord.status(Outcome.Status.NOT_STARTED), null, new ResultRecord.Error("", "", false), null,
+            "+1000000000-12-31T23:59:59.999999999Z", Long.MIN_VALUE)) + ",").length + 2 * MAX_TYPE_BYTES + MAX_MESSAGE_BYTES;
 
 
     private final ObjectMapper mapper;
+    private final ResultJson results;
     private final int maxItems;
     private final int maxResponseBytes;
     private final int droppedErrorBound;
@@ -84,6 +88,7 @@ public final class ResultsAnswer {
     /** With the collectors' time given: a test cannot make the JVM collect garbage for an exact time. */
     ResultsAnswer(ObjectMapper mapper, int maxItems, int maxResponseBytes, LongSupplier gcMillis) {
         this.mapper = mapper;
+        this.results = new ResultJson(mapper);
         this.maxItems = maxItems;
         this.maxResponseBytes = maxResponseBytes;
         this.droppedErrorBound = droppedErrorBound();
@@ -111,8 +116,26 @@ public final class ResultsAnswer {
                 + CLOSE.length + SUMMARY_RESERVE;
     }
 
-    /** An output serialised once, on its item's thread, into the form it takes in the answer. */
+    /**
+     * An output serialised once, on its item's thread, into the form it takes in the answer. Its bytes are not copied
+     * (they are most of the answer); equality is by content, as a record's should be.
+     */
     record PreparedOutput(byte[] escaped) {
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof PreparedOutput that && Arrays.equals(escaped, that.escaped);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(escaped);
+        }
+
+        @Override
+        public String toString() {
+            return "PreparedOutput[" + escaped.length + " bytes]";
+        }
     }
 
     ItemHandler<ParsedItem, PreparedOutput> preparing(ItemHandler<ParsedItem, JsonNode> handler) {
@@ -121,7 +144,8 @@ public final class ResultsAnswer {
 
     private PreparedOutput prepare(JsonNode output) {
         try {
-            return new PreparedOutput(EscapedJson.escape(mapper.writeValueAsString(output)));
+            // answerBytes escapes what SQS refuses itself: the output's raw text gives the same bytes
+            return new PreparedOutput(EscapedJson.escape(results.outputText(output)));
         } catch (JsonProcessingException e) {
             throw new NonRetryableException("the output could not be written as JSON: " + e.getOriginalMessage(), e);
         }
@@ -144,15 +168,15 @@ public final class ResultsAnswer {
         long minimalTotal = 0;
         for (int i = 0; i < n; i++) {
             Outcome<PreparedOutput> outcome = run.outcome(i);
-            ResultRecord result = ResultRecord.of(null, items.get(i), withoutValue(outcome), null);
+            ResultRecord result = capped(ResultRecord.of(null, items.get(i), withoutValue(outcome), null));
             if (outcome instanceof Outcome.Succeeded<PreparedOutput> succeeded) {
-                head[i] = EscapedJson.escape(resultHead(result, "succeeded"));
-                tail[i] = EscapedJson.escape(resultTail(result, false));
+                head[i] = EscapedJson.escape(ResultJson.head(result));
+                tail[i] = EscapedJson.escape(ResultJson.tail(result));
                 full[i] = head[i].length + OUTPUT_FIELD.length + succeeded.value().escaped().length + tail[i].length;
                 // the result with its output dropped: written only if it comes to that, its size bounded now
                 minimalSize[i] = head[i].length - SUCCEEDED_BYTES + FAILED_BYTES + droppedErrorBound + tail[i].length;
             } else {
-                minimal[i] = EscapedJson.escape(resultHead(result, result.status()) + resultTail(result, true));
+                minimal[i] = EscapedJson.escape(ResultJson.withoutOutput(result));
                 minimalSize[i] = minimal[i].length;
                 full[i] = minimal[i].length;
             }
@@ -184,8 +208,8 @@ public final class ResultsAnswer {
                 used += full[i] + separator.length;
             } else {
                 boolean neverFits = full[i] > budget;
-                ResultRecord result = ResultRecord.of(null, items.get(i), withoutValue(succeeded), null);
-                byte[] error = EscapedJson.escape(withoutOutput(result, neverFits, full[i]));
+                ResultRecord result = capped(ResultRecord.of(null, items.get(i), withoutValue(succeeded), null));
+                byte[] error = EscapedJson.escape(ResultJson.withoutOutput(result.withError(droppedError(neverFits, full[i]))));
                 body.add(error);
                 used += error.length + separator.length;
                 if (neverFits) {
@@ -197,10 +221,10 @@ public final class ResultsAnswer {
         }
         RunSummary s = run.summary();
         ObjectNode summary = mapper.createObjectNode();
-        summary.put("items", s.items());
+        summary.put(Metric.ITEMS.key(), s.items());
         Summaries.outcomes(summary, s, dropped + tooLarge);
         summary.put("outputDropped", dropped).put("outputTooLarge", tooLarge)
-                .put(Summaries.ENGINE_MS, s.elapsed().toMillis()).put("timeLeftMs", s.timeLeft().toMillis());
+                .put(Metric.ENGINE_MS.key(), s.elapsed().toMillis()).put(Metric.TIME_LEFT_MS.key(), s.timeLeft().toMillis());
         body.add(SUMMARY_OPEN);
         body.add(EscapedJson.escape(summary.toString()));
         body.add(CLOSE);
@@ -274,34 +298,13 @@ public final class ResultsAnswer {
         return (Outcome<JsonNode>) (Outcome<?>) outcome;
     }
 
-    /** {@code {"itemId":...,"type":...,"status":...}} without its closing brace, in the order ResultRecord has. */
-    private static String resultHead(ResultRecord result, String status) {
-        var text = new StringBuilder("{\"itemId\":").append(EscapedJson.quote(result.itemId()));
-        if (result.type() != null) {
-            text.append(",\"type\":").append(EscapedJson.quote(EscapedJson.cap(result.type(), MAX_TYPE_BYTES)));
-        }
-        return text.append(",\"status\":").append(EscapedJson.quote(status)).toString();
-    }
-
-    /** The error (if {@code withError}), the timing, and the closing brace. */
-    private static String resultTail(ResultRecord result, boolean withError) {
-        var text = new StringBuilder();
-        if (withError && result.error() != null) {
-            text.append(errorPart(result.error()));
-        }
-        if (result.startedAt() != null) {
-            text.append(",\"startedAt\":").append(EscapedJson.quote(result.startedAt()));
-        }
-        if (result.durationMs() != null) {
-            text.append(",\"durationMs\":").append(result.durationMs());
-        }
-        return text.append('}').toString();
-    }
-
-    private static String errorPart(ResultRecord.Error error) {
-        return ",\"error\":{\"type\":" + EscapedJson.quote(EscapedJson.cap(error.type(), MAX_TYPE_BYTES))
-                + ",\"message\":" + EscapedJson.quote(EscapedJson.cap(error.message(), MAX_MESSAGE_BYTES))
-                + ",\"retryable\":" + error.retryable() + '}';
+    /** The result with the client's text it echoes capped: its type, its error's type and message. */
+    private static ResultRecord capped(ResultRecord r) {
+        ResultRecord.Error e = r.error();
+        return new ResultRecord(r.sourceMessageId(), r.itemId(), EscapedJson.cap(r.type(), MAX_TYPE_BYTES), r.status(),
+                r.output(), e == null ? null : new ResultRecord.Error(EscapedJson.cap(e.type(), MAX_TYPE_BYTES),
+                        EscapedJson.cap(e.message(), MAX_MESSAGE_BYTES), e.retryable()),
+                r.attempt(), r.startedAt(), r.durationMs(), r.batchId(), r.itemIndex());
     }
 
     /**
@@ -318,15 +321,12 @@ public final class ResultsAnswer {
                         + " result on the results queue", true);
     }
 
-    /** The most either dropped error takes in the answer, whatever the output's size. */
+    /** The most either dropped error adds to a result in the answer, whatever the output's size. */
     private int droppedErrorBound() {
-        return Math.max(EscapedJson.escape(errorPart(droppedError(false, Long.MAX_VALUE))).length,
-                EscapedJson.escape(errorPart(droppedError(true, Long.MAX_VALUE))).length);
-    }
-
-    /** A succeeded item's result with its output dropped. */
-    private String withoutOutput(ResultRecord result, boolean neverFits, long outputBytes) {
-        return resultHead(result, ResultRecord.status(Outcome.Status.FAILED)) + errorPart(droppedError(neverFits, outputBytes))
-                + resultTail(result, false);
+        var bare = new ResultRecord(null, null, null, ResultRecord.status(Outcome.Status.FAILED), null, null, null, null,
+                null);
+        int without = EscapedJson.escape(ResultJson.tail(bare)).length;
+        return Math.max(EscapedJson.escape(ResultJson.tail(bare.withError(droppedError(false, Long.MAX_VALUE)))).length,
+                EscapedJson.escape(ResultJson.tail(bare.withError(droppedError(true, Long.MAX_VALUE)))).length) - without;
     }
 }

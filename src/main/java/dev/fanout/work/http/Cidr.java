@@ -9,6 +9,39 @@ import java.util.Arrays;
  */
 record Cidr(byte[] network, int prefix) {
 
+    /** The address is copied in and out: a record's equality is its values', and nobody changes a range. */
+    Cidr {
+        network = network.clone();
+    }
+
+    @Override
+    public byte[] network() {
+        return network.clone();
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Cidr that && prefix == that.prefix && Arrays.equals(network, that.network);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Arrays.hashCode(network) + prefix;
+    }
+
+    @Override
+    public String toString() {
+        return MessageText.address(Cidr.literalOf(network)) + "/" + prefix;
+    }
+
+    private static InetAddress literalOf(byte[] bytes) {
+        try {
+            return InetAddress.getByAddress(bytes);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("an address of " + bytes.length + " bytes", e);
+        }
+    }
+
     /**
      * A range such as {@code 10.0.0.0/8} or {@code ::1/128}.
      *

@@ -405,4 +405,13 @@ class ResultsAnswerTest {
         }
         assertThat(kept).isBetween(1, 19);
     }
+
+    @Test
+    void aPreparedOutputIsEqualByItsBytes() {
+        var output = new ResultsAnswer.PreparedOutput(new byte[] { 1, 2, 3 });
+
+        assertThat(output).isEqualTo(new ResultsAnswer.PreparedOutput(new byte[] { 1, 2, 3 }))
+                .hasSameHashCodeAs(new ResultsAnswer.PreparedOutput(new byte[] { 1, 2, 3 }))
+                .isNotEqualTo(new ResultsAnswer.PreparedOutput(new byte[] { 1, 2 })).hasToString("PreparedOutput[3 bytes]");
+    }
 }
