@@ -49,7 +49,7 @@ public final class StreamingFanInFigures {
                     ResultStream stream = sink.open(n, Deadline.after(Duration.ofSeconds(120)));
                     for (int i = 0; i < n; i++) {
                         stream.offer(i, new ResultMessage(body, Map.of("status", "succeeded"), Optional.empty(),
-                                Optional.empty(), Optional.of(ResultMessages.standIn("m-" + i))), -1);
+                                Optional.empty(), Optional.of(ResultMessages.substitution("m-" + i))), -1);
                     }
                     Delivery delivery = stream.close();
                     double seconds = (System.nanoTime() - start) / 1e9;

@@ -8,7 +8,7 @@ import java.util.stream.Stream;
 
 /**
  * The invocation summary's figures that are metrics: each with the one name the summaries write it under and its
- * unit. The writers (the entry points, {@link RecordBatch}, {@link Summaries}, {@link Redelivery}, the HTTP answer)
+ * unit. The writers (the entry points, {@link RecordBatch}, {@link SummaryFigures}, {@link Redelivery}, the HTTP answer)
  * put a figure under {@code X.key()}, and the EMF declaration ({@code function/InvocationMetrics}) declares exactly
  * these, so a name cannot be written one way and declared another. A summary member that is not listed here stays a
  * plain member of the log event, never a metric; per-type counts ({@code items.<type>}, {@code failures.<type>}) are
@@ -101,10 +101,10 @@ public enum Metric {
 
     /**
      * The unit of the summary member {@code key} if it is a metric: a listed one, or a per-type count
-     * ({@link Summaries#TYPE_ITEMS}, {@link Summaries#TYPE_FAILURES}); empty for a plain member.
+     * ({@link SummaryFigures#TYPE_ITEMS}, {@link SummaryFigures#TYPE_FAILURES}); empty for a plain member.
      */
     public static Optional<Unit> unitOf(String key) {
-        if (key.startsWith(Summaries.TYPE_ITEMS) || key.startsWith(Summaries.TYPE_FAILURES)) {
+        if (key.startsWith(SummaryFigures.TYPE_ITEMS) || key.startsWith(SummaryFigures.TYPE_FAILURES)) {
             return Optional.of(Unit.COUNT);
         }
         return byKey(key).map(Metric::unit);

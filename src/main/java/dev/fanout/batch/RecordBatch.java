@@ -196,7 +196,7 @@ public final class RecordBatch {
                 .put("refusedResults", delivery.refused()).put("queueUnreachable", delivery.unreachable())
                 .put(Metric.FAN_IN_MS.key(), fanInMillis).put("resultLagP50Ms", stream.confirmationLag(50).toMillis())
                 .put("resultLagP99Ms", stream.confirmationLag(99).toMillis());
-        Summaries.countByType(summary, items, run::outcome, handlers.types());
+        SummaryFigures.countByType(summary, items, run::outcome, handlers.types());
         logUndelivered(delivery, handed);
         return new Answer(acknowledged, summary, run.outcomes());
     }
@@ -226,7 +226,7 @@ public final class RecordBatch {
     }
 
     private static void describe(ObjectNode summary, RunSummary run) {
-        Summaries.outcomes(summary, run, 0);
+        SummaryFigures.outcomes(summary, run, 0);
         summary.put(Metric.P50_MS.key(), run.p50().toMillis()).put(Metric.P95_MS.key(), run.p95().toMillis())
                 .put(Metric.MAX_MS.key(), run.max().toMillis()).put(Metric.ENGINE_MS.key(), run.elapsed().toMillis())
                 .put(Metric.ABANDONED.key(), run.abandoned());

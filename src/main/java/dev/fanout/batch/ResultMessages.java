@@ -16,7 +16,7 @@ import dev.fanout.fanin.ResultMessage;
 
 /**
  * A record's result as a message for the results queue: its JSON ({@link ResultJson}; when Jackson cannot write its
- * output, the error result of {@link FallbackResult}), its attributes, its FIFO keys, and its stand-in, which
+ * output, the error result of {@link FallbackResult}), its attributes, its FIFO keys, and its substitution, which
  * says what goes out instead when the sink finds the message over the queue's limit (the same result with its
  * output dropped, {@code OutputTooLarge}) or SQS refuses it (the minimal {@link RefusedResult}).
  */
@@ -58,38 +58,38 @@ public final class ResultMessages {
     }
 
     /**
-     * The stand-in of a result that carries nothing but its record's id: the minimal error result when SQS
+     * The substitution of a result that carries nothing but its record's id: the minimal error result when SQS
      * refuses it, and no smaller form (over the limit, it is replaced by the minimal error result too).
      */
-    public static ResultMessage.StandIn standIn(String recordId) {
-        return new ResultMessage.StandIn() {
+    public static ResultMessage.Substitution substitution(String recordId) {
+        return new ResultMessage.Substitution() {
             @Override
-            public Optional<ResultMessage.Replacement> refused(String reason) {
+            public Optional<ResultMessage.Substitute> refused(String reason) {
                 return Optional.of(minimal(recordId, reason));
             }
 
             @Override
-            public Optional<ResultMessage.Replacement> withinLimit(int size, int limit) {
+            public Optional<ResultMessage.Substitute> withinLimit(int size, int limit) {
                 return Optional.empty();
             }
         };
     }
 
     /** The minimal error result ({@link RefusedResult}) and its status attribute. */
-    private static ResultMessage.Replacement minimal(String recordId, String reason) {
-        return new ResultMessage.Replacement(RefusedResult.body(recordId, reason),
+    private static ResultMessage.Substitute minimal(String recordId, String reason) {
+        return new ResultMessage.Substitute(RefusedResult.body(recordId, reason),
                 Map.of(STATUS_ATTRIBUTE, ResultRecord.status(Outcome.Status.FAILED)));
     }
 
     /** The message of {@code result}; {@code keys} null for a standard results queue. */
     public ResultMessage message(ResultRecord result, FifoKeys keys, Optional<String> traceId) {
-        ResultMessage.Replacement written = write(result, traceId);
+        ResultMessage.Substitute written = write(result, traceId);
         return new ResultMessage(written.body(), written.attributes(), Optional.ofNullable(keys).map(FifoKeys::group),
-                Optional.ofNullable(keys).map(FifoKeys::deduplicationId), Optional.of(new StandIn(result, traceId)));
+                Optional.ofNullable(keys).map(FifoKeys::deduplicationId), Optional.of(new Substitution(result, traceId)));
     }
 
     /** The body, and the attributes with the status the body says (failed for the hand-written error result). */
-    private ResultMessage.Replacement write(ResultRecord result, Optional<String> traceId) {
+    private ResultMessage.Substitute write(ResultRecord result, Optional<String> traceId) {
         String body;
         String status = result.status();
         try {
@@ -104,29 +104,29 @@ public final class ResultMessages {
         Map<String, String> attributes = new HashMap<>();
         attributes.put(STATUS_ATTRIBUTE, status);
         traceId.ifPresent(id -> attributes.put(TRACE_ATTRIBUTE, id));
-        return new ResultMessage.Replacement(body, QueuedBatch.attributes(result, attributes));
+        return new ResultMessage.Substitute(body, QueuedBatch.attributes(result, attributes));
     }
 
     /**
      * What replaces a record's result: over the limit, the same result with an {@code OutputTooLarge} error
      * instead of its output; refused by SQS, the minimal error result, for a record that has an id to name.
      */
-    private final class StandIn implements ResultMessage.StandIn {
+    private final class Substitution implements ResultMessage.Substitution {
         private final ResultRecord result;
         private final Optional<String> traceId;
 
-        StandIn(ResultRecord result, Optional<String> traceId) {
+        Substitution(ResultRecord result, Optional<String> traceId) {
             this.result = result;
             this.traceId = traceId;
         }
 
         @Override
-        public Optional<ResultMessage.Replacement> refused(String reason) {
+        public Optional<ResultMessage.Substitute> refused(String reason) {
             return Optional.ofNullable(result.sourceMessageId()).map(id -> minimal(id, reason));
         }
 
         @Override
-        public Optional<ResultMessage.Replacement> withinLimit(int size, int limit) {
+        public Optional<ResultMessage.Substitute> withinLimit(int size, int limit) {
             ResultRecord smaller = result.withError("OutputTooLarge", "the result is " + size
                     + " bytes, more than the results queue's " + limit
                     + "-byte message limit; the output was dropped, not truncated");

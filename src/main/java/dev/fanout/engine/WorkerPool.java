@@ -84,7 +84,7 @@ public final class WorkerPool {
         Objects.requireNonNull(batch, "batch");
         Objects.requireNonNull(handler, "handler");
         checkTicker(Objects.requireNonNull(deadline, "deadline"));
-        return new Run<>(batch, handler, limits, ticker, maxWaitNanos, deadline, listener).execute();
+        return new BatchRun<>(batch, handler, limits, ticker, maxWaitNanos, deadline, listener).execute();
     }
 
     private void checkTicker(Deadline deadline) {

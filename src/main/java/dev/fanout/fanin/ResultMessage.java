@@ -16,33 +16,33 @@ import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
  * @param attributes       string message attributes (the status, so consumers can filter on it)
  * @param groupId          MessageGroupId, for a FIFO results queue
  * @param deduplicationId  MessageDeduplicationId, for a FIFO results queue
- * @param standIn          what replaces the message when SQS refuses it or it is over the message limit; a
+ * @param substitution     what replaces the message when SQS refuses it or it is over the message limit; a
  *                         message without one (not a record's result: a queued work item) is never replaced
  */
 public record ResultMessage(String body, Map<String, String> attributes, Optional<String> groupId,
-        Optional<String> deduplicationId, Optional<StandIn> standIn) {
+        Optional<String> deduplicationId, Optional<Substitution> substitution) {
 
     /**
      * What is sent in place of a record's result that cannot go out as it is. The sink decides when (a refusal
      * as the sender's fault, a size over the queue's limit); the result's format decides what.
      */
-    public interface StandIn {
+    public interface Substitution {
 
         /**
          * The body and attributes of the minimal error result sent once in place of a refused result; empty if
          * the result cannot have one (it names no record), and it is reported undelivered.
          */
-        Optional<Replacement> refused(String reason);
+        Optional<Substitute> refused(String reason);
 
         /**
          * A smaller result that says why the output is not there, for one of {@code size} bytes over the
          * {@code limit}; empty if there is none, and the minimal error result takes its place.
          */
-        Optional<Replacement> withinLimit(int size, int limit);
+        Optional<Substitute> withinLimit(int size, int limit);
     }
 
-    /** A replacement's body and attributes; it keeps the group, the deduplication id and the stand-in. */
-    public record Replacement(String body, Map<String, String> attributes) {
+    /** A substitute's body and attributes; it keeps the group, the deduplication id and the substitution. */
+    public record Substitute(String body, Map<String, String> attributes) {
     }
 
     public ResultMessage {
@@ -52,7 +52,7 @@ public record ResultMessage(String body, Map<String, String> attributes, Optiona
         attributes = Map.copyOf(valid);
         Objects.requireNonNull(groupId, "groupId");
         Objects.requireNonNull(deduplicationId, "deduplicationId");
-        Objects.requireNonNull(standIn, "standIn");
+        Objects.requireNonNull(substitution, "substitution");
     }
 
     public ResultMessage(String body, Map<String, String> attributes, Optional<String> groupId,
@@ -63,19 +63,19 @@ public record ResultMessage(String body, Map<String, String> attributes, Optiona
     /**
      * The minimal error result sent once in place of this one when SQS refuses it as the sender's fault:
      * SQS-valid, a few hundred bytes, in the same group with the same deduplication id, so it cannot be
-     * refused for its content or size and keeps the group's order. Empty without a stand-in.
+     * refused for its content or size and keeps the group's order. Empty without a substitution.
      */
     Optional<ResultMessage> refused(String reason) {
-        return standIn.flatMap(s -> s.refused(reason)).map(this::replacedBy);
+        return substitution.flatMap(s -> s.refused(reason)).map(this::replacedBy);
     }
 
-    /** The smaller form of this message, over {@code limit} at {@code size} bytes, if its stand-in has one. */
+    /** The smaller form of this message, over {@code limit} at {@code size} bytes, if its substitution has one. */
     Optional<ResultMessage> withinLimit(int size, int limit) {
-        return standIn.flatMap(s -> s.withinLimit(size, limit)).map(this::replacedBy);
+        return substitution.flatMap(s -> s.withinLimit(size, limit)).map(this::replacedBy);
     }
 
-    private ResultMessage replacedBy(Replacement replacement) {
-        return new ResultMessage(replacement.body(), replacement.attributes(), groupId, deduplicationId, standIn);
+    private ResultMessage replacedBy(Substitute replacement) {
+        return new ResultMessage(replacement.body(), replacement.attributes(), groupId, deduplicationId, substitution);
     }
 
     /**

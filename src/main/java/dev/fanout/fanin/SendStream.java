@@ -24,7 +24,7 @@ final class SendStream implements ResultStream {
     /** The longest a stream's threads wait before they look at the deadline again. */
     private static final long MAX_WAIT_NANOS = Duration.ofMillis(100).toNanos();
 
-    private final Send send;
+    private final SqsDelivery send;
     private final SqsResultsSink.Settings settings;
     private final long lingerNanos;
     private final long maxWaitNanos;
@@ -46,7 +46,7 @@ final class SendStream implements ResultStream {
     private int inFlight;
     private boolean closed;
 
-    SendStream(Send send, SqsResultsSink.Settings settings) {
+    SendStream(SqsDelivery send, SqsResultsSink.Settings settings) {
         this(send, settings, SqsResultsSink.LINGER, Duration.ofNanos(MAX_WAIT_NANOS));
     }
 
@@ -55,7 +55,7 @@ final class SendStream implements ResultStream {
      * a full request, a close or a signal can move the stream, and a missing wake-up shows as a wait to the
      * deadline instead of hiding behind the 100 ms re-reading.
      */
-    SendStream(Send send, SqsResultsSink.Settings settings, Duration linger, Duration maxWait) {
+    SendStream(SqsDelivery send, SqsResultsSink.Settings settings, Duration linger, Duration maxWait) {
         this.send = send;
         this.settings = settings;
         this.lingerNanos = linger.toNanos();

@@ -21,7 +21,7 @@ import software.amazon.awssdk.services.sqs.model.EmptyBatchRequestException;
  * <p>
  * The client should make one attempt per call (the sink does the retrying, within the deadline).
  * <p>
- * The sink holds the queue's settings and hands the work out: {@link Send} is one delivery (packing, retries,
+ * The sink holds the queue's settings and hands the work out: {@link SqsDelivery} is one delivery (packing, retries,
  * refusals, FIFO rounds), {@link SendStream} the streaming form of it, {@link SqsErrors} what an error means.
  */
 public final class SqsResultsSink implements ResultsSink {
@@ -43,7 +43,7 @@ public final class SqsResultsSink implements ResultsSink {
 
     /**
      * @param queueUrl        the results queue; a URL ending in {@code .fifo} means a FIFO queue
-     * @param maxMessageBytes largest message, at most 1 MiB; checked here and nowhere else ({@link Send#withinSizeLimit(int)})
+     * @param maxMessageBytes largest message, at most 1 MiB; checked here and nowhere else ({@link SqsDelivery#withinSizeLimit(int)})
      * @param maxBatchBytes   largest SendMessageBatch payload, at most 1 MiB
      * @param sendConcurrency batches in flight at once (standard queues)
      * @param maxAttempts     attempts per entry, first one included
@@ -114,7 +114,7 @@ public final class SqsResultsSink implements ResultsSink {
 
     @Override
     public Delivery deliver(List<ResultMessage> messages, Deadline deadline) {
-        var send = new Send(sqs, settings, messages, deadline);
+        var send = new SqsDelivery(sqs, settings, messages, deadline);
         List<Integer> sendable = send.withinSizeLimit();
         if (settings.fifo()) {
             send.inGroupOrder(sendable);
@@ -126,6 +126,6 @@ public final class SqsResultsSink implements ResultsSink {
 
     @Override
     public ResultStream open(int capacity, Deadline deadline) {
-        return new SendStream(new Send(sqs, settings, capacity, deadline), settings);
+        return new SendStream(new SqsDelivery(sqs, settings, capacity, deadline), settings);
     }
 }

@@ -21,7 +21,7 @@ import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRes
 
 /**
  * Gives handed-back records a new visibility timeout with {@code ChangeMessageVisibilityBatch}: at most 10
- * entries per request, requests in parallel, by a deadline. The retry rules are the results sink's ({@link Send}):
+ * entries per request, requests in parallel, by a deadline. The retry rules are the results sink's ({@link SqsDelivery}):
  * entries SQS lists under {@code Failed} that are not the sender's fault, throttled calls, 5xx answers and
  * network errors are retried with capped exponential backoff and full jitter while attempts and the deadline
  * allow, and no call starts with less than {@code minCallTime} left; an entry refused as the sender's fault (an

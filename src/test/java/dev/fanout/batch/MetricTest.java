@@ -24,8 +24,8 @@ class MetricTest {
 
     @Test
     void perTypeCountsAreCountsAndOtherNamesAreNotMetrics() {
-        assertThat(Metric.unitOf(Summaries.TYPE_ITEMS + "digest")).contains(Metric.Unit.COUNT);
-        assertThat(Metric.unitOf(Summaries.TYPE_FAILURES + "digest")).contains(Metric.Unit.COUNT);
+        assertThat(Metric.unitOf(SummaryFigures.TYPE_ITEMS + "digest")).contains(Metric.Unit.COUNT);
+        assertThat(Metric.unitOf(SummaryFigures.TYPE_FAILURES + "digest")).contains(Metric.Unit.COUNT);
         assertThat(Metric.unitOf("itemsdigest")).isEmpty();
         assertThat(Metric.unitOf("event")).isEmpty();
     }

@@ -192,7 +192,7 @@ class RecordBatchAcknowledgementTest {
         assertThat(summary.get("resultLagP50Ms").asLong()).isEqualTo(50);
         assertThat(summary.get("resultLagP99Ms").asLong()).isEqualTo(99);
         assertThat(summary.get("fanInMs").asLong()).isBetween(0L, 30_000L);
-        assertThat(summary.get(Summaries.ENGINE_MS).asLong()).isBetween(0L, 30_000L);
+        assertThat(summary.get(SummaryFigures.ENGINE_MS).asLong()).isBetween(0L, 30_000L);
         assertThat(summary.get("items.echo").asInt()).isEqualTo(4);
         assertThat(summary.get("failures.echo").asInt()).isEqualTo(2);
         assertThat(summary.get("items.other").asInt()).isEqualTo(2);

@@ -46,7 +46,7 @@ class ResultMessagesTest {
     void overTheLimitTheSameResultGoesWithoutItsOutput() throws Exception {
         ResultMessage message = MESSAGES.message(succeeded("m-1").inBatch("b-1", 5), null, Optional.of("Root=1-x"));
 
-        ResultMessage.Replacement smaller = message.standIn().orElseThrow().withinLimit(300_000, 262_144).orElseThrow();
+        ResultMessage.Substitute smaller = message.substitution().orElseThrow().withinLimit(300_000, 262_144).orElseThrow();
 
         JsonNode body = MAPPER.readTree(smaller.body());
         assertThat(body).isEqualTo(MAPPER.createObjectNode().put("sourceMessageId", "m-1").put("itemId", "item-1")
@@ -62,20 +62,20 @@ class ResultMessagesTest {
     @Test
     void aRefusedResultIsReplacedByTheMinimalErrorResultWhenItNamesItsRecord() {
         ResultMessage message = MESSAGES.message(succeeded("m-1"), null, Optional.empty());
-        assertThat(message.standIn().orElseThrow().refused("InvalidMessageContents")).contains(
-                new ResultMessage.Replacement(RefusedResult.body("m-1", "InvalidMessageContents"),
+        assertThat(message.substitution().orElseThrow().refused("InvalidMessageContents")).contains(
+                new ResultMessage.Substitute(RefusedResult.body("m-1", "InvalidMessageContents"),
                         Map.of("status", "failed")));
 
         ResultMessage anonymous = MESSAGES.message(succeeded(null), null, Optional.empty());
-        assertThat(anonymous.standIn().orElseThrow().refused("InvalidMessageContents")).isEmpty();
+        assertThat(anonymous.substitution().orElseThrow().refused("InvalidMessageContents")).isEmpty();
     }
 
     @Test
     void aBareRecordIdsStandInIsTheMinimalErrorResultAndHasNoSmallerForm() {
-        ResultMessage.StandIn standIn = ResultMessages.standIn("m-7");
-        assertThat(standIn.refused("too big")).contains(new ResultMessage.Replacement(RefusedResult.body("m-7",
+        ResultMessage.Substitution substitution = ResultMessages.substitution("m-7");
+        assertThat(substitution.refused("too big")).contains(new ResultMessage.Substitute(RefusedResult.body("m-7",
                 "too big"), Map.of("status", "failed")));
-        assertThat(standIn.withinLimit(1, 0)).isEmpty();
+        assertThat(substitution.withinLimit(1, 0)).isEmpty();
     }
 
     @Test

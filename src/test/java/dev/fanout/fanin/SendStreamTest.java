@@ -50,7 +50,7 @@ class SendStreamTest {
     }
 
     static SendStream lifted(SqsClient client, SqsResultsSink.Settings settings, int capacity, Deadline deadline) {
-        return new SendStream(new Send(client, settings, capacity, deadline), settings, LIFTED, LIFTED);
+        return new SendStream(new SqsDelivery(client, settings, capacity, deadline), settings, LIFTED, LIFTED);
     }
 
     /** Returns once the stream's dispatcher waits with a timeout (it has taken in every change so far), or after 10 s. */
@@ -260,7 +260,7 @@ class SendStreamTest {
         });
         Duration linger = Duration.ofSeconds(1);
         SqsResultsSink.Settings settings = settings(queue, SqsResultsSink.SQS_MAX_BYTES, 4);
-        SendStream stream = new SendStream(new Send(client, settings, 2, Deadline.after(DEADLINE)), settings, linger, LIFTED);
+        SendStream stream = new SendStream(new SqsDelivery(client, settings, 2, Deadline.after(DEADLINE)), settings, linger, LIFTED);
 
         long first = System.nanoTime();
         stream.offer(0, message(body(0), null), -1);

@@ -139,7 +139,7 @@ class SqsResultsSinkTest {
             List<ResultMessage> messages = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
                 messages.add(new ResultMessage((i == 0 ? "poison" : "a") + i, Map.of("status", "succeeded"),
-                        Optional.of("a"), Optional.of("d" + i), Optional.of(ResultMessages.standIn("m-" + i))));
+                        Optional.of("a"), Optional.of("d" + i), Optional.of(ResultMessages.substitution("m-" + i))));
             }
 
             Delivery delivery = new SqsResultsSink(intercepted(refusingEntries("poison", true, "InvalidMessageContents")),
@@ -199,7 +199,7 @@ class SqsResultsSinkTest {
             List<ResultMessage> messages = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
                 messages.add(new ResultMessage((i == 4 ? "poison \"x\" \u00e9" : "ok") + i, Map.of("status", "succeeded"),
-                        Optional.empty(), Optional.empty(), Optional.of(ResultMessages.standIn("m-" + i))));
+                        Optional.empty(), Optional.empty(), Optional.of(ResultMessages.substitution("m-" + i))));
             }
 
             Delivery delivery = new SqsResultsSink(intercepted(refusingEntries("poison", true, "InvalidMessageContents")),
@@ -229,7 +229,7 @@ class SqsResultsSinkTest {
 
             Delivery delivery = new SqsResultsSink(client, settings(queue, 5)).deliver(
                     List.of(new ResultMessage("x", Map.of("status", "succeeded"), Optional.empty(), Optional.empty(),
-                            Optional.of(ResultMessages.standIn("m-0")))), Deadline.after(Duration.ofSeconds(10)));
+                            Optional.of(ResultMessages.substitution("m-0")))), Deadline.after(Duration.ofSeconds(10)));
 
             assertThat(delivery.failures().getFirst()).isEqualTo("SQS refused even the minimal error result: InvalidParameterValue no");
             assertThat(requests).hasValue(2);
@@ -271,7 +271,7 @@ class SqsResultsSinkTest {
             List<ResultMessage> messages = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
                 messages.add(new ResultMessage((i == 7 ? "poison" : "ok") + i, Map.of("status", "succeeded"),
-                        Optional.empty(), Optional.empty(), Optional.of(ResultMessages.standIn("m-" + i))));
+                        Optional.empty(), Optional.empty(), Optional.of(ResultMessages.substitution("m-" + i))));
             }
 
             Delivery delivery = new SqsResultsSink(client, settings(queue, 1)).deliver(messages, Deadline.after(Duration.ofSeconds(10)));
@@ -288,7 +288,7 @@ class SqsResultsSinkTest {
         void aResultAboveTheMessageLimitIsReplacedByItsMinimalErrorResult() {
             String queue = sqs.createQueue("sink-too-large");
             var big = new ResultMessage("x".repeat(2000), Map.of("status", "succeeded"), Optional.empty(),
-                    Optional.empty(), Optional.of(ResultMessages.standIn("m-big")));
+                    Optional.empty(), Optional.of(ResultMessages.substitution("m-big")));
 
             Delivery delivery = deliverWithin1000Bytes(queue, big);
 
@@ -305,23 +305,23 @@ class SqsResultsSinkTest {
         }
 
         /** A result of 2,021 bytes as SQS counts them (its body and its status attribute). */
-        static ResultMessage oversized(Optional<ResultMessage.StandIn> standIn) {
+        static ResultMessage oversized(Optional<ResultMessage.Substitution> substitution) {
             return new ResultMessage("x".repeat(2000), Map.of("status", "succeeded"), Optional.empty(), Optional.empty(),
-                    standIn);
+                    substitution);
         }
 
         /** A stand-in whose smaller form is {@code smaller} characters long, and whose minimal result names the reason. */
-        static ResultMessage.StandIn standIn(int smaller) {
-            return new ResultMessage.StandIn() {
+        static ResultMessage.Substitution substitution(int smaller) {
+            return new ResultMessage.Substitution() {
                 @Override
-                public Optional<ResultMessage.Replacement> refused(String reason) {
-                    return Optional.of(new ResultMessage.Replacement("minimal: " + reason, Map.of("status", "failed")));
+                public Optional<ResultMessage.Substitute> refused(String reason) {
+                    return Optional.of(new ResultMessage.Substitute("minimal: " + reason, Map.of("status", "failed")));
                 }
 
                 @Override
-                public Optional<ResultMessage.Replacement> withinLimit(int size, int limit) {
+                public Optional<ResultMessage.Substitute> withinLimit(int size, int limit) {
                     String body = size + " over " + limit + " ";
-                    return Optional.of(new ResultMessage.Replacement(body + "s".repeat(smaller - body.length()),
+                    return Optional.of(new ResultMessage.Substitute(body + "s".repeat(smaller - body.length()),
                             Map.of("status", "failed")));
                 }
             };
@@ -330,7 +330,7 @@ class SqsResultsSinkTest {
         @Test
         void aResultAboveTheMessageLimitIsSentInTheSmallerFormItsStandInOffers() {
             String queue = sqs.createQueue("sink-smaller-form");
-            Delivery delivery = deliverWithin1000Bytes(queue, oversized(Optional.of(standIn(100))));
+            Delivery delivery = deliverWithin1000Bytes(queue, oversized(Optional.of(substitution(100))));
 
             assertThat(delivery.delivered(0)).isTrue();
             assertThat(delivery.tooLarge()).isEqualTo(1);
@@ -345,7 +345,7 @@ class SqsResultsSinkTest {
             String queue = sqs.createQueue("sink-exact-limit");
             // 979 bytes of body and 21 of its status attribute: exactly the 1,000-byte limit
             var exact = new ResultMessage("x".repeat(979), Map.of("status", "succeeded"), Optional.empty(), Optional.empty(),
-                    Optional.of(standIn(100)));
+                    Optional.of(substitution(100)));
             assertThat(exact.sizeInBytes()).isEqualTo(1000);
 
             Delivery delivery = deliverWithin1000Bytes(queue, exact);
@@ -359,7 +359,7 @@ class SqsResultsSinkTest {
         void aSmallerFormOfExactlyTheMessageLimitIsSent() {
             String queue = sqs.createQueue("sink-smaller-form-exact-limit");
             // a body of 982 characters and its status attribute of 18 bytes: exactly the 1,000-byte limit
-            Delivery delivery = deliverWithin1000Bytes(queue, oversized(Optional.of(standIn(982))));
+            Delivery delivery = deliverWithin1000Bytes(queue, oversized(Optional.of(substitution(982))));
 
             assertThat(delivery.delivered(0)).isTrue();
             assertThat(delivery.tooLarge()).isEqualTo(1);
@@ -370,7 +370,7 @@ class SqsResultsSinkTest {
         @Test
         void aSmallerFormStillAboveTheLimitGivesWayToTheMinimalErrorResult() {
             String queue = sqs.createQueue("sink-smaller-form-too-large");
-            Delivery delivery = deliverWithin1000Bytes(queue, oversized(Optional.of(standIn(1500))));
+            Delivery delivery = deliverWithin1000Bytes(queue, oversized(Optional.of(substitution(1500))));
 
             assertThat(delivery.delivered(0)).isTrue();
             assertThat(delivery.tooLarge()).isZero();
@@ -398,7 +398,7 @@ class SqsResultsSinkTest {
             String queue = sqs.createQueue("sink-text-" + Integer.toHexString(text.hashCode()));
             assertThat(JsonText.isSqsValid(text)).isFalse();
             String body = "{\"text\":\"" + text + "\"}";
-            var message = new ResultMessage(body, Map.of("status", text), Optional.empty(), Optional.empty(), Optional.of(ResultMessages.standIn("m")));
+            var message = new ResultMessage(body, Map.of("status", text), Optional.empty(), Optional.empty(), Optional.of(ResultMessages.substitution("m")));
 
             Delivery delivery = new SqsResultsSink(sqs.client(), settings(queue, 1)).deliver(List.of(message),
                     Deadline.after(Duration.ofSeconds(10)));

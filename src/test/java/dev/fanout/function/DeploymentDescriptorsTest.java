@@ -26,7 +26,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import jakarta.inject.Named;
 
-import dev.fanout.batch.Summaries;
+import dev.fanout.batch.SummaryFigures;
 
 /**
  * template.yaml and the README promise settings and wiring; this checks them against the code, so that
@@ -571,7 +571,7 @@ class DeploymentDescriptorsTest {
             String namespace = null;
             for (JsonNode line : widget.at("/properties/metrics")) {
                 if (line.get(0).isObject()) {
-                    assertThat(line.get(0).get("expression").asText()).contains("{Fanout,", Summaries.TYPE_FAILURES.replace(".", ""));
+                    assertThat(line.get(0).get("expression").asText()).contains("{Fanout,", SummaryFigures.TYPE_FAILURES.replace(".", ""));
                     continue;
                 }
                 namespace = line.get(0).asText().equals(".") ? namespace : line.get(0).asText();

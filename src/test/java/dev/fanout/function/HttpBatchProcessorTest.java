@@ -25,7 +25,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.fanout.testing.FanoutSettings;
 import dev.fanout.batch.QueuedBatch;
-import dev.fanout.batch.Summaries;
+import dev.fanout.batch.SummaryFigures;
 import dev.fanout.batch.http.EscapedJson;
 import dev.fanout.batch.http.HttpAnswer;
 import dev.fanout.batch.http.RequestBatch;
@@ -250,8 +250,8 @@ class HttpBatchProcessorTest {
         Response response = invoke(SYNC, Format.HTTP_API_V2.event(items(2, i -> digest("d" + i))));
 
         JsonNode summary = response.body().get("summary");
-        assertThat(summary.has(Summaries.ENGINE_MS)).as(summary.toString()).isTrue();
-        assertThat(summary.get(Summaries.ENGINE_MS).isIntegralNumber()).isTrue();
+        assertThat(summary.has(SummaryFigures.ENGINE_MS)).as(summary.toString()).isTrue();
+        assertThat(summary.get(SummaryFigures.ENGINE_MS).isIntegralNumber()).isTrue();
         assertThat(summary.has("elapsedMs")).isFalse();
         assertThat(summary.get("succeeded").asInt()).isEqualTo(2);
     }

@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.fanout.batch.Summaries;
+import dev.fanout.batch.SummaryFigures;
 import dev.fanout.testing.EmfSpecification;
 
 class InvocationMetricsTest {
@@ -76,7 +76,7 @@ class InvocationMetricsTest {
     void noMoreThanTheSpecificationsHundredMetrics() {
         ObjectNode summary = MAPPER.createObjectNode();
         for (int i = 0; i < 150; i++) {
-            summary.put(Summaries.TYPE_ITEMS + "t" + i, i);
+            summary.put(SummaryFigures.TYPE_ITEMS + "t" + i, i);
         }
         ObjectNode emf = InvocationMetrics.emf(summary, "f", "sqs", 1L);
         assertThat(declared(emf)).hasSize(InvocationMetrics.MAX_METRICS);

@@ -18,7 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.fanout.batch.Metric;
-import dev.fanout.batch.Summaries;
+import dev.fanout.batch.SummaryFigures;
 import dev.fanout.batch.http.HttpAnswer;
 import dev.fanout.testing.TestFunctions;
 import dev.fanout.work.ItemFunctions;
@@ -106,10 +106,10 @@ class MetricNamesTest {
         assertThat(written).as("every declared metric is written by some path").containsAll(declared);
         Set<String> undeclared = new TreeSet<>(written);
         undeclared.removeAll(declared);
-        undeclared.removeIf(name -> name.startsWith(Summaries.TYPE_ITEMS) || name.startsWith(Summaries.TYPE_FAILURES));
+        undeclared.removeIf(name -> name.startsWith(SummaryFigures.TYPE_ITEMS) || name.startsWith(SummaryFigures.TYPE_FAILURES));
         assertThat(undeclared).as("numbers written that are neither metrics nor plain on purpose")
                 .isSubsetOf(PLAIN_NUMBERS.keySet());
-        assertThat(written).as("the per-type counts").contains(Summaries.TYPE_ITEMS + "echo", Summaries.TYPE_FAILURES + "echo");
+        assertThat(written).as("the per-type counts").contains(SummaryFigures.TYPE_ITEMS + "echo", SummaryFigures.TYPE_FAILURES + "echo");
     }
 
     @Test
@@ -134,7 +134,7 @@ class MetricNamesTest {
         assertThat(Metric.byKey("records")).contains(Metric.RECORDS);
         assertThat(Metric.unitOf("delayMaxSeconds")).contains(Metric.Unit.SECONDS);
         assertThat(Metric.unitOf("engineMs")).contains(Metric.Unit.MILLISECONDS);
-        assertThat(Metric.unitOf(Summaries.TYPE_FAILURES + "x")).contains(Metric.Unit.COUNT);
+        assertThat(Metric.unitOf(SummaryFigures.TYPE_FAILURES + "x")).contains(Metric.Unit.COUNT);
         assertThat(Metric.unitOf("refusedResults")).isEmpty();
     }
 }

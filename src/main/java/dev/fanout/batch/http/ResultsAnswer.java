@@ -23,7 +23,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fanout.batch.Metric;
 import dev.fanout.batch.ResultJson;
 import dev.fanout.batch.ResultRecord;
-import dev.fanout.batch.Summaries;
+import dev.fanout.batch.SummaryFigures;
 import dev.fanout.engine.BatchResult;
 import dev.fanout.engine.ItemHandler;
 import dev.fanout.engine.NonRetryableException;
@@ -222,7 +222,7 @@ public final class ResultsAnswer {
         RunSummary s = run.summary();
         ObjectNode summary = mapper.createObjectNode();
         summary.put(Metric.ITEMS.key(), s.items());
-        Summaries.outcomes(summary, s, dropped + tooLarge);
+        SummaryFigures.outcomes(summary, s, dropped + tooLarge);
         summary.put("outputDropped", dropped).put("outputTooLarge", tooLarge)
                 .put(Metric.ENGINE_MS.key(), s.elapsed().toMillis()).put(Metric.TIME_LEFT_MS.key(), s.timeLeft().toMillis());
         body.add(SUMMARY_OPEN);
@@ -230,7 +230,7 @@ public final class ResultsAnswer {
         body.add(CLOSE);
         HttpAnswer answer = HttpAnswer.of(mapper, 200, JSON, body);
         log.setAll(summary);
-        Summaries.countByType(log, items, run::outcome, knownTypes);
+        SummaryFigures.countByType(log, items, run::outcome, knownTypes);
         // after the engine: building the answer, and the garbage collection in that time
         log.put("answerMs", Duration.ofNanos(System.nanoTime() - built).toMillis()).put("gcMs", gcMillis.getAsLong() - gcBefore);
         return answer;

@@ -146,7 +146,7 @@ final class GuardedTransport implements AutoCloseable {
      * @param timeout the item's time limit of one attempt
      * @param left    the time left before the item's deadline: the attempt's limit is the lesser of the two
      */
-    Response send(Hop hop, Duration timeout, Duration left, InFlight inFlight) throws IOException {
+    Response send(OutboundRequest hop, Duration timeout, Duration left, InFlight inFlight) throws IOException {
         Duration limit = timeout.compareTo(left) < 0 ? timeout : left;
         if (limit.toMillis() < RequestChecks.MIN_SEND_MILLIS) {
             throw new HttpCallException(0, null, "no time left to send " + hop.describe() + " ("
@@ -177,7 +177,7 @@ final class GuardedTransport implements AutoCloseable {
     }
 
     /** {@link #vet} on a thread of its own, waited for no longer than {@code limit}. */
-    private List<InetAddress> vetWithin(Hop hop, Duration limit) throws IOException {
+    private List<InetAddress> vetWithin(OutboundRequest hop, Duration limit) throws IOException {
         var lookup = new CompletableFuture<List<InetAddress>>();
         Thread.ofVirtual().name("fanout-resolve").start(() -> {
             try {
@@ -204,7 +204,7 @@ final class GuardedTransport implements AutoCloseable {
         }
     }
 
-    private List<InetAddress> vet(Hop hop) throws UnknownHostException {
+    private List<InetAddress> vet(OutboundRequest hop) throws UnknownHostException {
         try {
             return guard.vet(hop.uri().getHost());
         } catch (NonRetryableException refused) {
@@ -259,7 +259,7 @@ final class GuardedTransport implements AutoCloseable {
     }
 
     /** The message of a failed exchange: a name that does not resolve, or what the connection met. */
-    static String describe(Hop hop, IOException e) {
+    static String describe(OutboundRequest hop, IOException e) {
         if (e instanceof UnknownHostException) {
             String host = HostName.normalize(hop.uri().getHost());
             String detail = e.getMessage();

@@ -109,7 +109,7 @@ public class HttpCallFunction implements AutoCloseable {
         context.cancellation().onCancel(inFlight::cancel);
         var redirects = new Redirects(settings.maxRedirects());
         var retries = new RetryPolicy(settings.maxAttempts());
-        Hop hop = new Hop(input.method(), input.uri(), input.headers(), input.body(), null);
+        OutboundRequest hop = new OutboundRequest(input.method(), input.uri(), input.headers(), input.body(), null);
         int attempt = 1;
         while (true) {
             context.cancellation().throwIfCancelled();
@@ -142,7 +142,7 @@ public class HttpCallFunction implements AutoCloseable {
      * any other answer a success, and an attempt that never reached the service (cancelled, refused by the
      * guard, no time left, a host name that did not resolve in time) says nothing.
      */
-    private Response exchange(Hop hop, Duration timeout, WorkContext context, GuardedTransport.InFlight inFlight)
+    private Response exchange(OutboundRequest hop, Duration timeout, WorkContext context, GuardedTransport.InFlight inFlight)
             throws Exception {
         try (Permit permit = context.permit(ServiceLimits.serviceOf(hop.uri()))) {
             Response response;

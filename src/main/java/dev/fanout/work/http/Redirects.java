@@ -44,7 +44,7 @@ final class Redirects {
      * @throws NonRetryableException after {@code maxRedirects} hops, or for a Location that is no URL or
      *                               no http(s) URL with a host
      */
-    Hop next(Hop hop, Response response) {
+    OutboundRequest next(OutboundRequest hop, Response response) {
         int status = response.status();
         if (followed == maxRedirects) {
             throw new NonRetryableException(
@@ -61,10 +61,10 @@ final class Redirects {
         if (!sameOrigin(hop.uri(), target)) {
             headers.keySet().removeIf(name -> CREDENTIAL_HEADERS.contains(name.toLowerCase(Locale.ROOT)));
         }
-        return new Hop(toGet ? "GET" : method, target, headers, toGet ? null : hop.body(), hop.uri());
+        return new OutboundRequest(toGet ? "GET" : method, target, headers, toGet ? null : hop.body(), hop.uri());
     }
 
-    private static URI target(Hop hop, int status, String location) {
+    private static URI target(OutboundRequest hop, int status, String location) {
         URI target;
         try {
             URI base = hop.uri();

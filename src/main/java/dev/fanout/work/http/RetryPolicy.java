@@ -48,7 +48,7 @@ final class RetryPolicy {
      *
      * @throws NonRetryableException for a 4xx other than 429
      */
-    static HttpCallException failure(Response response, Hop hop) {
+    static HttpCallException failure(Response response, OutboundRequest hop) {
         int status = response.status();
         if (status != 429 && status < 500) {
             throw new NonRetryableException(MessageText.statusLine(status, hop.uri()));

@@ -42,7 +42,7 @@ public final class ServiceHolds {
      */
     @FunctionalInterface
     interface Call {
-        Response send(Hop hop) throws Exception;
+        Response send(OutboundRequest hop) throws Exception;
     }
 
     /** A service: scheme, host and port (the scheme's default port if the URL has none). */
@@ -122,7 +122,7 @@ public final class ServiceHolds {
      *                              answer within {@code left}
      * @throws InterruptedException the item was cancelled while it waited for the probe
      */
-    Response send(Hop hop, Duration left, Call call) throws Exception {
+    Response send(OutboundRequest hop, Duration left, Call call) throws Exception {
         if (capacity == 0) {
             return call.send(hop);
         }

@@ -131,7 +131,7 @@ class ResultShapePropertyTest {
 
             // the refused result, which names only its record
             String reason = text(random, 400);
-            String refused = ResultMessages.standIn(id).refused(reason).orElseThrow().body();
+            String refused = ResultMessages.substitution(id).refused(reason).orElseThrow().body();
             JsonNode refusedBack = MAPPER.readTree(refused);
             assertThat(refused).as(context).isEqualTo(JsonText.sqsValid(JACKSON.writeValueAsString(
                     new ResultRecord(id, null, null, "failed", null, new ResultRecord.Error("ResultRefused",

@@ -21,8 +21,8 @@ class RedirectsTest {
         return new Response(status, Map.of(), location, null, null, new byte[0], false);
     }
 
-    static Hop hop(String method, String uri, Map<String, String> headers, String body) {
-        return new Hop(method, URI.create(uri), new LinkedHashMap<>(headers), body, null);
+    static OutboundRequest hop(String method, String uri, Map<String, String> headers, String body) {
+        return new OutboundRequest(method, URI.create(uri), new LinkedHashMap<>(headers), body, null);
     }
 
     static final Map<String, String> HEADERS = Map.of("Authorization", "Bearer t", "Cookie", "c=1",
@@ -61,7 +61,7 @@ class RedirectsTest {
             "308, POST, POST, true",
     })
     void theMethodAndBodyFollowTheStatus(int status, String method, String after, boolean bodyKept) {
-        Hop next = new Redirects(5).next(hop(method, "http://api.example/a", HEADERS, "{}"), redirect(status, "/b"));
+        OutboundRequest next = new Redirects(5).next(hop(method, "http://api.example/a", HEADERS, "{}"), redirect(status, "/b"));
 
         assertThat(next.method()).isEqualTo(after);
         assertThat(next.uri()).isEqualTo(URI.create("http://api.example/b"));
@@ -83,7 +83,7 @@ class RedirectsTest {
             "https://api.example:8443/a, HTTPS://api.example:8443/b",
     })
     void theSameOriginKeepsTheCredentials(String from, String to) {
-        Hop next = new Redirects(5).next(hop("GET", from, HEADERS, null), redirect(307, to));
+        OutboundRequest next = new Redirects(5).next(hop("GET", from, HEADERS, null), redirect(307, to));
 
         assertThat(next.headers()).isEqualTo(HEADERS);
     }
@@ -100,7 +100,7 @@ class RedirectsTest {
             "http://api.example:0/a, http://api.example/b",
     })
     void anotherOriginLosesTheCredentialsAndKeepsTheRest(String from, String to) {
-        Hop next = new Redirects(5).next(hop("GET", from, HEADERS, null), redirect(307, to));
+        OutboundRequest next = new Redirects(5).next(hop("GET", from, HEADERS, null), redirect(307, to));
 
         assertThat(next.headers()).containsOnlyKeys("Content-Type", "X-Trace");
     }
@@ -108,9 +108,9 @@ class RedirectsTest {
     @Test
     void theHopsCountForTheWholeItemAndOneMoreThanAllowedFails() {
         var redirects = new Redirects(2);
-        Hop first = hop("GET", "http://api.example/0", Map.of(), null);
-        Hop second = redirects.next(first, redirect(302, "/1"));
-        Hop third = redirects.next(second, redirect(302, "/2"));
+        OutboundRequest first = hop("GET", "http://api.example/0", Map.of(), null);
+        OutboundRequest second = redirects.next(first, redirect(302, "/1"));
+        OutboundRequest third = redirects.next(second, redirect(302, "/2"));
 
         assertThat(third.uri()).isEqualTo(URI.create("http://api.example/2"));
         assertThatThrownBy(() -> redirects.next(third, redirect(302, "/3")))
@@ -119,7 +119,7 @@ class RedirectsTest {
 
     @Test
     void aRelativeLocationResolvesAgainstAHopWithoutAPath() {
-        Hop next = new Redirects(1).next(hop("GET", "http://api.example", Map.of(), null), redirect(301, "next"));
+        OutboundRequest next = new Redirects(1).next(hop("GET", "http://api.example", Map.of(), null), redirect(301, "next"));
 
         assertThat(next.uri()).isEqualTo(URI.create("http://api.example/next"));
     }

@@ -44,8 +44,8 @@ class ServiceHoldsTest {
         threads.shutdownNow();
     }
 
-    static Hop hop(String url) {
-        return new Hop("GET", URI.create(url), Map.of(), null, null);
+    static OutboundRequest hop(String url) {
+        return new OutboundRequest("GET", URI.create(url), Map.of(), null, null);
     }
 
     static Response answer(int status, String retryAfter) {

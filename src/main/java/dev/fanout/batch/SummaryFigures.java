@@ -18,7 +18,7 @@ import dev.fanout.work.WorkItem;
  * {@code summary}, each invocation's log event): one name per figure. The entry points turn the numbers into
  * metrics by these names, and template.yaml's alarms and dashboard read them.
  */
-public final class Summaries {
+public final class SummaryFigures {
 
     /** The engine's run, from its start to its return ({@link Metric#ENGINE_MS}). */
     public static final String ENGINE_MS = Metric.ENGINE_MS.key();
@@ -26,7 +26,7 @@ public final class Summaries {
     public static final String TYPE_ITEMS = "items.";
     public static final String TYPE_FAILURES = "failures.";
 
-    private Summaries() {
+    private SummaryFigures() {
     }
 
     /** The counts by outcome and the engine's time of a run, as both entry points report them. */

@@ -18,7 +18,7 @@ import dev.fanout.engine.Outcome;
 import dev.fanout.work.ParsedItem;
 import dev.fanout.work.WorkItem;
 
-class SummariesTest {
+class SummaryFiguresTest {
 
     static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -33,7 +33,7 @@ class SummariesTest {
                 new Outcome.Rejected<>("no handler", timing), new Outcome.Rejected<>("no handler", timing), new Outcome.Rejected<>("bad", timing));
         ObjectNode summary = MAPPER.createObjectNode();
 
-        Summaries.countByType(summary, items, outcomes::get, Set.of("digest", "delay", "http"));
+        SummaryFigures.countByType(summary, items, outcomes::get, Set.of("digest", "delay", "http"));
 
         assertThat(summary.toString()).isEqualTo("{\"items.delay\":1,\"failures.delay\":1,\"items.digest\":2,"
                 + "\"failures.digest\":1,\"items.other\":3,\"failures.other\":3}");

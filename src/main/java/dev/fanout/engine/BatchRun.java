@@ -48,7 +48,7 @@ import dev.fanout.engine.Outcome.Timing;
  * Every wait is bounded: the caller never waits more than the pool's bound (the ticker's
  * {@link Ticker#maxWait()}) before it re-reads the ticker, and never past the deadline.
  */
-final class Run<I, R> {
+final class BatchRun<I, R> {
 
     /** Item threads are built by one factory: unnumbered, so that starting one costs no name. */
     private static final ThreadFactory ITEM_THREADS = Thread.ofVirtual().name("fanout-item").factory();
@@ -96,7 +96,7 @@ final class Run<I, R> {
     private int decided;
     private boolean cutOff;
 
-    Run(Batch<I> batch, ItemHandler<I, R> handler, Limits limits, Ticker ticker, long maxWaitNanos, Deadline deadline,
+    BatchRun(Batch<I> batch, ItemHandler<I, R> handler, Limits limits, Ticker ticker, long maxWaitNanos, Deadline deadline,
             OutcomeListener<R> listener) {
         this.batch = batch;
         this.listener = listener;
@@ -537,7 +537,7 @@ final class Run<I, R> {
 
     @SuppressWarnings("unchecked")
     private Worker[] workers(int length) {
-        return (Worker[]) new Run.Worker[length]; // an inner class of a generic class: its array is made raw
+        return (Worker[]) new BatchRun.Worker[length]; // an inner class of a generic class: its array is made raw
     }
 
     /**
@@ -605,7 +605,7 @@ final class Run<I, R> {
                 parked = true;
                 this.unstarted = unstarted;
                 active--;
-                Run.this.parked++;
+                BatchRun.this.parked++;
                 next = freedLocked(ticker.nanoTime());
             } finally {
                 lock.unlock();

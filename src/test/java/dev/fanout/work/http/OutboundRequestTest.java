@@ -11,10 +11,10 @@ import org.apache.hc.core5.util.Timeout;
 import org.junit.jupiter.api.Test;
 
 /** One attempt's request: its body in the charset its Content-Type names, its every wait bounded. */
-class HopTest {
+class OutboundRequestTest {
 
-    static Hop hop(Map<String, String> headers, String body) {
-        return new Hop("POST", URI.create("http://api.example/x"), new LinkedHashMap<>(headers), body, null);
+    static OutboundRequest hop(Map<String, String> headers, String body) {
+        return new OutboundRequest("POST", URI.create("http://api.example/x"), new LinkedHashMap<>(headers), body, null);
     }
 
     @Test

@@ -21,7 +21,7 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchResultEntry;
 
 /** One delivery: a message is undelivered until SQS confirms it. */
-final class Send {
+final class SqsDelivery {
 
     private final SqsClient sqs;
     private final SqsResultsSink.Settings settings;
@@ -39,7 +39,7 @@ final class Send {
     final AtomicInteger connectFailuresInARow = new AtomicInteger();
     volatile String unreachable;
 
-    Send(SqsClient sqs, SqsResultsSink.Settings settings, List<ResultMessage> messages, Deadline deadline) {
+    SqsDelivery(SqsClient sqs, SqsResultsSink.Settings settings, List<ResultMessage> messages, Deadline deadline) {
         this(sqs, settings, messages.size(), deadline);
         for (int i = 0; i < messages.size(); i++) {
             set(i, messages.get(i));
@@ -47,7 +47,7 @@ final class Send {
     }
 
     /** A send whose messages are {@link #set} as they come. */
-    Send(SqsClient sqs, SqsResultsSink.Settings settings, int capacity, Deadline deadline) {
+    SqsDelivery(SqsClient sqs, SqsResultsSink.Settings settings, int capacity, Deadline deadline) {
         this.sqs = sqs;
         this.settings = settings;
         this.original = new AtomicReferenceArray<>(capacity);
@@ -78,7 +78,7 @@ final class Send {
 
     /**
      * The one check of the message limit: whether message {@code i} may be sent. A result above it is replaced by
-     * its smaller form (its output dropped, the reason given) if its stand-in has one that fits, else by its
+     * its smaller form (its output dropped, the reason given) if its substitution has one that fits, else by its
      * minimal error result; anything else above it is not sent.
      */
     boolean withinSizeLimit(int i) {
@@ -291,7 +291,7 @@ final class Send {
 
     /**
      * Replaces a result SQS refused as the sender's fault with its minimal error result, once. Only a
-     * message whose stand-in has one ({@link ResultMessage#standIn()}) is a record's result to replace.
+     * message whose substitution has one ({@link ResultMessage#substitution()}) is a record's result to replace.
      *
      * @return whether the replacement is to be sent; false if the refused one was the replacement already
      */

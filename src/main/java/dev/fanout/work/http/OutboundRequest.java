@@ -20,7 +20,7 @@ import org.apache.hc.core5.util.Timeout;
  * @param body the request body, encoded in the charset of the {@code content-type} header (UTF-8 if none or
  *             unknown); sent as {@code text/plain; charset=UTF-8} without that header
  */
-record Hop(String method, URI uri, Map<String, String> headers, String body, URI from) {
+record OutboundRequest(String method, URI uri, Map<String, String> headers, String body, URI from) {
 
     String describe() {
         return method + " " + MessageText.display(uri);
