@@ -14,6 +14,7 @@ import java.util.Optional;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.fanout.batch.http.AnswerMeasure;
 import dev.fanout.batch.http.HttpAnswer;
 import dev.fanout.batch.http.RequestBatch;
 import dev.fanout.engine.Limits;
@@ -64,7 +65,7 @@ public final class AnswerTimeFigures {
             var batch = new RequestBatch(new WorkerPool(Limits.of(64)), TestFunctions.builder(mapper).build(), mapper,
                     new RequestBatch.Settings(Duration.ofSeconds(29), 1_000, HttpAnswer.LAMBDA_RESPONSE_LIMIT, 10_000),
                     Optional.empty());
-            System.out.println(batch.results().measure(AnswerTimeFigures::sendThroughLoopback).toMillis());
+            System.out.println(AnswerMeasure.measure(batch.results(), AnswerTimeFigures::sendThroughLoopback).toMillis());
             return;
         }
         int jvms = args.length > 0 ? Integer.parseInt(args[0]) : 5;

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fanout.batch.ResultJson;
 import dev.fanout.batch.ResultMessages;
 import dev.fanout.batch.ResultRecord;
+import dev.fanout.batch.http.AnswerMeasure;
 import dev.fanout.batch.http.EscapedJson;
 import dev.fanout.batch.http.HttpAnswer;
 import dev.fanout.batch.http.ResultsAnswer;
@@ -56,7 +57,7 @@ public final class ResultShapeFigures {
         var answers = new ResultsAnswer(mapper, 1_000, HttpAnswer.LAMBDA_RESPONSE_LIMIT);
         Op queue = () -> messages.message(record, null, Optional.empty()).body();
         Op prepare = () -> EscapedJson.escape(writer.outputText(output));
-        Op assemble = () -> answers.measure(bytes -> {
+        Op assemble = () -> AnswerMeasure.measure(answers, bytes -> {
         });
         long until = System.nanoTime() + 8_000_000_000L;
         while (System.nanoTime() < until) {

@@ -1,16 +1,11 @@
 package dev.fanout.batch.http;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.LongSupplier;
 
@@ -30,7 +25,6 @@ import dev.fanout.engine.NonRetryableException;
 import dev.fanout.engine.Outcome;
 import dev.fanout.engine.RunSummary;
 import dev.fanout.work.ParsedItem;
-import dev.fanout.work.WorkItem;
 
 /**
  * The 200 answer of an HTTP batch: every item's result in input order, in {@link ResultRecord}'s shape, and the
@@ -38,7 +32,7 @@ import dev.fanout.work.WorkItem;
  * <p>
  * Each output is serialised once, on its item's thread as it finishes ({@link #preparing}), into the escaped
  * form it takes in the answer; building the answer is then a copy of at most the limit, which the cut-off
- * margin is sized for ({@link #measure}). Client text echoed in results (a type, a reason that quotes it) is
+ * margin is sized for ({@code AnswerMeasure}, in the benchmarks). Client text echoed in results (a type, a reason that quotes it) is
  * capped; an item's id is echoed whole, and a request whose ids could not fit in an answer is over the
  * synchronous limits ({@link #overSynchronousLimits}). All outputs are kept when the whole answer fits;
  * otherwise outputs are dropped, from the first that does not fit, and those items fail with
@@ -153,7 +147,7 @@ public final class ResultsAnswer {
 
     /**
      * The answer to a run: results in input order within the response limit, and the summary. After the
-     * engine, so its time comes out of the cut-off margin; {@link #measure} times it. The summary goes in the
+     * engine, so its time comes out of the cut-off margin; the benchmarks' {@code AnswerMeasure} times it. The summary goes in the
      * answer and in {@code log}, with the items counted by type ({@code knownTypes}: the others count as other).
      */
     HttpAnswer assemble(List<ParsedItem> items, BatchResult<PreparedOutput> run, ObjectNode log, Set<String> knownTypes) {
@@ -236,48 +230,14 @@ public final class ResultsAnswer {
         return answer;
     }
 
-    /**
-     * How long assembling, writing and handing over the largest answer takes here: 1,000 results whose
-     * outputs add up to twice the limit (so that half are kept and half dropped), written as the runtime
-     * takes them and sent through a loopback socket as the runtime posts them; the slowest of three runs,
-     * the first one cold as the first invocation is. The HTTP cut-off margin is derived from it.
-     *
-     * @param handOver what the runtime does with the answer's bytes (here: post them through a loopback socket)
-     */
-    public Duration measure(HandOver handOver) {
-        int n = maxItems;
-        List<ParsedItem> items = new ArrayList<>(n);
-        List<Outcome<PreparedOutput>> outcomes = new ArrayList<>(n);
-        var timing = new Outcome.Timing(Instant.now(), Duration.ofMillis(1));
-        String output = "{\"body\":\"" + "x".repeat(Math.max(1, 2 * maxResponseBytes / n - 12)) + "\"}";
-        for (int i = 0; i < n; i++) {
-            items.add(new ParsedItem.Valid(new WorkItem(Integer.toString(i), "http", Optional.empty(), NullNode.getInstance())));
-            outcomes.add(new Outcome.Succeeded<>(new PreparedOutput(EscapedJson.escape(output)), timing));
-        }
-        var summary = new RunSummary(n, n, 0, 0, 0, 0, n, Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ZERO,
-                Duration.ZERO, 0);
-        var run = new BatchResult<>(outcomes, summary);
-        long slowest = 0;
-        for (int attempt = 0; attempt < 3; attempt++) {
-            long start = System.nanoTime();
-            HttpAnswer answer = assemble(items, run, mapper.createObjectNode(), Set.of());
-            try {
-                // as the runtime takes it: into a growing buffer, then posted to the Runtime API on loopback
-                var out = new ByteArrayOutputStream();
-                answer.writeTo(out);
-                handOver.accept(out.toByteArray());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            slowest = Math.max(slowest, System.nanoTime() - start);
-        }
-        return Duration.ofNanos(slowest);
+    /** Most items one request runs synchronously. */
+    int maxItems() {
+        return maxItems;
     }
 
-    /** What the runtime does with an answer's bytes. */
-    @FunctionalInterface
-    public interface HandOver {
-        void accept(byte[] answer) throws IOException;
+    /** Most bytes of a response, envelope included. */
+    int maxResponseBytes() {
+        return maxResponseBytes;
     }
 
     /** The time all the JVM's garbage collectors have spent collecting, in milliseconds. */

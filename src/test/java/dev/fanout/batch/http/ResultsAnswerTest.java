@@ -378,7 +378,7 @@ class ResultsAnswerTest {
         List<byte[]> handed = new ArrayList<>();
         long[] longestHandOver = {0};
         long began = System.nanoTime();
-        Duration took = answer.measure(bytes -> {
+        Duration took = AnswerMeasure.measure(answer, bytes -> {
             long start = System.nanoTime();
             handed.add(bytes);
             longestHandOver[0] = Math.max(longestHandOver[0], System.nanoTime() - start);
