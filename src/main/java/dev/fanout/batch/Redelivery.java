@@ -64,14 +64,6 @@ public final class Redelivery {
         }
     }
 
-    /** The summary's members: metrics in the EMF event, named in {@link Metric}. */
-    public static final String DELAYED = Metric.RECORDS_DELAYED.key();
-    public static final String NOT_DELAYED = Metric.RECORDS_NOT_DELAYED.key();
-    public static final String DELAY_MIN = Metric.DELAY_MIN_SECONDS.key();
-    public static final String DELAY_MAX = Metric.DELAY_MAX_SECONDS.key();
-    public static final String REQUESTS = Metric.VISIBILITY_REQUESTS.key();
-    public static final String FAILURES = Metric.VISIBILITY_FAILURES.key();
-    public static final String FAULTS = Metric.REDELIVERY_FAULTS.key();
 
     private final RedeliveryBackoff backoff;
     private final SqsVisibility visibility;
@@ -91,6 +83,14 @@ public final class Redelivery {
         return responseReserve;
     }
 
+    /** The invocation's redelivery figures, as the summary's metrics ({@link Metric}). */
+    private static void figures(ObjectNode summary, int delayed, int notDelayed, int requests, int failures,
+            int faults) {
+        summary.put(Metric.RECORDS_DELAYED.key(), delayed).put(Metric.RECORDS_NOT_DELAYED.key(), notDelayed)
+                .put(Metric.VISIBILITY_REQUESTS.key(), requests).put(Metric.VISIBILITY_FAILURES.key(), failures)
+                .put(Metric.REDELIVERY_FAULTS.key(), faults);
+    }
+
     /**
      * Delays the records of {@code answer} that are handed back, by {@code deadline} less the response reserve,
      * and writes the figures into the answer's summary.
@@ -104,7 +104,7 @@ public final class Redelivery {
         if (n > 0 && answer.outcomes() == null) {
             // skipped: the function's timeout is shorter than its cut-off margin, so every invocation skips; the
             // records stay untouched, and come back at the queue's visibility timeout rather than loop to the DLQ
-            answer.summary().put(DELAYED, 0).put(NOT_DELAYED, n).put(REQUESTS, 0).put(FAILURES, 0).put(FAULTS, 0);
+            figures(answer.summary(), 0, n, 0, 0, 0);
             return Report.of(new Delay[n], new boolean[n]);
         }
         Delay[] delays = backoff.delays(n, answer.acknowledgedArray(), answer::outcome,
@@ -138,7 +138,7 @@ public final class Redelivery {
         boolean[] done = new boolean[n];
         ObjectNode summary = answer.summary();
         if (handedBack == 0) {
-            summary.put(DELAYED, 0).put(NOT_DELAYED, 0).put(REQUESTS, 0).put(FAILURES, 0).put(FAULTS, 0);
+            figures(summary, 0, 0, 0, 0, 0);
             return Report.of(delays, done);
         }
         SqsVisibility.Result result = changes.isEmpty() ? new SqsVisibility.Result(List.of(), 0, 0, 0)
@@ -160,10 +160,10 @@ public final class Redelivery {
             }
         }
         int faultCount = faults.values().stream().mapToInt(Integer::intValue).sum();
-        summary.put(DELAYED, delayed).put(NOT_DELAYED, handedBack - delayed).put(REQUESTS, result.requests())
-                .put(FAILURES, changes.size() - result.changedCount()).put(FAULTS, faultCount);
+        figures(summary, delayed, handedBack - delayed, result.requests(), changes.size() - result.changedCount(),
+                faultCount);
         if (delayed > 0) {
-            summary.put(DELAY_MIN, min).put(DELAY_MAX, max);
+            summary.put(Metric.DELAY_MIN_SECONDS.key(), min).put(Metric.DELAY_MAX_SECONDS.key(), max);
         }
         if (faultCount > 0 || firstFailure != null) {
             LOG.warnf("%d of %d handed-back records not delayed (they come back at the queue's visibility timeout)%s%s%s",

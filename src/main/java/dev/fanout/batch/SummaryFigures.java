@@ -20,8 +20,6 @@ import dev.fanout.work.WorkItem;
  */
 public final class SummaryFigures {
 
-    /** The engine's run, from its start to its return ({@link Metric#ENGINE_MS}). */
-    public static final String ENGINE_MS = Metric.ENGINE_MS.key();
     /** Per-type figures: {@code items.<type>} and {@code failures.<type>} (failed, rejected or timed out). */
     public static final String TYPE_ITEMS = "items.";
     public static final String TYPE_FAILURES = "failures.";

@@ -17,10 +17,6 @@ import dev.fanout.work.limits.ServiceLimits;
  */
 final class LimitMetrics {
 
-    static final String LOWEST = Metric.LIMIT_LOWEST.key();
-    static final String HIGHEST = Metric.LIMIT_HIGHEST.key();
-    static final String SERVICES = Metric.LIMITED_SERVICES.key();
-    static final String WAITED = Metric.PERMITS_WAITED.key();
 
     private static final Logger LOG = Logger.getLogger("fanout.limits");
 
@@ -39,8 +35,9 @@ final class LimitMetrics {
         if (report.isEmpty()) {
             return;
         }
-        summary.put(LOWEST, report.lowest()).put(HIGHEST, report.highest()).put(SERVICES, report.services().size())
-                .put(WAITED, report.waited());
+        summary.put(Metric.LIMIT_LOWEST.key(), report.lowest()).put(Metric.LIMIT_HIGHEST.key(), report.highest())
+                .put(Metric.LIMITED_SERVICES.key(), report.services().size())
+                .put(Metric.PERMITS_WAITED.key(), report.waited());
         for (LimitReport.Service service : report.services()) {
             if (service.changed()) {
                 LOG.infof("limit of %s: %d -> %d (lowest %d, highest %d), %d permits waited for", service.service(),

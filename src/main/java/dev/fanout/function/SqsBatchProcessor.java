@@ -96,8 +96,8 @@ public final class SqsBatchProcessor {
             redelivery.delay(records, sources(messages), fifoSource, answer, deadline);
         } catch (RuntimeException e) {
             LOG.errorf(e, "handed-back records not delayed: %s", e);
-            answer.summary().put(Redelivery.NOT_DELAYED, messages.size() - countAcknowledged(answer))
-                    .put(Redelivery.DELAYED, 0);
+            answer.summary().put(Metric.RECORDS_NOT_DELAYED.key(), messages.size() - countAcknowledged(answer))
+                    .put(Metric.RECORDS_DELAYED.key(), 0);
         }
     }
 

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.fanout.batch.Metric;
 import dev.fanout.engine.Deadline;
 import dev.fanout.engine.Limits;
 import dev.fanout.engine.NonRetryableException;
@@ -192,7 +193,7 @@ class RecordBatchAcknowledgementTest {
         assertThat(summary.get("resultLagP50Ms").asLong()).isEqualTo(50);
         assertThat(summary.get("resultLagP99Ms").asLong()).isEqualTo(99);
         assertThat(summary.get("fanInMs").asLong()).isBetween(0L, 30_000L);
-        assertThat(summary.get(SummaryFigures.ENGINE_MS).asLong()).isBetween(0L, 30_000L);
+        assertThat(summary.get(Metric.ENGINE_MS.key()).asLong()).isBetween(0L, 30_000L);
         assertThat(summary.get("items.echo").asInt()).isEqualTo(4);
         assertThat(summary.get("failures.echo").asInt()).isEqualTo(2);
         assertThat(summary.get("items.other").asInt()).isEqualTo(2);

@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.Metric;
 import dev.fanout.batch.Redelivery.Source;
 import dev.fanout.batch.RedeliveryBackoff.Delay;
 import dev.fanout.batch.RedeliveryBackoff.Reason;
@@ -163,8 +164,8 @@ class RedeliveryTest {
     }
 
     static List<Object> figures(ObjectNode s) {
-        return List.of(s.get(Redelivery.DELAYED).asInt(), s.get(Redelivery.NOT_DELAYED).asInt(),
-                s.get(Redelivery.REQUESTS).asInt(), s.get(Redelivery.FAILURES).asInt(), s.get(Redelivery.FAULTS).asInt());
+        return List.of(figure(s, Metric.RECORDS_DELAYED), figure(s, Metric.RECORDS_NOT_DELAYED),
+                figure(s, Metric.VISIBILITY_REQUESTS), figure(s, Metric.VISIBILITY_FAILURES), figure(s, Metric.REDELIVERY_FAULTS));
     }
 
     static List<Long> seconds(List<Delay> delays) {
@@ -219,8 +220,8 @@ class RedeliveryTest {
             assertThat(report[0].changed()).containsExactly(true, false, true, true, true);
             ObjectNode s = answer.summary();
             assertThat(figures(s)).containsExactly(4, 0, 1, 0, 0);
-            assertThat(s.get(Redelivery.DELAY_MIN).asInt()).isZero();
-            assertThat(s.get(Redelivery.DELAY_MAX).asInt()).isEqualTo(30);
+            assertThat(figure(s, Metric.DELAY_MIN_SECONDS)).isZero();
+            assertThat(figure(s, Metric.DELAY_MAX_SECONDS)).isEqualTo(30);
             assertThat(warnings).isEmpty();
             // 1 is in flight until Lambda deletes it; 0 and 3 stay away; 2 and 4 are back at once
             assertThat(q.receivableNow()).isEqualTo(Set.of(2, 4));
@@ -234,8 +235,8 @@ class RedeliveryTest {
             redelivery(0, Duration.ofMillis(100)).delay(q.records(1), q.sources(), false, answer,
                     Deadline.after(Duration.ofSeconds(5)));
 
-            assertThat(answer.summary().get(Redelivery.DELAY_MIN).asInt()).isEqualTo(3);
-            assertThat(answer.summary().get(Redelivery.DELAY_MAX).asInt()).isEqualTo(40);
+            assertThat(figure(answer.summary(), Metric.DELAY_MIN_SECONDS)).isEqualTo(3);
+            assertThat(figure(answer.summary(), Metric.DELAY_MAX_SECONDS)).isEqualTo(40);
         }
 
         @Test
@@ -284,8 +285,8 @@ class RedeliveryTest {
             assertThat(report.delays()).containsExactly(null, null);
             assertThat(report.changed()).containsExactly(false, false);
             assertThat(figures(answer.summary())).containsExactly(0, 0, 0, 0, 0);
-            assertThat(answer.summary().has(Redelivery.DELAY_MIN)).isFalse();
-            assertThat(answer.summary().has(Redelivery.DELAY_MAX)).isFalse();
+            assertThat(answer.summary().has(Metric.DELAY_MIN_SECONDS.key())).isFalse();
+            assertThat(answer.summary().has(Metric.DELAY_MAX_SECONDS.key())).isFalse();
         }
 
         @Test
@@ -299,7 +300,7 @@ class RedeliveryTest {
             assertThat(report.delays()).containsExactly(null, null);
             assertThat(report.changed()).containsExactly(false, false);
             assertThat(figures(answer.summary())).containsExactly(0, 2, 0, 0, 0);
-            assertThat(answer.summary().has(Redelivery.DELAY_MIN)).isFalse();
+            assertThat(answer.summary().has(Metric.DELAY_MIN_SECONDS.key())).isFalse();
             assertThat(q.receivableNow()).as("still in flight: nothing changed").isEmpty();
         }
 
@@ -348,7 +349,7 @@ class RedeliveryTest {
                     answer, Deadline.after(Duration.ofSeconds(5)));
 
             assertThat(figures(answer.summary())).containsExactly(0, 1, 0, 0, 1);
-            assertThat(answer.summary().has(Redelivery.DELAY_MIN)).isFalse();
+            assertThat(answer.summary().has(Metric.DELAY_MIN_SECONDS.key())).isFalse();
         }
 
         @Test
@@ -428,5 +429,10 @@ class RedeliveryTest {
         assertThatThrownBy(() -> new Redelivery(backoff, null, Duration.ZERO)).hasMessage("visibility");
         assertThatThrownBy(() -> new Redelivery(backoff, visibility, null)).hasMessage("responseReserve");
         assertThatThrownBy(() -> new Source("h", null)).hasMessage("queueUrl");
+    }
+
+    /** One of the redelivery's figures in an invocation's summary. */
+    static int figure(com.fasterxml.jackson.databind.JsonNode summary, Metric metric) {
+        return summary.get(metric.key()).asInt();
     }
 }

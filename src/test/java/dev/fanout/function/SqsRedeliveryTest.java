@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.fanout.batch.Metric;
 import dev.fanout.testing.FanoutSettings;
 import dev.fanout.batch.RecordBatch;
 import dev.fanout.batch.Redelivery;
@@ -220,9 +221,9 @@ class SqsRedeliveryTest {
             // the acknowledged one stays in flight until Lambda deletes it; the one asked 30 s later stays away
             assertThat(receivableNow(work)).isEqualTo(Set.of(1, 3));
             ObjectNode s = invocation.summary();
-            assertThat(List.of(s.get(Redelivery.DELAYED).asInt(), s.get(Redelivery.NOT_DELAYED).asInt(),
-                    s.get(Redelivery.REQUESTS).asInt(), s.get(Redelivery.FAILURES).asInt(), s.get(Redelivery.FAULTS).asInt(),
-                    s.get(Redelivery.DELAY_MIN).asInt(), s.get(Redelivery.DELAY_MAX).asInt()))
+            assertThat(List.of(figure(s, Metric.RECORDS_DELAYED), figure(s, Metric.RECORDS_NOT_DELAYED),
+                    figure(s, Metric.VISIBILITY_REQUESTS), figure(s, Metric.VISIBILITY_FAILURES), figure(s, Metric.REDELIVERY_FAULTS),
+                    figure(s, Metric.DELAY_MIN_SECONDS), figure(s, Metric.DELAY_MAX_SECONDS)))
                     .containsExactly(3, 0, 1, 0, 0, 0, 30);
         }
 
@@ -236,8 +237,8 @@ class SqsRedeliveryTest {
                 ((ObjectNode) r.get("attributes")).put("ApproximateReceiveCount", i == 0 ? "3" : "1");
             }), Deadline.after(Duration.ofSeconds(5)));
 
-            assertThat(invocation.summary().get(Redelivery.DELAY_MIN).asInt()).isEqualTo(10);
-            assertThat(invocation.summary().get(Redelivery.DELAY_MAX).asInt()).isEqualTo(40);
+            assertThat(figure(invocation.summary(), Metric.DELAY_MIN_SECONDS)).isEqualTo(10);
+            assertThat(figure(invocation.summary(), Metric.DELAY_MAX_SECONDS)).isEqualTo(40);
             assertThat(receivableNow(work)).isEmpty();
         }
 
@@ -252,8 +253,8 @@ class SqsRedeliveryTest {
             }), Deadline.after(Duration.ofSeconds(1)));
 
             assertThat(reported(invocation, messages)).isEqualTo(Set.of(0, 1));
-            assertThat(invocation.summary().get(Redelivery.NOT_DELAYED).asInt()).isEqualTo(2);
-            assertThat(invocation.summary().get(Redelivery.REQUESTS).asInt()).isZero();
+            assertThat(figure(invocation.summary(), Metric.RECORDS_NOT_DELAYED)).isEqualTo(2);
+            assertThat(figure(invocation.summary(), Metric.VISIBILITY_REQUESTS)).isZero();
             assertThat(receivableNow(work)).isEmpty(); // in flight until the receive's own 300 s end
         }
 
@@ -271,7 +272,7 @@ class SqsRedeliveryTest {
             }), Deadline.after(Duration.ofSeconds(5)));
 
             assertThat(reported(invocation, messages)).isEqualTo(Set.of(0));
-            assertThat(invocation.summary().has(Redelivery.DELAYED)).isFalse();
+            assertThat(invocation.summary().has(Metric.RECORDS_DELAYED.key())).isFalse();
             assertThat(receivableNow(work)).isEmpty(); // still in flight for its 300 s
         }
     }
@@ -318,8 +319,8 @@ class SqsRedeliveryTest {
                     .collect(Collectors.toSet());
             assertThat(reported).containsExactlyInAnyOrder(messages.get(1).messageId(), messages.get(2).messageId());
             ObjectNode s = invocation.summary();
-            assertThat(List.of(s.get(Redelivery.DELAYED).asInt(), s.get(Redelivery.NOT_DELAYED).asInt(),
-                    s.get(Redelivery.FAILURES).asInt(), s.get(Redelivery.DELAY_MIN).asInt(), s.get(Redelivery.DELAY_MAX).asInt()))
+            assertThat(List.of(figure(s, Metric.RECORDS_DELAYED), figure(s, Metric.RECORDS_NOT_DELAYED),
+                    figure(s, Metric.VISIBILITY_FAILURES), figure(s, Metric.DELAY_MIN_SECONDS), figure(s, Metric.DELAY_MAX_SECONDS)))
                     .containsExactly(2, 0, 0, 0, 30);
             // the failed item (0 s) is back at once, still carrying its batch and index; the one asked 30 s is not
             List<Message> back = receiveNow(work);
@@ -361,8 +362,8 @@ class SqsRedeliveryTest {
             }), Deadline.after(Duration.ofSeconds(5)));
 
             assertThat(reported(invocation, messages)).isEqualTo(Set.of(1, 2, 3, 4));
-            assertThat(invocation.summary().get(Redelivery.DELAYED).asInt()).isEqualTo(4);
-            assertThat(invocation.summary().get(Redelivery.DELAY_MAX).asInt()).isEqualTo(30);
+            assertThat(figure(invocation.summary(), Metric.RECORDS_DELAYED)).isEqualTo(4);
+            assertThat(figure(invocation.summary(), Metric.DELAY_MAX_SECONDS)).isEqualTo(30);
             // group b comes back together, in order; group a stays away with its first handed-back record
             List<Message> back = receiveNow(work);
             assertThat(back).extracting(SqsRedeliveryTest::n).containsExactly(3, 4);
@@ -402,8 +403,8 @@ class SqsRedeliveryTest {
             assertThat(reported(invocation[0], messages)).isEqualTo(Set.of(0, 1, 2, 3, 4, 5, 6));
             ObjectNode s = invocation[0].summary();
             // delayed: 3 (no count: as the 1st receive), 4 (negative wait ignored), 5 (capped)
-            assertThat(List.of(s.get(Redelivery.DELAYED).asInt(), s.get(Redelivery.NOT_DELAYED).asInt(),
-                    s.get(Redelivery.FAILURES).asInt(), s.get(Redelivery.FAULTS).asInt(), s.get(Redelivery.DELAY_MAX).asInt()))
+            assertThat(List.of(figure(s, Metric.RECORDS_DELAYED), figure(s, Metric.RECORDS_NOT_DELAYED),
+                    figure(s, Metric.VISIBILITY_FAILURES), figure(s, Metric.REDELIVERY_FAULTS), figure(s, Metric.DELAY_MAX_SECONDS)))
                     .containsExactly(3, 4, 3, 4, 900);
             assertThat(warnings).hasSize(1);
             assertThat(warnings.getFirst()).startsWith("4 of 7 handed-back records not delayed (they come back at the"
@@ -445,8 +446,8 @@ class SqsRedeliveryTest {
                 // capped at the max (15 min), the readable one by its 30 s
                 assertThat(reported(invocation[0], messages)).isEqualTo(Set.of(0, 1, 2, 3, 4));
                 ObjectNode s = invocation[0].summary();
-                assertThat(List.of(s.get(Redelivery.DELAYED).asInt(), s.get(Redelivery.NOT_DELAYED).asInt(),
-                        s.get(Redelivery.FAULTS).asInt(), s.get(Redelivery.DELAY_MIN).asInt(), s.get(Redelivery.DELAY_MAX).asInt()))
+                assertThat(List.of(figure(s, Metric.RECORDS_DELAYED), figure(s, Metric.RECORDS_NOT_DELAYED),
+                        figure(s, Metric.REDELIVERY_FAULTS), figure(s, Metric.DELAY_MIN_SECONDS), figure(s, Metric.DELAY_MAX_SECONDS)))
                         .containsExactly(5, 0, 4, 0, 900);
                 assertThat(warnings).containsExactly("0 of 5 handed-back records not delayed (they come back at the queue's"
                         + " visibility timeout); input faults {RETRY_AFTER_OVER_MAX=1, UNREADABLE_RETRY_AFTER=3};"
@@ -476,7 +477,7 @@ class SqsRedeliveryTest {
             }), Deadline.after(Duration.ofSeconds(5)));
 
             assertThat(reported(invocation, messages)).isEqualTo(Set.of(1));
-            assertThat(invocation.summary().get(Redelivery.NOT_DELAYED).asInt()).isEqualTo(1);
+            assertThat(figure(invocation.summary(), Metric.RECORDS_NOT_DELAYED)).isEqualTo(1);
             assertThat(invocation.summary().get("batchItemFailures").asInt()).isEqualTo(1);
         }
 
@@ -516,8 +517,8 @@ class SqsRedeliveryTest {
                     long left = deadline.remaining().toMillis();
                     assertThat(left).isBetween(1L, 150L);
                     assertThat(reported(invocation, messages)).isEqualTo(Set.of(1, 2));
-                    assertThat(invocation.summary().get(Redelivery.NOT_DELAYED).asInt()).isEqualTo(2);
-                    assertThat(invocation.summary().get(Redelivery.FAILURES).asInt()).isEqualTo(2);
+                    assertThat(figure(invocation.summary(), Metric.RECORDS_NOT_DELAYED)).isEqualTo(2);
+                    assertThat(figure(invocation.summary(), Metric.VISIBILITY_FAILURES)).isEqualTo(2);
                 } finally {
                     for (var socket : held) {
                         socket.close();
@@ -538,9 +539,14 @@ class SqsRedeliveryTest {
             var invocation = processor(results, backoff(0)).process(event, Deadline.after(Duration.ofSeconds(5)));
 
             assertThat(reported(invocation, messages)).isEqualTo(Set.of(0));
-            assertThat(invocation.summary().get(Redelivery.NOT_DELAYED).asInt()).isEqualTo(1);
-            assertThat(invocation.summary().get(Redelivery.REQUESTS).asInt()).isZero();
+            assertThat(figure(invocation.summary(), Metric.RECORDS_NOT_DELAYED)).isEqualTo(1);
+            assertThat(figure(invocation.summary(), Metric.VISIBILITY_REQUESTS)).isZero();
             assertThat(receivableNow(work)).isEmpty();
         }
+    }
+
+    /** One of the redelivery's figures in an invocation's summary. */
+    static int figure(com.fasterxml.jackson.databind.JsonNode summary, Metric metric) {
+        return summary.get(metric.key()).asInt();
     }
 }
