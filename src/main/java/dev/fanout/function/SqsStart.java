@@ -101,7 +101,7 @@ public class SqsStart implements EntryPointStart {
 
     @Override
     public Priming prime() {
-        int events = readEvent();
+        int events = readSample(mapper, SqsFunction.Event.class, SAMPLE_EVENT);
         List<SourceRecord> records = new ArrayList<>(Priming.ITEMS.size());
         for (int i = 0; i < Priming.ITEMS.size(); i++) {
             records.add(new SourceRecord("prime-" + i, Priming.ITEMS.get(i), Optional.empty(), 1, null, null));
@@ -114,11 +114,13 @@ public class SqsStart implements EntryPointStart {
         return new Priming(events, records.size(), queue.accepted());
     }
 
-    private int readEvent() {
+    /** Reads a sample event as the entry point's binding does: 1 if it was read, 0 (and a warning) if not. */
+    static int readSample(ObjectMapper mapper, Class<?> type, String json) {
         try {
-            return mapper.readerFor(SqsFunction.Event.class).readValue(SAMPLE_EVENT) == null ? 0 : 1;
+            return mapper.readerFor(type).readValue(json) == null ? 0 : 1;
         } catch (JsonProcessingException e) {
-            LOG.warnf("priming: the SQS event not read: %s", e.getOriginalMessage());
+            // priming only saves time: the first event loads what this did not
+            LOG.warnf("priming: the sample %s not read: %s", type.getSimpleName(), e.getOriginalMessage());
             return 0;
         }
     }

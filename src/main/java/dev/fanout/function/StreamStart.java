@@ -14,7 +14,6 @@ import com.amazonaws.services.lambda.runtime.events.DynamodbEvent;
 import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
 import com.amazonaws.services.lambda.runtime.events.models.dynamodb.AttributeValue;
 import com.amazonaws.services.lambda.runtime.events.models.dynamodb.StreamRecord;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.fanout.batch.RecordBatch;
@@ -128,10 +127,10 @@ public abstract class StreamStart implements EntryPointStart {
         StreamBatchProcessor.Invocation invocation;
         int events;
         if ("kinesis".equals(name)) {
-            events = read(mapper, KinesisEvent.class, SAMPLE_KINESIS_EVENT);
+            events = SqsStart.readSample(mapper, KinesisEvent.class, SAMPLE_KINESIS_EVENT);
             invocation = processor.prime(kinesisEvent(), Deadline.after(Priming.TIME));
         } else {
-            events = read(mapper, DynamodbEvent.class, SAMPLE_DYNAMODB_EVENT);
+            events = SqsStart.readSample(mapper, DynamodbEvent.class, SAMPLE_DYNAMODB_EVENT);
             invocation = processor.prime(dynamodbEvent(), Deadline.after(Priming.TIME));
         }
         return new Priming(events, invocation.summary().path("records").asInt(), queue.accepted());
@@ -193,14 +192,5 @@ public abstract class StreamStart implements EntryPointStart {
         var event = new DynamodbEvent();
         event.setRecords(records);
         return event;
-    }
-
-    private static int read(ObjectMapper mapper, Class<?> type, String json) {
-        try {
-            return mapper.readerFor(type).readValue(json) == null ? 0 : 1;
-        } catch (JsonProcessingException e) {
-            // priming only saves time: the first event loads what this did not
-            return 0;
-        }
     }
 }
