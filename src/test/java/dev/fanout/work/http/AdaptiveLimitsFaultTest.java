@@ -119,11 +119,13 @@ class AdaptiveLimitsFaultTest {
     void aServiceThatNeverAnswersLeavesItemsNotStartedAtTheCutOffNotFailed() throws Exception {
         Setup setup = setup(Behaviour.of(Mode.HANGS), LimitAlgorithm.AIMD);
 
-        long notAdmitted = 0;
         for (int i = 0; i < 8 && setup.limit() > MIN; i++) {
             BatchResult<JsonNode> result = invoke(setup, 200, Duration.ofMillis(1500), 100);
-            notAdmitted += result.outcomes().stream().filter(o -> o instanceof Outcome.NotStarted<JsonNode> n
+            long waitedInVain = result.outcomes().stream().filter(o -> o instanceof Outcome.NotStarted<JsonNode> n
                     && n.reason() == Outcome.NotStarted.Reason.NOT_ADMITTED).count();
+            // with 200 items, a limit of 20 at most and every attempt hanging to its timeout, items are still waiting
+            // for a permit at every cut-off; how many depends on how fast the limit falls, which timing decides
+            assertThat(waitedInVain).as("invocation %d: items without a permit at the cut-off", i).isPositive();
             assertThat(result.outcomes()).allSatisfy(o -> assertThat(o.status()).isIn(Outcome.Status.NOT_STARTED,
                     Outcome.Status.FAILED, Outcome.Status.TIMED_OUT));
             assertThat(result.outcomes()).filteredOn(o -> o.status() == Outcome.Status.FAILED)
@@ -131,7 +133,6 @@ class AdaptiveLimitsFaultTest {
         }
 
         assertThat(setup.limit()).isEqualTo(MIN);
-        assertThat(notAdmitted).isGreaterThan(100);
         recovers(setup);
     }
 
