@@ -163,13 +163,14 @@ public class ConfigChecks {
         p.between("fanout.http.max-body-bytes", http.maxBodyBytes(), 0, HttpSettings.MAX_BODY_BYTES_LIMIT);
         p.between("fanout.http.max-attempts", http.maxAttempts(), 1, HttpSettings.MAX_ATTEMPTS_LIMIT);
         p.between("fanout.http.max-redirects", http.maxRedirects(), 0, HttpSettings.MAX_REDIRECTS_LIMIT);
+        p.between("fanout.http.hold-after-failures", http.holdAfterFailures(), 0, Integer.MAX_VALUE);
         // the header names and the allow list are read as the http handler reads them (it is built on the first http
         // item); only when the numbers above hold, so that each problem is reported once
         if (!p.about("fanout.http.")) {
             try {
                 new HttpSettings(http.connectTimeout(), http.defaultTimeout(), http.maxBodyBytes(), http.maxAttempts(),
                         http.maxRedirects(), http.responseHeaders(),
-                        trimmed(http.allow().orElse(List.of())), http.ssrfGuard(), 1);
+                        trimmed(http.allow().orElse(List.of())), http.ssrfGuard(), 1, http.holdAfterFailures());
             } catch (IllegalArgumentException e) {
                 String setting = e.getMessage().startsWith("responseHeaders") ? "fanout.http.response-headers"
                         : "fanout.http.allow";

@@ -244,6 +244,15 @@ public interface FanoutConfig {
         /** The SSRF guard; on unless turned off. */
         @WithDefault("true")
         boolean ssrfGuard();
+
+        /**
+         * Failures of a service in a row (a 503 without Retry-After, a refused connection) after which its items are
+         * held, not sent, for 1 s, then 2 s, 4 s ... up to a minute while the first call after each hold fails
+         * ({@code ServiceHolds}); 0 holds a service only when it asks (Retry-After). 5: a few failures of a
+         * service that is up do not hold it, and a batch's first wave against one that is down costs few calls.
+         */
+        @WithDefault("5")
+        int holdAfterFailures();
     }
 
     /** The per-service limits: their algorithm and bounds, each justified in docs/adaptive-limits.md. */

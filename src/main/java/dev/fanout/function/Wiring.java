@@ -137,7 +137,8 @@ public class Wiring {
         FanoutConfig.Http http = config.http();
         return new HttpSettings(http.connectTimeout(), http.defaultTimeout(), http.maxBodyBytes(),
                 http.maxAttempts(), http.maxRedirects(), http.responseHeaders(),
-                http.allow().map(Wiring::trimmed).orElse(List.of()), http.ssrfGuard(), config.maxConcurrency());
+                http.allow().map(Wiring::trimmed).orElse(List.of()), http.ssrfGuard(), config.maxConcurrency(),
+                http.holdAfterFailures());
     }
 
     private static List<String> trimmed(List<String> values) {

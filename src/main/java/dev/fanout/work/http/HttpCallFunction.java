@@ -56,7 +56,7 @@ public class HttpCallFunction implements AutoCloseable {
 
     /** @param resolver resolves host names for the SSRF guard (tests inject one instead of DNS) */
     public HttpCallFunction(HttpSettings settings, SsrfGuard.Resolver resolver) {
-        this(settings, resolver, ServiceHolds.defaults());
+        this(settings, resolver, ServiceHolds.withHoldAfterFailures(settings.holdAfterFailures()));
     }
 
     /** @param holds the services that asked to wait ({@link ServiceHolds}) */

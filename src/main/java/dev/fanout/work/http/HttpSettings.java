@@ -24,6 +24,9 @@ import java.util.Objects;
  * @param ssrfGuard       {@code false} turns the SSRF guard off; only for a trusted, local set-up
  * @param maxConnections  pooled connections in all and per route; set it to the concurrency limit, so
  *                        that every running item can hold one
+ * @param holdAfterFailures failures of a service in a row (a 503 without {@code Retry-After}, a refused
+ *                        connection) after which its items are held instead of sent ({@link ServiceHolds});
+ *                        {@code 0}: a service is held only when it asks ({@code Retry-After})
  */
 public record HttpSettings(
         Duration connectTimeout,
@@ -34,7 +37,8 @@ public record HttpSettings(
         List<String> responseHeaders,
         List<String> allow,
         boolean ssrfGuard,
-        int maxConnections) {
+        int maxConnections,
+        int holdAfterFailures) {
 
     public static final int MAX_BODY_BYTES_LIMIT = 262_144;
     public static final int MAX_ATTEMPTS_LIMIT = 10;
@@ -54,6 +58,9 @@ public record HttpSettings(
         if (maxRedirects < 0 || maxRedirects > MAX_REDIRECTS_LIMIT) {
             throw new IllegalArgumentException(
                     "maxRedirects must be between 0 and " + MAX_REDIRECTS_LIMIT + ", was " + maxRedirects);
+        }
+        if (holdAfterFailures < 0) {
+            throw new IllegalArgumentException("holdAfterFailures must not be negative, was " + holdAfterFailures);
         }
         if (maxConnections < 1) {
             throw new IllegalArgumentException("maxConnections must be at least 1, was " + maxConnections);

@@ -1,6 +1,6 @@
 package dev.fanout.work.http;
 
-import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,13 +20,21 @@ import dev.fanout.engine.Ticker;
  * ({@link HttpCallException#retryAfter()}): it waits in the item if the rest fits ({@link RetryPolicy}), or its
  * record is handed back no earlier than the service asked. It is never sent and never failed for good.
  * <p>
- * When the wait is over, one call goes first (the probe) and the other items of the service wait for its answer, no
- * longer than their own time allows: a new {@code Retry-After} holds the service again; any other answer, or none,
- * lifts the hold. So a service that keeps answering 503 for a minute gets about one call per wait it asked for, not one
- * per item.
+ * A service that is down says nothing of when to come back: after {@code holdAfterFailures} failures in a row (a
+ * {@code 503} that asks for no wait, a refused connection; no answer of the service in between) it is held
+ * {@link #DOWN_HOLD} and, each time the first call after the hold fails again, twice as long as the time before, up to
+ * {@link #DOWN_HOLD_MAX}: a circuit breaker whose open time grows. Any other answer (a 2xx to 5xx that is not a 503,
+ * a 503 with a wait it asks for) ends the run of failures; a {@code 429} neither counts nor ends it (throttling is the
+ * adaptive limit's business, docs/adaptive-limits.md); neither does a call that got no answer for another reason
+ * (a timeout, a reset connection).
+ * <p>
+ * When a hold is over, one call goes first (the probe) and the other items of the service wait for its answer, no
+ * longer than their own time allows: a new {@code Retry-After}, or another failure of a service held for failures,
+ * holds the service again; any other answer, or none, lifts the hold. So a service that keeps answering 503 for a
+ * minute gets about one call per hold, not one per item.
  * <p>
  * One registry per {@link HttpCallFunction} (an application-scoped bean), bounded: beyond {@code capacity} services
- * the least recently used is forgotten. Holds are kept on a monotonic ticker, whose readings mean nothing after a
+ * the least recently used is forgotten (its hold, and its run of failures). Holds are kept on a monotonic ticker, whose readings mean nothing after a
  * SnapStart restore: {@link #clear()} forgets them. A hold is at most {@code maxHold}, whatever the service asked.
  */
 public final class ServiceHolds {
@@ -35,6 +43,15 @@ public final class ServiceHolds {
     public static final int CAPACITY = 1_000;
     /** The longest hold: a service that asks for more is held this long (its records are capped by the backoff). */
     public static final Duration MAX_HOLD = Duration.ofMinutes(15);
+    /** Failures in a row after which a service is held when it asks for no wait ({@code fanout.http.hold-after-failures}). */
+    public static final int HOLD_AFTER_FAILURES = 5;
+    /** The first hold of a service held for its failures: short enough to wait for inside an item. */
+    public static final Duration DOWN_HOLD = Duration.ofSeconds(1);
+    /**
+     * The longest hold of a service held for its failures: a service that stays down gets about one call a minute
+     * from each execution environment, and one that recovers waits at most this long for its first call.
+     */
+    public static final Duration DOWN_HOLD_MAX = Duration.ofMinutes(1);
 
     /**
      * What {@link #send} calls when the service is not held; besides a failed exchange, it may throw what waiting
@@ -59,55 +76,91 @@ public final class ServiceHolds {
         }
     }
 
-    /** A service's hold: the answer that set it and until when. {@code probe} is set while the first call after it runs. */
+    /**
+     * A service's hold: the status a held item fails with, why the service is held (for the message) and until when.
+     * {@code probe} is set while the first call after it runs.
+     */
     private static final class Hold {
         final int status;
-        final Duration asked;
+        final String why;
         final long untilNanos;
         CountDownLatch probe;
 
-        Hold(int status, Duration asked, long untilNanos) {
+        Hold(int status, String why, long untilNanos) {
             this.status = status;
-            this.asked = asked;
+            this.why = why;
             this.untilNanos = untilNanos;
         }
     }
 
+    /** A service's run of failures: how many in a row, and how many holds they have set (the next one is longer). */
+    private static final class Streak {
+        int failures;
+        int holds;
+    }
+
     private final int capacity;
     private final Duration maxHold;
+    private final int holdAfterFailures;
     private final Ticker ticker;
     private final Map<Service, Hold> holds;
+    private final Map<Service, Streak> streaks;
     /** Whether any service is held: the common case, none, takes no lock. Written under the lock. */
     private volatile boolean anyHeld;
+    /** Whether any service's last answers were failures: the common case, none, takes no lock on a success. */
+    private volatile boolean anyFailing;
 
-    /** The registry {@link HttpCallFunction} uses: {@link #CAPACITY} services, {@link #MAX_HOLD}, the system's ticker. */
+    /**
+     * The registry {@link HttpCallFunction} uses: {@link #CAPACITY} services, {@link #MAX_HOLD},
+     * {@link #HOLD_AFTER_FAILURES}, the system's ticker.
+     */
     public static ServiceHolds defaults() {
-        return new ServiceHolds(CAPACITY, MAX_HOLD, Ticker.system());
+        return withHoldAfterFailures(HOLD_AFTER_FAILURES);
+    }
+
+    /** As {@link #defaults()}, holding a service after {@code failures} in a row (0: only when it asks). */
+    public static ServiceHolds withHoldAfterFailures(int failures) {
+        return new ServiceHolds(CAPACITY, MAX_HOLD, failures, Ticker.system());
     }
 
     /** A registry that keeps nothing: every item is sent (what Fanout did before; for comparisons). */
     public static ServiceHolds off() {
-        return new ServiceHolds(0, MAX_HOLD, Ticker.system());
+        return new ServiceHolds(0, MAX_HOLD, 0, Ticker.system());
+    }
+
+    /** A registry that holds a service only when it asks ({@code Retry-After}). */
+    public ServiceHolds(int capacity, Duration maxHold, Ticker ticker) {
+        this(capacity, maxHold, 0, ticker);
     }
 
     /**
-     * @param capacity services remembered at most (0: none, no hold is ever kept)
-     * @param maxHold  the longest hold, positive
-     * @param ticker   the clock of the holds
+     * @param capacity          services remembered at most (0: none, no hold is ever kept)
+     * @param maxHold           the longest hold, positive
+     * @param holdAfterFailures failures in a row that hold a service that asks for no wait (0: never)
+     * @param ticker            the clock of the holds
      */
-    public ServiceHolds(int capacity, Duration maxHold, Ticker ticker) {
+    public ServiceHolds(int capacity, Duration maxHold, int holdAfterFailures, Ticker ticker) {
         if (capacity < 0) {
             throw new IllegalArgumentException("capacity must not be negative, was " + capacity);
         }
         if (!maxHold.isPositive()) {
             throw new IllegalArgumentException("maxHold must be positive, was " + maxHold);
         }
+        if (holdAfterFailures < 0) {
+            throw new IllegalArgumentException("holdAfterFailures must not be negative, was " + holdAfterFailures);
+        }
         this.capacity = capacity;
         this.maxHold = maxHold;
+        this.holdAfterFailures = holdAfterFailures;
         this.ticker = Objects.requireNonNull(ticker, "ticker");
-        this.holds = new LinkedHashMap<>(16, 0.75f, true) {
+        this.holds = lru(capacity);
+        this.streaks = lru(capacity);
+    }
+
+    private static <V> Map<Service, V> lru(int capacity) {
+        return new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<Service, Hold> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<Service, V> eldest) {
                 return size() > capacity;
             }
         };
@@ -128,17 +181,15 @@ public final class ServiceHolds {
         }
         Service service = Service.of(hop.uri());
         Hold probing = admit(service, left);
-        boolean answered = false;
+        Response response;
         try {
-            Response response = call.send(hop);
-            answered(service, probing, response);
-            answered = true;
-            return response;
-        } finally {
-            if (!answered) {
-                unanswered(service, probing);
-            }
+            response = call.send(hop);
+        } catch (Throwable e) {
+            unanswered(service, probing, e);
+            throw e;
         }
+        answered(service, probing, response);
+        return response;
     }
 
     /** Services held now (their wait not over, or their probe running). */
@@ -146,11 +197,13 @@ public final class ServiceHolds {
         return holds.size();
     }
 
-    /** Forgets every hold (after a SnapStart restore); items waiting for a probe go on. */
+    /** Forgets every hold and run of failures (after a SnapStart restore); items waiting for a probe go on. */
     public synchronized void clear() {
         holds.values().forEach(ServiceHolds::release);
         holds.clear();
+        streaks.clear();
         anyHeld = false;
+        anyFailing = false;
     }
 
     /** The hold that this call probes (null: no hold, or none any more), after waiting for another probe if need be. */
@@ -169,8 +222,8 @@ public final class ServiceHolds {
                 }
                 long rest = hold.untilNanos - ticker.nanoTime();
                 if (rest > 0) {
-                    throw new HttpCallException(hold.status, Duration.ofNanos(rest), "not sent: " + service + " answered "
-                            + hold.status + " with Retry-After " + seconds(hold.asked) + " s", null);
+                    throw new HttpCallException(hold.status, Duration.ofNanos(rest), "not sent: " + service + " " + hold.why,
+                            null);
                 }
                 if (hold.probe == null) {
                     hold.probe = new CountDownLatch(1);
@@ -181,7 +234,7 @@ public final class ServiceHolds {
             long wait = waitUntil - System.nanoTime();
             if (wait <= 0 || !probe.await(wait, TimeUnit.NANOSECONDS)) {
                 throw new HttpCallException(0, null, "not sent: the first call to " + service
-                        + " after its Retry-After did not answer in the time left", null);
+                        + " after its hold did not answer in the time left", null);
             }
         }
     }
@@ -191,34 +244,90 @@ public final class ServiceHolds {
         Duration asked = status == 429 || status == 503
                 ? RetryPolicy.parseRetryAfter(response.retryAfter(), Instant.now())
                 : null;
-        if (probing == null && (asked == null || !asked.isPositive())) {
-            return; // nothing to hold, no hold to lift
+        boolean waits = asked != null && asked.isPositive();
+        boolean failed = status == 503 && !waits;
+        boolean endsAStreak = !failed && status != 429;
+        if (probing == null && !waits && !failed && !(endsAStreak && anyFailing)) {
+            return; // nothing to hold, no hold to lift, no run of failures to end
         }
         synchronized (this) {
-            if (asked != null && asked.isPositive()) {
+            if (waits) {
                 long until = ticker.nanoTime() + (asked.compareTo(maxHold) > 0 ? maxHold : asked).toNanos();
                 Hold current = holds.get(service);
                 if (current == null || current.untilNanos - until < 0) {
-                    holds.put(service, new Hold(status, asked, until));
+                    holds.put(service, new Hold(status, "answered " + status + " with Retry-After " + seconds(asked) + " s",
+                            until));
                 }
-            } else if (holds.get(service) == probing) {
-                holds.remove(service); // the first call after the wait got an answer that asks for none
+            } else if (failed) {
+                failure(service, probing, status);
+            } else {
+                if (endsAStreak) {
+                    streaks.remove(service);
+                }
+                liftIfProbed(service, probing); // the first call after the wait got an answer that asks for none
             }
             anyHeld = !holds.isEmpty();
+            anyFailing = !streaks.isEmpty();
         }
         release(probing);
     }
 
-    private void unanswered(Service service, Hold probing) {
-        if (probing != null) {
-            synchronized (this) {
-                if (holds.get(service) == probing) {
-                    holds.remove(service);
-                }
-                anyHeld = !holds.isEmpty();
-            }
-            release(probing);
+    private void unanswered(Service service, Hold probing, Throwable failure) {
+        boolean refused = refused(failure);
+        if (probing == null && !refused) {
+            return;
         }
+        synchronized (this) {
+            if (refused) {
+                failure(service, probing, 0);
+            } else {
+                liftIfProbed(service, probing);
+            }
+            anyHeld = !holds.isEmpty();
+            anyFailing = !streaks.isEmpty();
+        }
+        release(probing);
+    }
+
+    /**
+     * One more failure of the service in a row; enough of them hold it, unless a hold other than the one
+     * {@code probing} tests is in force (the failure was sent before that hold began). Under the lock.
+     */
+    private void failure(Service service, Hold probing, int status) {
+        Streak streak = streaks.computeIfAbsent(service, s -> new Streak());
+        streak.failures++;
+        Hold current = holds.get(service);
+        if (holdAfterFailures == 0 || streak.failures < holdAfterFailures) {
+            liftIfProbed(service, probing);
+            return;
+        }
+        if (current != null && current != probing) {
+            return;
+        }
+        Duration hold = DOWN_HOLD.multipliedBy(1L << Math.min(streak.holds, 20));
+        hold = hold.compareTo(DOWN_HOLD_MAX) > 0 ? DOWN_HOLD_MAX : hold;
+        hold = hold.compareTo(maxHold) > 0 ? maxHold : hold;
+        streak.holds++;
+        holds.put(service, new Hold(status == 0 ? 503 : status, "is held " + seconds(hold) + " s: " + streak.failures
+                + " failures in a row, the last " + (status == 0 ? "a refused connection" : "a " + status + " without Retry-After"),
+                ticker.nanoTime() + hold.toNanos()));
+    }
+
+    /** Lifts the hold whose first call {@code probing} was. Under the lock. */
+    private void liftIfProbed(Service service, Hold probing) {
+        if (probing != null && holds.get(service) == probing) {
+            holds.remove(service);
+        }
+    }
+
+    /** Whether the call failed because the service refused the connection (nothing listens: it is down). */
+    static boolean refused(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof ConnectException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void release(Hold hold) {

@@ -209,6 +209,189 @@ class ServiceHoldsTest {
         }
     }
 
+    /** A service that fails without saying when to come back: held after {@code HOLD_AFTER_FAILURES} in a row. */
+    @Nested
+    class AServiceThatIsDown {
+
+        final ServiceHolds holds = new ServiceHolds(ServiceHolds.CAPACITY, ServiceHolds.MAX_HOLD,
+                ServiceHolds.HOLD_AFTER_FAILURES, ticker);
+
+        Response send(String url, Response answer) throws Exception {
+            return holds.send(hop(url), LEFT, h -> {
+                calls.incrementAndGet();
+                return answer;
+            });
+        }
+
+        void refuse(String url) {
+            assertThatThrownBy(() -> holds.send(hop(url), LEFT, h -> {
+                calls.incrementAndGet();
+                throw new IOException("connect failed", new java.net.ConnectException("Connection refused"));
+            })).isInstanceOf(IOException.class).hasMessage("connect failed");
+        }
+
+        HttpCallException held(String url) {
+            try {
+                send(url, answer(200, null));
+            } catch (HttpCallException e) {
+                return e;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+            throw new AssertionError(url + " was sent");
+        }
+
+        void fail(String url, int times) throws Exception {
+            for (int i = 0; i < times; i++) {
+                assertThat(send(url, answer(503, null)).status()).isEqualTo(503);
+            }
+        }
+
+        @Test
+        void fiveFailuresInARowHoldTheServiceForASecond() throws Exception {
+            fail("http://api.example/a", 4);
+            assertThat(holds.size()).as("four: not yet").isZero();
+            fail("http://api.example/b", 1);
+
+            HttpCallException e = held("http://api.example:80/c");
+            assertThat(e).hasMessage("not sent: http://api.example:80 is held 1 s: 5 failures in a row,"
+                    + " the last a 503 without Retry-After");
+            assertThat(e.status()).isEqualTo(503);
+            assertThat(e.retryAfter()).contains(Duration.ofSeconds(1));
+            assertThat(calls).hasValue(5);
+
+            send("http://other.example/a", answer(200, null));
+            assertThat(calls).as("another service is not held").hasValue(6);
+        }
+
+        @Test
+        void anAnswerInBetweenEndsTheRun() throws Exception {
+            fail("http://api.example/a", 4);
+            send("http://api.example/a", answer(500, null));
+            fail("http://api.example/a", 3);
+            send("http://api.example/a", answer(503, "0")); // a wait of nothing: a failure, the 4th
+            assertThat(holds.size()).isZero();
+            send("http://api.example/a", answer(200, null));
+            fail("http://api.example/a", 4);
+            assertThat(holds.size()).isZero();
+            assertThat(calls).hasValue(14);
+            send("http://api.example/a", answer(503, "0"));
+            assertThat(held("http://api.example/a").retryAfter()).contains(Duration.ofSeconds(1));
+        }
+
+        @Test
+        void a429NeitherCountsNorEndsTheRun() throws Exception {
+            fail("http://api.example/a", 3);
+            send("http://api.example/a", answer(429, null));
+            send("http://api.example/a", answer(429, "soon"));
+            assertThat(holds.size()).isZero();
+            fail("http://api.example/a", 2);
+            assertThat(held("http://api.example/a").retryAfter()).contains(Duration.ofSeconds(1));
+        }
+
+        @Test
+        void aRefusedConnectionCountsAndATimeoutDoesNotEndTheRun() throws Exception {
+            for (int i = 0; i < 3; i++) {
+                refuse("http://api.example/a");
+            }
+            assertThatThrownBy(() -> holds.send(hop("http://api.example/a"), LEFT, h -> {
+                throw new HttpCallException(0, null, "timed out", new java.net.SocketTimeoutException());
+            })).hasMessage("timed out");
+            fail("http://api.example/a", 1);
+            refuse("http://api.example/a");
+
+            HttpCallException e = held("http://api.example/a");
+            assertThat(e).hasMessage("not sent: http://api.example:80 is held 1 s: 5 failures in a row,"
+                    + " the last a refused connection");
+            assertThat(e.status()).isEqualTo(503);
+        }
+
+        @Test
+        void eachFailedFirstCallAfterAHoldDoublesTheNextUpToAMinute() throws Exception {
+            fail("http://api.example/a", 5);
+            List<Long> heldFor = new ArrayList<>();
+            for (int hold = 0; hold < 9; hold++) {
+                Duration rest = held("http://api.example/a").retryAfter().orElseThrow();
+                heldFor.add(rest.toSeconds());
+                ticker.advance(rest);
+                fail("http://api.example/probe", 1); // the first call after the hold: sent, and it fails
+            }
+            assertThat(heldFor).containsExactly(1L, 2L, 4L, 8L, 16L, 32L, 60L, 60L, 60L);
+            assertThat(calls).as("the first wave's 5 and one call per hold").hasValue(5 + 9);
+
+            ticker.advance(Duration.ofSeconds(60));
+            send("http://api.example/probe", answer(204, null));
+            assertThat(holds.size()).as("an answer lifts the hold").isZero();
+            fail("http://api.example/a", 4);
+            assertThat(holds.size()).as("and ends the run: 4 new failures hold nothing").isZero();
+            fail("http://api.example/a", 1);
+            assertThat(held("http://api.example/a").retryAfter()).as("a new run starts at 1 s again")
+                    .contains(Duration.ofSeconds(1));
+        }
+
+        @Test
+        void aFailureOfTheFirstWaveThatEndsDuringAHoldNeitherExtendsNorDoublesIt() throws Exception {
+            // the outer call was sent before the hold; its 503 comes after the inner calls set it
+            holds.send(hop("http://api.example/slow"), LEFT, h -> {
+                fail("http://api.example/a", 5);
+                return answer(503, null);
+            });
+            assertThat(held("http://api.example/a").retryAfter()).contains(Duration.ofSeconds(1));
+            ticker.advance(Duration.ofSeconds(1));
+            fail("http://api.example/probe", 1);
+            assertThat(held("http://api.example/a").retryAfter()).as("the second hold").contains(Duration.ofSeconds(2));
+        }
+
+        @Test
+        void aServiceThatAsksForAWaitIsHeldAsItAsks() throws Exception {
+            fail("http://api.example/a", 4);
+            send("http://api.example/a", answer(503, "30"));
+            HttpCallException e = held("http://api.example/a");
+            assertThat(e.retryAfter()).contains(Duration.ofSeconds(30));
+            assertThat(e).hasMessage("not sent: http://api.example:80 answered 503 with Retry-After 30 s");
+        }
+
+        @Test
+        void zeroHoldsOnlyAServiceThatAsks() throws Exception {
+            var asksOnly = new ServiceHolds(ServiceHolds.CAPACITY, ServiceHolds.MAX_HOLD, 0, ticker);
+            for (int i = 0; i < 50; i++) {
+                asksOnly.send(hop("http://api.example/a"), LEFT, h -> answer(503, null));
+            }
+            assertThat(asksOnly.size()).isZero();
+            assertThat(asksOnly.send(hop("http://api.example/a"), LEFT, h -> answer(200, null)).status()).isEqualTo(200);
+        }
+
+        @Test
+        void theLeastRecentlyUsedServiceIsForgottenWithItsRun() throws Exception {
+            var small = new ServiceHolds(2, ServiceHolds.MAX_HOLD, 5, ticker);
+            for (int i = 0; i < 4; i++) {
+                small.send(hop("http://a.example/"), LEFT, h -> answer(503, null));
+            }
+            small.send(hop("http://b.example/"), LEFT, h -> answer(503, null));
+            small.send(hop("http://c.example/"), LEFT, h -> answer(503, null));
+            small.send(hop("http://a.example/"), LEFT, h -> answer(503, null));
+            assertThat(small.size()).as("a's run was forgotten: this is its first failure").isZero();
+        }
+
+        @Test
+        void clearForgetsTheRuns() throws Exception {
+            fail("http://api.example/a", 4);
+            holds.clear();
+            fail("http://api.example/a", 4);
+            assertThat(holds.size()).isZero();
+            fail("http://api.example/a", 1);
+            assertThat(holds.size()).isOne();
+            holds.clear();
+            assertThat(send("http://api.example/a", answer(200, null)).status()).isEqualTo(200);
+        }
+
+        @Test
+        void aNegativeCountIsRefused() {
+            assertThatThrownBy(() -> new ServiceHolds(1, ServiceHolds.MAX_HOLD, -1, ticker))
+                    .hasMessage("holdAfterFailures must not be negative, was -1");
+        }
+    }
+
     @Nested
     class TheFirstCallAfterTheWait {
 
@@ -309,7 +492,7 @@ class ServiceHoldsTest {
 
             assertThatThrownBy(() -> waiting.get(0).get(10, TimeUnit.SECONDS)).cause()
                     .isInstanceOf(HttpCallException.class)
-                    .hasMessage("not sent: the first call to http://api.example:80 after its Retry-After did not answer"
+                    .hasMessage("not sent: the first call to http://api.example:80 after its hold did not answer"
                             + " in the time left")
                     .satisfies(e -> assertThat(((HttpCallException) e).retryAfter()).isEmpty());
             // the wait ends MIN_RETRY_MILLIS before the time left does
@@ -437,6 +620,60 @@ class ServiceHoldsTest {
             } finally {
                 down.stop(0);
                 well.stop(0);
+            }
+        }
+
+        @Test
+        void aServiceThatIsDownGetsFiveCallsOfABatchAndTheRestComeBackAfterTheHold() throws Exception {
+            var down = com.sun.net.httpserver.HttpServer.create(
+                    new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+            var downHits = new AtomicInteger();
+            down.createContext("/", exchange -> {
+                downHits.incrementAndGet();
+                exchange.sendResponseHeaders(503, -1); // no Retry-After
+                exchange.close();
+            });
+            down.start();
+            int closedPort;
+            try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                closedPort = socket.getLocalPort(); // nothing listens there once it is closed
+            }
+            String downUrl = "http://127.0.0.1:" + down.getAddress().getPort();
+            String closedUrl = "http://127.0.0.1:" + closedPort;
+            try (var function = new HttpCallFunction(HttpCallFunctionTest.local("max-attempts", "1"),
+                    SsrfGuard.Resolver.SYSTEM, new ServiceHolds(ServiceHolds.CAPACITY, ServiceHolds.MAX_HOLD,
+                            ServiceHolds.HOLD_AFTER_FAILURES, ticker))) {
+                List<String> urls = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    urls.add(downUrl + "/" + i);
+                    urls.add(closedUrl + "/" + i);
+                }
+                var result = run(function, urls);
+
+                assertThat(downHits).as("five calls, then the service is held").hasValue(5);
+                for (int i = 0; i < urls.size(); i++) {
+                    var failed = (dev.fanout.engine.Outcome.Failed<?>) result.outcome(i);
+                    assertThat(failed.retryable()).isTrue();
+                    boolean refused = i % 2 == 1;
+                    if (i < 10) {
+                        assertThat(failed.error().getMessage()).startsWith(refused ? "" : "HTTP 503 from ")
+                                .doesNotContain("not sent");
+                        assertThat(failed.retryAfter()).isEmpty();
+                    } else {
+                        assertThat(failed.error()).hasMessage("not sent: " + (refused ? closedUrl : downUrl)
+                                + " is held 1 s: 5 failures in a row, the last "
+                                + (refused ? "a refused connection" : "a 503 without Retry-After"));
+                        assertThat(failed.retryAfter()).contains(Duration.ofSeconds(1));
+                    }
+                }
+
+                ticker.advance(Duration.ofSeconds(1));
+                run(function, List.of(downUrl + "/probe", downUrl + "/next"));
+                assertThat(downHits).as("one call after the hold, which fails: held again").hasValue(6);
+                assertThat(((dev.fanout.engine.Outcome.Failed<?>) run(function, List.of(downUrl + "/x")).outcome(0))
+                        .retryAfter()).contains(Duration.ofSeconds(2));
+            } finally {
+                down.stop(0);
             }
         }
 
