@@ -80,6 +80,7 @@ class ConfigChecksTest {
             "fanout.http.max-body-bytes | 262145 | fanout.http.max-body-bytes (FANOUT_HTTP_MAX_BODY_BYTES) must be between 0 and 262144, was 262145",
             "fanout.http.max-attempts | 11 | fanout.http.max-attempts (FANOUT_HTTP_MAX_ATTEMPTS) must be between 1 and 10, was 11",
             "fanout.http.max-redirects | 21 | fanout.http.max-redirects (FANOUT_HTTP_MAX_REDIRECTS) must be between 0 and 20, was 21",
+            "fanout.http.hold-after-failures | -1 | fanout.http.hold-after-failures (FANOUT_HTTP_HOLD_AFTER_FAILURES) must be at least 0, was -1",
             "fanout.http.response-headers | content type | fanout.http.response-headers (FANOUT_HTTP_RESPONSE_HEADERS) responseHeaders has an invalid header name: content type",
             "fanout.adaptive.algorithm | cubic | fanout.adaptive.algorithm (FANOUT_ADAPTIVE_ALGORITHM) must be aimd, vegas or gradient2, was 'cubic'",
             "fanout.adaptive.min-limit | 0 | fanout.adaptive.min-limit (FANOUT_ADAPTIVE_MIN_LIMIT) must be at least 1, was 0",
