@@ -116,7 +116,8 @@ public class HttpCallFunction implements AutoCloseable {
             HttpCallException failure;
             try {
                 // a held service is not called (issue 22); a called one takes its per-service permit (issue 23)
-                Response response = holds.send(hop, context.remaining(), h -> exchange(h, timeout, context, inFlight));
+                Response response = holds.send(hop, context.remaining(),
+                        (h, notHeld) -> exchange(h, timeout, context, inFlight, notHeld));
                 if (redirects.follows(response)) {
                     hop = redirects.next(hop, response);
                     continue;
@@ -142,9 +143,10 @@ public class HttpCallFunction implements AutoCloseable {
      * any other answer a success, and an attempt that never reached the service (cancelled, refused by the
      * guard, no time left, a host name that did not resolve in time) says nothing.
      */
-    private Response exchange(OutboundRequest hop, Duration timeout, WorkContext context, GuardedTransport.InFlight inFlight)
-            throws Exception {
+    private Response exchange(OutboundRequest hop, Duration timeout, WorkContext context, GuardedTransport.InFlight inFlight,
+            ServiceHolds.Recheck notHeld) throws Exception {
         try (Permit permit = context.permit(ServiceLimits.serviceOf(hop.uri()))) {
+            notHeld.notHeld(); // held while this item waited for its permit: not sent (the permit is closed unused)
             Response response;
             try {
                 response = transport.send(hop, timeout, context.remaining(), inFlight);

@@ -62,6 +62,21 @@ public final class ServiceHolds {
         Response send(OutboundRequest hop) throws Exception;
     }
 
+    /**
+     * A {@link Call} that may wait before it sends (for its service's permit): it calls {@code recheck} right before
+     * sending, which throws as {@link #send} does if the service was held while the call waited.
+     */
+    @FunctionalInterface
+    interface WaitingCall {
+        Response send(OutboundRequest hop, Recheck recheck) throws Exception;
+    }
+
+    /** See {@link WaitingCall}. */
+    @FunctionalInterface
+    interface Recheck {
+        void notHeld() throws HttpCallException;
+    }
+
     /** A service: scheme, host and port (the scheme's default port if the URL has none). */
     record Service(String scheme, String host, int port) {
         static Service of(URI uri) {
@@ -176,14 +191,25 @@ public final class ServiceHolds {
      * @throws InterruptedException the item was cancelled while it waited for the probe
      */
     Response send(OutboundRequest hop, Duration left, Call call) throws Exception {
+        return send(hop, left, (h, recheck) -> call.send(h));
+    }
+
+    /**
+     * As {@link #send(OutboundRequest, Duration, Call)}, for a call that may wait before it sends: an item that was
+     * let through and then waited while the first wave's failures held the service is not sent either.
+     */
+    Response send(OutboundRequest hop, Duration left, WaitingCall call) throws Exception {
         if (capacity == 0) {
-            return call.send(hop);
+            return call.send(hop, () -> {
+            });
         }
         Service service = Service.of(hop.uri());
         Hold probing = admit(service, left);
+        Recheck recheck = probing != null ? () -> {
+        } : () -> notHeld(service);
         Response response;
         try {
-            response = call.send(hop);
+            response = call.send(hop, recheck);
         } catch (Throwable e) {
             unanswered(service, probing, e);
             throw e;
@@ -206,6 +232,26 @@ public final class ServiceHolds {
         anyFailing = false;
     }
 
+    /** Throws what {@link #admit} throws for a service whose hold is in force; lets a call through otherwise. */
+    private void notHeld(Service service) throws HttpCallException {
+        if (!anyHeld) {
+            return;
+        }
+        synchronized (this) {
+            Hold hold = holds.get(service);
+            if (hold != null) {
+                long rest = hold.untilNanos - ticker.nanoTime();
+                if (rest > 0) {
+                    throw held(service, hold, rest);
+                }
+            }
+        }
+    }
+
+    private static HttpCallException held(Service service, Hold hold, long restNanos) {
+        return new HttpCallException(hold.status, Duration.ofNanos(restNanos), "not sent: " + service + " " + hold.why, null);
+    }
+
     /** The hold that this call probes (null: no hold, or none any more), after waiting for another probe if need be. */
     private Hold admit(Service service, Duration left) throws HttpCallException, InterruptedException {
         // the item's own time is real time, whatever clock the holds are kept on
@@ -222,8 +268,7 @@ public final class ServiceHolds {
                 }
                 long rest = hold.untilNanos - ticker.nanoTime();
                 if (rest > 0) {
-                    throw new HttpCallException(hold.status, Duration.ofNanos(rest), "not sent: " + service + " " + hold.why,
-                            null);
+                    throw held(service, hold, rest);
                 }
                 if (hold.probe == null) {
                     hold.probe = new CountDownLatch(1);
@@ -294,10 +339,14 @@ public final class ServiceHolds {
      * {@code probing} tests is in force (the failure was sent before that hold began). Under the lock.
      */
     private void failure(Service service, Hold probing, int status) {
+        if (holdAfterFailures == 0) {
+            liftIfProbed(service, probing);
+            return;
+        }
         Streak streak = streaks.computeIfAbsent(service, s -> new Streak());
         streak.failures++;
         Hold current = holds.get(service);
-        if (holdAfterFailures == 0 || streak.failures < holdAfterFailures) {
+        if (streak.failures < holdAfterFailures) {
             liftIfProbed(service, probing);
             return;
         }

@@ -343,6 +343,33 @@ class ServiceHoldsTest {
         }
 
         @Test
+        void anItemLetThroughBeforeTheHoldIsNotSentWhenItWaitedUntilAfterIt() throws Exception {
+            var sent = new java.util.concurrent.atomic.AtomicBoolean();
+            assertThatThrownBy(() -> holds.send(hop("http://api.example/w"), LEFT, (h, recheck) -> {
+                fail("http://api.example/a", 5); // while this item waited for its permit
+                recheck.notHeld();
+                sent.set(true);
+                return answer(200, null);
+            })).isInstanceOf(HttpCallException.class)
+                    .hasMessage("not sent: http://api.example:80 is held 1 s: 5 failures in a row, the last a 503 without"
+                            + " Retry-After");
+            assertThat(sent).isFalse();
+            assertThat(holds.size()).as("the item that was not sent lifts nothing").isOne();
+        }
+
+        @Test
+        void theFirstCallAfterAHoldIsSentWhateverTheRecheck() throws Exception {
+            fail("http://api.example/a", 5);
+            ticker.advance(Duration.ofSeconds(1));
+            Response probe = holds.send(hop("http://api.example/probe"), LEFT, (h, recheck) -> {
+                recheck.notHeld();
+                return answer(200, null);
+            });
+            assertThat(probe.status()).isEqualTo(200);
+            assertThat(holds.size()).isZero();
+        }
+
+        @Test
         void aServiceThatAsksForAWaitIsHeldAsItAsks() throws Exception {
             fail("http://api.example/a", 4);
             send("http://api.example/a", answer(503, "30"));
@@ -672,6 +699,56 @@ class ServiceHoldsTest {
                 assertThat(downHits).as("one call after the hold, which fails: held again").hasValue(6);
                 assertThat(((dev.fanout.engine.Outcome.Failed<?>) run(function, List.of(downUrl + "/x")).outcome(0))
                         .retryAfter()).contains(Duration.ofSeconds(2));
+            } finally {
+                down.stop(0);
+            }
+        }
+
+        /**
+         * A batch's first wave against a service that is down, with its adaptive limit (initial 20) in front: the items
+         * that waited for a permit while the first failures held the service are not sent.
+         */
+        @ParameterizedTest(name = "hold after {0} failures")
+        @CsvSource({ "5, 40", "0, 100" })
+        void theItemsWaitingForAPermitWhenTheServiceIsHeldAreNotSent(int holdAfter, int mostCalls) throws Exception {
+            var down = com.sun.net.httpserver.HttpServer.create(
+                    new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+            var hits = new AtomicInteger();
+            down.createContext("/", exchange -> {
+                hits.incrementAndGet();
+                exchange.sendResponseHeaders(503, -1);
+                exchange.close();
+            });
+            down.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+            down.start();
+            var limits = new dev.fanout.work.limits.ServiceLimits(new dev.fanout.work.limits.LimitSettings(true,
+                    dev.fanout.work.limits.LimitAlgorithm.AIMD, 20, 2, 1000, 16));
+            try (var function = new HttpCallFunction(HttpCallFunctionTest.local("max-attempts", "1"), SsrfGuard.Resolver.SYSTEM,
+                    new ServiceHolds(ServiceHolds.CAPACITY, ServiceHolds.MAX_HOLD, holdAfter, ticker))) {
+                var functions = dev.fanout.testing.TestFunctions.builder(new com.fasterxml.jackson.databind.ObjectMapper())
+                        .add(function).serviceLimits(limits).build();
+                List<dev.fanout.work.ParsedItem> items = new ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    var payload = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+                            .put("url", "http://127.0.0.1:" + down.getAddress().getPort() + "/" + i);
+                    items.add(new dev.fanout.work.ParsedItem.Valid(new dev.fanout.work.WorkItem("i" + i,
+                            HttpCallFunction.TYPE, java.util.Optional.empty(), payload)));
+                }
+                var result = new dev.fanout.engine.WorkerPool(dev.fanout.engine.Limits.of(100)).run(
+                        dev.fanout.engine.Batch.of(items), functions.dispatcher(),
+                        dev.fanout.engine.Deadline.after(Duration.ofSeconds(20)));
+
+                assertThat(result.outcomes()).hasSize(100).allSatisfy(o -> assertThat(o)
+                        .isInstanceOfSatisfying(dev.fanout.engine.Outcome.Failed.class, f -> assertThat(f.retryable()).isTrue()));
+                // each answer frees its permit before it is counted: at most the 20 first permits slip through
+                assertThat(hits.get()).isLessThanOrEqualTo(mostCalls);
+                if (holdAfter == 0) {
+                    assertThat(hits).as("without the hold every item is sent").hasValue(100);
+                } else {
+                    long held = result.outcomes().stream().filter(o -> ((dev.fanout.engine.Outcome.Failed<?>) o).error()
+                            .getMessage().contains("is held 1 s")).count();
+                    assertThat(held + hits.get()).as("every item sent or held").isEqualTo(100);
+                }
             } finally {
                 down.stop(0);
             }
