@@ -51,7 +51,8 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  * <pre>./mvnw -B -Pchaos package                                   (the full run, docs/reliability.md)
  * ./mvnw -B -Pchaos package -Dchaos.standard=20000 -Dchaos.fifo=5000  (smaller)
  * ./mvnw -B -Pchaos package -Dchaos.standard=0 -Dchaos.fifo=0 -Dchaos.stream=3000  (the stream row alone)
- * ./mvnw -B -Pchaos package -Dchaos.standard=0 -Dchaos.fifo=0 -Dchaos.stream=0 -Dchaos.effects=3000  (side effects)</pre>
+ * ./mvnw -B -Pchaos package -Dchaos.standard=0 -Dchaos.fifo=0 -Dchaos.stream=0 -Dchaos.effects=3000  (side effects)
+ * ./mvnw -B -Pchaos package -Dchaos.standard=0 -Dchaos.fifo=0 -Dchaos.stream=0 -Dchaos.backoff=2000  (the backoff seen)</pre>
  *
  * The stream row ({@link ChaosStreamRun}) runs after them: a Kinesis stream, {@code -Dchaos.stream=N} records.
  */
@@ -65,15 +66,26 @@ public final class ChaosRun {
      * @param maxReceives receives before the dead-letter queue: a kill uses one up, as a timeout does on Lambda
      * @param sideEffects whether some items have a side effect counted outside the function, and whether their
      *                    function is idempotent
+     * @param retryBase   the function's {@code fanout.retry.base-delay}: the backoff of handed-back records
+     * @param retryMax    the function's {@code fanout.retry.max-delay}
      */
     public record Plan(String name, boolean fifo, int messages, int groups, int batchSize, Duration functionTimeout,
             Duration visibilityTimeout, int maxReceives, Duration killEvery, int maxKills, FaultProxy.Faults faults,
-            SideEffects sideEffects) {
+            SideEffects sideEffects, Duration retryBase, Duration retryMax) {
+
+        /** A plan whose backoff is scaled to its short visibility timeout: base 1 s, max the visibility timeout. */
+        public Plan(String name, boolean fifo, int messages, int groups, int batchSize, Duration functionTimeout,
+                Duration visibilityTimeout, int maxReceives, Duration killEvery, int maxKills, FaultProxy.Faults faults,
+                SideEffects sideEffects) {
+            this(name, fifo, messages, groups, batchSize, functionTimeout, visibilityTimeout, maxReceives, killEvery,
+                    maxKills, faults, sideEffects, Duration.ofSeconds(1),
+                    Duration.ofSeconds(Math.max(1, visibilityTimeout.toSeconds())));
+        }
 
         /** This plan under another name, with side effects. */
         public Plan with(String name, SideEffects effects) {
             return new Plan(name, fifo, messages, groups, batchSize, functionTimeout, visibilityTimeout, maxReceives,
-                    killEvery, maxKills, faults, effects);
+                    killEvery, maxKills, faults, effects, retryBase, retryMax);
         }
     }
 
@@ -169,6 +181,7 @@ public final class ChaosRun {
         int fifo = Integer.getInteger("chaos.fifo", 20_000);
         int stream = Integer.getInteger("chaos.stream", 10_000);
         int effects = Integer.getInteger("chaos.effects", 0);
+        int backoff = Integer.getInteger("chaos.backoff", 0);
         Path out = Path.of(System.getProperty("chaos.out", "target/chaos-report.md"));
         long started = System.nanoTime();
         List<Report> reports = new ArrayList<>();
@@ -177,6 +190,9 @@ public final class ChaosRun {
         }
         if (fifo > 0) {
             reports.add(run(fifoPlan(fifo), System.out));
+        }
+        if (backoff > 0) {
+            reports.add(run(backoffPlan(backoff), System.out));
         }
         if (effects > 0) {
             if (!Boolean.getBoolean("chaos.idempotentOnly")) {
@@ -198,6 +214,17 @@ public final class ChaosRun {
     public static Plan standardPlan(int messages) {
         return new Plan("standard", false, messages, 0, 500, Duration.ofSeconds(6), Duration.ofSeconds(10), 5,
                 Duration.ofSeconds(20), Integer.MAX_VALUE, new FaultProxy.Faults(5, 5, 5, 3, 10, 300), SideEffects.NONE);
+    }
+
+    /**
+     * The standard plan's records and faults with a backoff longer than the pipeline's own cycle (batches of 100,
+     * base 8 s, max 2 min, 8 receives): the flaky records' receives grow apart in the report, where the standard
+     * plan's 1-10 s backoff is hidden behind its poller.
+     */
+    public static Plan backoffPlan(int messages) {
+        return new Plan("backoff", false, messages, 0, 100, Duration.ofSeconds(6), Duration.ofSeconds(10), 8,
+                Duration.ofSeconds(20), Integer.MAX_VALUE, new FaultProxy.Faults(5, 5, 5, 3, 10, 300), SideEffects.NONE,
+                Duration.ofSeconds(8), Duration.ofMinutes(2));
     }
 
     public static Plan fifoPlan(int messages) {
@@ -230,9 +257,9 @@ public final class ChaosRun {
             Map<String, String> env = new HashMap<>(Map.of("RESULTS_QUEUE_URL", results,
                     "FANOUT_RESULTS_ENDPOINT", proxy.endpoint().toString(),
                     "FANOUT_MAX_CONCURRENCY", "200",
-                    // the backoff of handed-back records, scaled to the plan's short visibility timeouts
-                    "FANOUT_RETRY_BASE_DELAY", "1s", "FANOUT_RETRY_MAX_DELAY",
-                    Long.toString(Math.max(1, plan.visibilityTimeout().toSeconds())) + "s"));
+                    // the backoff of handed-back records, the plan's
+                    "FANOUT_RETRY_BASE_DELAY", plan.retryBase().toSeconds() + "s",
+                    "FANOUT_RETRY_MAX_DELAY", plan.retryMax().toSeconds() + "s"));
             if (plan.sideEffects() != SideEffects.NONE) {
                 // one attempt per run: a side effect's call is not repeated inside the item (a payment's would not
                 // be), so every repeat the counter sees is a run of the item
