@@ -181,13 +181,14 @@ class ServiceHoldsTest {
         @Test
         void offKeepsNothingAndSendsEverything() throws Exception {
             var off = ServiceHolds.off();
-            for (int i = 0; i < 3; i++) {
-                off.send(hop("http://api.example/"), LEFT, h -> {
+            for (int i = 0; i < 6; i++) {
+                Response got = off.send(hop("http://api.example/"), LEFT, h -> {
                     calls.incrementAndGet();
                     return answer(503, "60");
                 });
+                assertThat(got.status()).isEqualTo(503);
             }
-            assertThat(calls).hasValue(3);
+            assertThat(calls).hasValue(6);
             assertThat(off.size()).isZero();
         }
 
@@ -195,6 +196,7 @@ class ServiceHoldsTest {
         void clearForgetsEveryHold() throws Exception {
             send("http://api.example/a", answer(503, "60"));
             holds.clear();
+            assertThat(holds.size()).isZero();
             send("http://api.example/a", answer(200, null));
             assertThat(calls).hasValue(2);
         }
@@ -367,6 +369,40 @@ class ServiceHoldsTest {
             });
             assertThat(probe.status()).isEqualTo(200);
             assertThat(holds.size()).isZero();
+        }
+
+        @Test
+        void anItemThatWaitedPastAHoldThatEndedMeanwhileIsSent() throws Exception {
+            Response got = holds.send(hop("http://api.example/w"), LEFT, (h, recheck) -> {
+                fail("http://api.example/a", 5); // held 1 s while this item waited for its permit ...
+                ticker.advance(Duration.ofSeconds(1)); // ... and no longer by the time it has one
+                recheck.notHeld();
+                return answer(200, null);
+            });
+            assertThat(got.status()).isEqualTo(200);
+        }
+
+        @Test
+        void refusedConnectionsEndedByAnAnswerHoldNothing() throws Exception {
+            for (int i = 0; i < 4; i++) {
+                refuse("http://api.example/a");
+            }
+            send("http://api.example/a", answer(200, null));
+            for (int i = 0; i < 4; i++) {
+                refuse("http://api.example/a");
+            }
+            assertThat(holds.size()).isZero();
+        }
+
+        @ParameterizedTest(name = "hold after {0} failures")
+        @CsvSource({ "0", "5" })
+        void aFirstCallAfterARetryAfterThatFailsWithoutOneLiftsTheHold(int holdAfter) throws Exception {
+            var registry = new ServiceHolds(ServiceHolds.CAPACITY, ServiceHolds.MAX_HOLD, holdAfter, ticker);
+            registry.send(hop("http://api.example/a"), LEFT, h -> answer(503, "10"));
+            ticker.advance(Duration.ofSeconds(10));
+            registry.send(hop("http://api.example/probe"), LEFT, h -> answer(503, null)); // asks for no wait: lifts
+            assertThat(registry.size()).isZero();
+            assertThat(registry.send(hop("http://api.example/a"), LEFT, h -> answer(200, null)).status()).isEqualTo(200);
         }
 
         @Test
