@@ -37,6 +37,9 @@ import dev.fanout.work.http.HttpCallFunction;
 import dev.fanout.work.http.HttpSettings;
 import dev.fanout.work.http.ServiceHolds;
 import dev.fanout.work.http.SsrfGuard;
+import dev.fanout.work.limits.LimitAlgorithm;
+import dev.fanout.work.limits.LimitSettings;
+import dev.fanout.work.limits.ServiceLimits;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
@@ -53,9 +56,10 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  * seconds, maxReceiveCount {@code maxReceives}, a dead-letter queue), the SQS entry point in process, an emulated
  * event source mapping (batches of 100, 100 items at once); each record is an {@code http} item (the built-in, one
  * attempt per delivery) that calls the service, which answers 503 with {@code Retry-After: retryAfter} (none if 0)
- * during the outage. Runs (all three unless named, comma-separated): {@link Run#NO_BACKOFF} (the queue's visibility
+ * during the outage. Runs (all four unless named, comma-separated): {@link Run#NO_BACKOFF} (the queue's visibility
  * timeout, every item sent), {@link Run#BACKOFF} (the defaults: decorrelated, base 10 s, max 15 min; every item
- * sent) and {@link Run#BACKOFF_AND_HOLD} (the backoff and the http item's {@link ServiceHolds}): the calls the
+ * sent), {@link Run#BACKOFF_AND_HOLD} (the backoff and the http item's {@link ServiceHolds}) and {@link Run#AS_DEPLOYED}
+ * (those and the service's adaptive limit, as a deployment's defaults have it): the calls the
  * service received (failed and succeeded), the records that succeeded and those dead-lettered, the time of the
  * last success and the time until the work queue was empty. Prints figures; asserts nothing. With {@code records} 0
  * only the policy's figures are printed.</li>
@@ -76,18 +80,21 @@ public final class RedeliveryFigures {
 
     /** What a run turns on: the backoff of handed-back records, and the services' holds of the http item. */
     enum Run {
-        NO_BACKOFF("no backoff, no hold (the queue's visibility timeout)", false, false),
-        BACKOFF("backoff (decorrelated, base 10 s), no hold", true, false),
-        BACKOFF_AND_HOLD("backoff and the service's hold", true, true);
+        NO_BACKOFF("no backoff, no hold (the queue's visibility timeout)", false, false, false),
+        BACKOFF("backoff (decorrelated, base 10 s), no hold", true, false, false),
+        BACKOFF_AND_HOLD("backoff and the service's hold (when it asks, or after 5 failures in a row)", true, true, false),
+        AS_DEPLOYED("backoff, hold and the service's adaptive limit (the defaults: AIMD from 20)", true, true, true);
 
         final String label;
         final boolean backoff;
         final boolean hold;
+        final boolean limits;
 
-        Run(String label, boolean backoff, boolean hold) {
+        Run(String label, boolean backoff, boolean hold, boolean limits) {
             this.label = label;
             this.backoff = backoff;
             this.hold = hold;
+            this.limits = limits;
         }
     }
 
@@ -201,7 +208,11 @@ public final class RedeliveryFigures {
                             + "\",\"deadLetterTargetArn\":\"" + dlqArn + "\"}"))).queueUrl();
             String results = sqs.createQueue("redelivery-results");
             String arn = ElasticMq.attribute(sqs.client(), work, QueueAttributeName.QUEUE_ARN);
-            var handlers = TestFunctions.builder(MAPPER).add(http).build();
+            var functions = TestFunctions.builder(MAPPER).add(http);
+            if (run.limits) {
+                functions.serviceLimits(new ServiceLimits(new LimitSettings(true, LimitAlgorithm.AIMD, 20, 2, 1000, 256)));
+            }
+            var handlers = functions.build();
             var sinkSettings = FanoutSettings.results(results);
             var batch = new RecordBatch(new WorkerPool(Limits.of(100).withCutoffMargin(Duration.ofSeconds(2))), handlers,
                     new ItemParser(MAPPER, Optional.empty()), new SqsResultsSink(sqs.client(), sinkSettings), MAPPER,
