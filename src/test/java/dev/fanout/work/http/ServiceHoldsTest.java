@@ -35,7 +35,8 @@ class ServiceHoldsTest {
     static final Duration LEFT = Duration.ofSeconds(5);
 
     final ManualTicker ticker = new ManualTicker();
-    final ServiceHolds holds = new ServiceHolds(ServiceHolds.CAPACITY, ServiceHolds.MAX_HOLD, ticker);
+    /** Holds a service when it asks; {@link AServiceThatIsDown} puts one that holds after failures too. */
+    ServiceHolds holds = new ServiceHolds(ServiceHolds.CAPACITY, ServiceHolds.MAX_HOLD, ticker);
     final AtomicInteger calls = new AtomicInteger();
     final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
 
@@ -215,14 +216,9 @@ class ServiceHoldsTest {
     @Nested
     class AServiceThatIsDown {
 
-        final ServiceHolds holds = new ServiceHolds(ServiceHolds.CAPACITY, ServiceHolds.MAX_HOLD,
-                ServiceHolds.HOLD_AFTER_FAILURES, ticker);
-
-        Response send(String url, Response answer) throws Exception {
-            return holds.send(hop(url), LEFT, h -> {
-                calls.incrementAndGet();
-                return answer;
-            });
+        @org.junit.jupiter.api.BeforeEach
+        void holdAfterFailures() {
+            holds = new ServiceHolds(ServiceHolds.CAPACITY, ServiceHolds.MAX_HOLD, ServiceHolds.HOLD_AFTER_FAILURES, ticker);
         }
 
         void refuse(String url) {
@@ -230,17 +226,6 @@ class ServiceHoldsTest {
                 calls.incrementAndGet();
                 throw new IOException("connect failed", new java.net.ConnectException("Connection refused"));
             })).isInstanceOf(IOException.class).hasMessage("connect failed");
-        }
-
-        HttpCallException held(String url) {
-            try {
-                send(url, answer(200, null));
-            } catch (HttpCallException e) {
-                return e;
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-            throw new AssertionError(url + " was sent");
         }
 
         void fail(String url, int times) throws Exception {
