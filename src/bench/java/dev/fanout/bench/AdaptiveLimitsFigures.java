@@ -59,7 +59,7 @@ public final class AdaptiveLimitsFigures {
     }
 
     record Figures(double goodput, double share429, long ok, long refused, Duration elapsed, int peak, Duration p50,
-            int limitLow, int limitHigh, long waited, int notSucceeded) {
+            int limitLow, int limitHigh, long waited, int notSucceeded, int pooled) {
     }
 
     /** One strategy: an engine bound and per-service limits (off for a fixed bound). */
@@ -163,14 +163,15 @@ public final class AdaptiveLimitsFigures {
                     }
                 }
                 System.out.println("round " + (round + 1) + ":");
-                System.out.println("| invocation | " + fixed.name() + ": requests/s, peak at service | "
-                        + adaptive.name() + ": requests/s, peak at service | adaptive / fixed | limit (low-high) |"
+                System.out.println("| invocation | " + fixed.name() + ": requests/s, peak at service, connections"
+                        + " pooled after | " + adaptive.name() + ": the same | adaptive / fixed | limit (low-high) |"
                         + " permits waited for |");
                 System.out.println("|---|---|---|---|---|---|");
                 for (int i = 0; i < invocations; i++) {
                     ratio[round][i] = a.get(i).goodput() / f.get(i).goodput();
-                    System.out.printf(Locale.ROOT, "| %d | %.0f, %d | %.0f, %d | %.2f | %d-%d | %d |%s%n", i + 1,
-                            f.get(i).goodput(), f.get(i).peak(), a.get(i).goodput(), a.get(i).peak(), ratio[round][i],
+                    System.out.printf(Locale.ROOT, "| %d | %.0f, %d, %d | %.0f, %d, %d | %.2f | %d-%d | %d |%s%n",
+                            i + 1, f.get(i).goodput(), f.get(i).peak(), f.get(i).pooled(), a.get(i).goodput(),
+                            a.get(i).peak(), a.get(i).pooled(), ratio[round][i],
                             a.get(i).limitLow(), a.get(i).limitHigh(), a.get(i).waited(),
                             f.get(i).notSucceeded() + a.get(i).notSucceeded() == 0 ? ""
                                     : " not succeeded: fixed " + f.get(i).notSucceeded() + ", adaptive "
@@ -311,7 +312,7 @@ public final class AdaptiveLimitsFigures {
             var report = limits.report();
             return new Figures(ok / (elapsed.toNanos() / 1e9), refused / (double) Math.max(1, ok + refused), ok,
                     refused, elapsed, service.peak(), result.summary().p50(), report.lowest(), report.highest(),
-                    report.waited(), items - result.summary().succeeded());
+                    report.waited(), items - result.summary().succeeded(), http.pooledConnections());
         }
 
         @Override
