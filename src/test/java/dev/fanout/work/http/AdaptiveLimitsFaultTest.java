@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -126,7 +128,10 @@ class AdaptiveLimitsFaultTest {
                     && n.reason() == Outcome.NotStarted.Reason.NOT_ADMITTED).count();
             // with 200 items, a limit of 20 at most and every attempt hanging to its timeout, items are still waiting
             // for a permit at every cut-off; how many depends on when the limit falls, which timing decides
-            assertThat(waitedInVain).as("invocation %d: items without a permit at the cut-off", i).isPositive();
+            assertThat(waitedInVain).as("invocation %d: items without a permit at the cut-off; outcomes %s", i,
+                    result.outcomes().stream().collect(Collectors.groupingBy(
+                            o -> o instanceof Outcome.NotStarted<JsonNode> n ? "NOT_STARTED " + n.reason()
+                                    : o.status().toString(), TreeMap::new, Collectors.counting()))).isPositive();
             assertThat(result.outcomes()).allSatisfy(o -> assertThat(o.status()).isIn(Outcome.Status.NOT_STARTED,
                     Outcome.Status.FAILED, Outcome.Status.TIMED_OUT));
             assertThat(result.outcomes()).filteredOn(o -> o.status() == Outcome.Status.FAILED)
