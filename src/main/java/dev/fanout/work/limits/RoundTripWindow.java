@@ -21,9 +21,12 @@ import com.netflix.concurrency.limits.Limit;
  * <p>
  * <b>Slow start</b>, for a limit that can be {@code restart}ed at a given value (the library's AIMD, whose only state
  * is its limit; its class is final and its limit cannot be set): the limit is this class's own, and each good answer
- * to a request sent while at least half the limit was in flight adds 1 to it, as TCP's slow start adds one segment
- * per acknowledgement: with the limit in use, it doubles every round trip, and each answer lets two requests go, so
- * that the load grows smoothly. (Raising it at once to twice the requests in flight when the answered request was
+ * to a request sent while at least half the limit (the limit of that moment) was in flight adds 1 to it, as TCP's
+ * slow start adds one segment per acknowledgement: with the limit in use, it doubles every round trip, and each
+ * answer lets two requests go, so that the load grows smoothly. The limit of the moment the request was sent, not
+ * of its answer, as TCP asks whether it was the window that held the sender back (RFC 7661): by the answer the limit
+ * has grown, and the later answers of each round trip would not count, so that 1,000 answers from 20 stopped short
+ * of 1,000 (828-925 in the benchmark). (Raising it at once to twice the requests in flight when the answered request was
  * sent reached the engine's bound a few answers sooner, but sent bursts: a service of capacity 50 got 6-7 % 429s in
  * the first invocation instead of 1-2 %; docs/benchmarks.md.) Slow start ends at the first drop (the algorithm
  * restarted at the slow start's limit takes the drop) or at the threshold (below). A limit that cannot be restarted
@@ -104,12 +107,23 @@ final class RoundTripWindow implements Limit {
 
     @Override
     public void onSample(long startTime, long rtt, int inflight, boolean didDrop) {
-        sample(startTime, rtt, inflight, didDrop, false);
+        onAnswer(startTime, rtt, inflight, getLimit(), didDrop, false);
     }
 
     /** A request that got no answer in its time: a drop, and a round trip of them alone brings the limit down. */
     void onTimeout(long startTime, long rtt, int inflight) {
-        sample(startTime, rtt, inflight, true, true);
+        onAnswer(startTime, rtt, inflight, getLimit(), true, true);
+    }
+
+    /**
+     * The end of a request.
+     *
+     * @param inflight     requests in flight when it was sent, itself included
+     * @param limitAtStart the limit in force when it was sent
+     * @param timedOut     it got no answer in its time (a drop too)
+     */
+    void onAnswer(long startTime, long rtt, int inflight, int limitAtStart, boolean didDrop, boolean timedOut) {
+        sample(startTime, rtt, inflight, limitAtStart, didDrop, timedOut);
     }
 
     /** True while the limit is in a slow start. */
@@ -117,11 +131,11 @@ final class RoundTripWindow implements Limit {
         return slowStart;
     }
 
-    private void sample(long startTime, long rtt, int inflight, boolean didDrop, boolean timedOut) {
+    private void sample(long startTime, long rtt, int inflight, int limitAtStart, boolean didDrop, boolean timedOut) {
         int now;
         synchronized (this) {
             if (slowStart) {
-                slowStartSample(startTime, rtt, inflight, didDrop, timedOut);
+                slowStartSample(startTime, rtt, inflight, limitAtStart, didDrop, timedOut);
             } else {
                 windowSample(startTime, rtt, inflight, didDrop, timedOut);
             }
@@ -137,7 +151,8 @@ final class RoundTripWindow implements Limit {
     }
 
     // guarded by this
-    private void slowStartSample(long startTime, long rtt, int inflight, boolean didDrop, boolean timedOut) {
+    private void slowStartSample(long startTime, long rtt, int inflight, int limitAtStart, boolean didDrop,
+            boolean timedOut) {
         if (restart == null) {
             slowStart = !didDrop;
             delegate.onSample(startTime, rtt, inflight, didDrop);
@@ -151,7 +166,7 @@ final class RoundTripWindow implements Limit {
             avoidance(limit).onSample(startTime, rtt, inflight, true);
             return;
         }
-        if (2L * inflight < limit) {
+        if (2L * inflight < limitAtStart) {
             return; // the limit was not what held the requests back
         }
         int grown = (int) Math.min(max, limit + 1L);

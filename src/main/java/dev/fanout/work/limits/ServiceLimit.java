@@ -121,7 +121,7 @@ public final class ServiceLimit {
             used = true;
             if (waiters.isEmpty() && inflight < limit()) {
                 inflight++;
-                return new Held(inflight);
+                return new Held(inflight, limit());
             }
             waiter = new Waiter(Thread.currentThread());
             waiters.add(waiter);
@@ -158,7 +158,7 @@ public final class ServiceLimit {
         }
         lock.lock();
         try {
-            return new Held(inflight);
+            return new Held(inflight, limit());
         } finally {
             lock.unlock();
         }
@@ -257,10 +257,12 @@ public final class ServiceLimit {
     private final class Held implements Permit {
         private final long startNanos = System.nanoTime();
         private final int inflightAtStart;
+        private final int limitAtStart;
         private final AtomicBoolean ended = new AtomicBoolean();
 
-        Held(int inflightAtStart) {
+        Held(int inflightAtStart, int limitAtStart) {
             this.inflightAtStart = inflightAtStart;
+            this.limitAtStart = limitAtStart;
         }
 
         @Override
@@ -296,8 +298,8 @@ public final class ServiceLimit {
             }
             long rtt = Math.max(1, System.nanoTime() - startNanos);
             try {
-                if (timedOut && limit instanceof RoundTripWindow window) {
-                    window.onTimeout(startNanos, rtt, inflightAtStart);
+                if (limit instanceof RoundTripWindow window) {
+                    window.onAnswer(startNanos, rtt, inflightAtStart, limitAtStart, didDrop, timedOut);
                 } else {
                     limit.onSample(startNanos, rtt, inflightAtStart, didDrop);
                 }

@@ -77,6 +77,18 @@ class RoundTripWindowTest {
         }
 
         @Test
+        void anAnswerCountsByTheLimitOfTheMomentItsRequestWasSentNotOfItsAnswer() {
+            RoundTripWindow limit = aimd(20, 2, 1000);
+            // 20 requests sent with 12 in flight and a limit of 20: the limit held them back
+            for (int i = 0; i < 20; i++) {
+                limit.onAnswer(now, RTT, 12, 20, false, false);
+            }
+            assertThat(limit.getLimit()).isEqualTo(40); // by the limit of each answer, it would stop at 25
+            limit.onAnswer(now, RTT, 12, 40, false, false); // sent with 12 of 40 in flight: not held back
+            assertThat(limit.getLimit()).isEqualTo(40);
+        }
+
+        @Test
         void theFirstDropEndsItAndAimdTakesItFromTheLimitReached() {
             RoundTripWindow limit = aimd(20, 2, 1000);
             fullRoundTrip(limit, Answer.GOOD);
