@@ -1,8 +1,8 @@
 package dev.fanout.bench;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -25,7 +25,6 @@ import dev.fanout.work.ItemFunctions;
 import dev.fanout.work.ParsedItem;
 import dev.fanout.work.WorkItem;
 import dev.fanout.work.http.HttpCallFunction;
-import dev.fanout.work.http.HttpSettings;
 import dev.fanout.work.limits.LimitAlgorithm;
 import dev.fanout.work.limits.LimitSettings;
 import dev.fanout.work.limits.ServiceLimits;
@@ -37,13 +36,19 @@ import dev.fanout.work.limits.ServiceLimits;
  * bound of {@code bound}, a fixed bound of {@code capacity} (the oracle) and the adaptive limits (each algorithm
  * named). Per invocation: goodput (requests answered 200 per second of the run) and the share of 429s among the
  * service's answers, for the service that answers 429 beyond its capacity, then for the one whose latency grows
- * with the load (its peak concurrency and the run's p50 too); and, against a service without a limit, the
- * throughput of the adaptive limits against the fixed bound. Prints figures; asserts nothing.
+ * with the load (its peak concurrency and the run's p50 too); and, against a service without a limit (the same
+ * latency, never a 429), the throughput of each adaptive algorithm against the fixed bound, invocation by invocation,
+ * the two taking turns, in {@code rounds} rounds of new services and limits after a warm-up of the JIT (the ratio per
+ * invocation, the limit in force, the permits waited for, and the ratio of the whole run's times). Prints figures;
+ * asserts nothing.
+ * <p>
+ * Arguments: {@code [section] invocations items bound capacity latencyMs algorithms [rounds]}, where the optional
+ * section is {@code capacity}, {@code slows} or {@code unlimited} (all three without it); or {@code gate} alone.
  *
  * <pre>
  * ./mvnw -B test-compile -DskipTests
  * ./mvnw -B org.codehaus.mojo:exec-maven-plugin:3.6.2:exec -Dexec.executable=java -Dexec.classpathScope=test \
- *     -Dexec.args="-classpath %classpath dev.fanout.bench.AdaptiveLimitsFigures 10 1000 1000 50 20 aimd,vegas"
+ *     -Dexec.args="-classpath %classpath dev.fanout.bench.AdaptiveLimitsFigures 10 1000 1000 50 20 aimd,vegas 5"
  * </pre>
  */
 public final class AdaptiveLimitsFigures {
@@ -54,7 +59,7 @@ public final class AdaptiveLimitsFigures {
     }
 
     record Figures(double goodput, double share429, long ok, long refused, Duration elapsed, int peak, Duration p50,
-            int limitLow, int limitHigh) {
+            int limitLow, int limitHigh, long waited, int notSucceeded, int pooled) {
     }
 
     /** One strategy: an engine bound and per-service limits (off for a fixed bound). */
@@ -66,12 +71,18 @@ public final class AdaptiveLimitsFigures {
             gate();
             return;
         }
+        // a section alone: capacity (429 beyond it), slows (latency grows with the load), unlimited; all by default
+        String only = args.length > 0 && args[0].matches("[a-z]+") ? args[0] : "all";
+        if (!only.equals("all")) {
+            args = Arrays.copyOfRange(args, 1, args.length);
+        }
         int invocations = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int items = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
         int bound = args.length > 2 ? Integer.parseInt(args[2]) : 1_000;
         int capacity = args.length > 3 ? Integer.parseInt(args[3]) : 50;
         int latencyMs = args.length > 4 ? Integer.parseInt(args[4]) : 20;
         String[] algorithms = (args.length > 5 ? args[5] : "aimd").split(",");
+        int rounds = args.length > 6 ? Integer.parseInt(args[6]) : 3;
         Duration latency = Duration.ofMillis(latencyMs);
 
         List<Strategy> strategies = new ArrayList<>();
@@ -86,7 +97,15 @@ public final class AdaptiveLimitsFigures {
                 + "latency %d ms; %d cores%n%n", invocations, items, bound, capacity, latencyMs,
                 Runtime.getRuntime().availableProcessors());
 
-        for (Mode mode : List.of(Mode.CAPACITY, Mode.SLOWS_WITH_LOAD)) {
+        List<Mode> modes = switch (only) {
+            case "all" -> List.of(Mode.CAPACITY, Mode.SLOWS_WITH_LOAD);
+            case "capacity" -> List.of(Mode.CAPACITY);
+            case "slows" -> List.of(Mode.SLOWS_WITH_LOAD);
+            case "unlimited" -> List.of();
+            default -> throw new IllegalArgumentException("unknown section " + only
+                    + ": capacity, slows, unlimited or gate");
+        };
+        for (Mode mode : modes) {
             System.out.println(mode == Mode.CAPACITY
                     ? "## A service that answers 429 beyond its capacity"
                     : "## A service whose latency grows with the load beyond its capacity");
@@ -99,30 +118,103 @@ public final class AdaptiveLimitsFigures {
             System.out.println();
         }
 
-        System.out.println("## A service without a limit (throughput, requests/s; the mean of the invocations after the"
-                + " first; each strategy measured twice, in turn, for the machine's noise)");
+        if (only.equals("all") || only.equals("unlimited")) {
+            unlimited(strategies, invocations, items, latency, rounds);
+        }
+    }
+
+    /**
+     * A service without a limit (every request answered 200 after the latency, never a 429): the fixed bound against
+     * each adaptive strategy, taking turns invocation by invocation (each with its own service and its own limits,
+     * kept across its invocations; who goes first alternates), so that the machine's drift falls on both alike.
+     * Per invocation: each one's throughput, the ratio adaptive / fixed, the adaptive limit in force (lowest-highest),
+     * the permits waited for and the most requests in the service at once.
+     */
+    static void unlimited(List<Strategy> strategies, int invocations, int items, Duration latency, int rounds)
+            throws Exception {
+        System.out.println("## A service without a limit (latency " + latency.toMillis() + " ms, never a 429):"
+                + " throughput per invocation, the fixed bound and adaptive taking turns; " + rounds + " rounds,"
+                + " each with new services and limits, after a warm-up of the JIT");
         Behaviour unlimited = new Behaviour(Mode.CAPACITY, Integer.MAX_VALUE, latency);
-        List<Strategy> compared = new ArrayList<>();
-        compared.add(strategies.get(0));
-        compared.addAll(strategies.subList(2, strategies.size()));
-        double[][] means = new double[compared.size()][2];
-        for (int round = 0; round < 2; round++) {
-            for (int s = 0; s < compared.size(); s++) {
-                List<Figures> figures = run(compared.get(s), unlimited, invocations, items);
-                means[s][round] = meanAfterFirst(figures);
-                System.out.printf(Locale.ROOT, "%s, round %d: %s; limit at the end %d%n", compared.get(s).name(),
-                        round + 1, figures.stream().map(f -> String.format(Locale.ROOT, "%.0f", f.goodput())).toList(),
-                        figures.getLast().limitHigh());
+        Strategy fixed = strategies.get(0);
+        for (Strategy adaptive : strategies.subList(2, strategies.size())) {
+            for (Strategy warm : List.of(fixed, adaptive)) { // compiled code for both, on services of their own
+                try (var runner = new Runner(warm, unlimited, items)) {
+                    for (int i = 0; i < 5; i++) {
+                        runner.invoke();
+                    }
+                }
             }
+            double[][] ratio = new double[rounds][invocations];
+            List<Double> wholeRuns = new ArrayList<>();
+            for (int round = 0; round < rounds; round++) {
+                List<Figures> f = new ArrayList<>();
+                List<Figures> a = new ArrayList<>();
+                try (var fixedRunner = new Runner(fixed, unlimited, items);
+                        var adaptiveRunner = new Runner(adaptive, unlimited, items)) {
+                    for (int i = 0; i < invocations; i++) {
+                        if ((i + round) % 2 == 0) {
+                            f.add(fixedRunner.invoke());
+                            a.add(adaptiveRunner.invoke());
+                        } else {
+                            a.add(adaptiveRunner.invoke());
+                            f.add(fixedRunner.invoke());
+                        }
+                    }
+                }
+                System.out.println("round " + (round + 1) + ":");
+                System.out.println("| invocation | " + fixed.name() + ": requests/s, peak at service, connections"
+                        + " pooled after | " + adaptive.name() + ": the same | adaptive / fixed | limit (low-high) |"
+                        + " permits waited for |");
+                System.out.println("|---|---|---|---|---|---|");
+                for (int i = 0; i < invocations; i++) {
+                    ratio[round][i] = a.get(i).goodput() / f.get(i).goodput();
+                    System.out.printf(Locale.ROOT, "| %d | %.0f, %d, %d | %.0f, %d, %d | %.2f | %d-%d | %d |%s%n",
+                            i + 1, f.get(i).goodput(), f.get(i).peak(), f.get(i).pooled(), a.get(i).goodput(),
+                            a.get(i).peak(), a.get(i).pooled(), ratio[round][i],
+                            a.get(i).limitLow(), a.get(i).limitHigh(), a.get(i).waited(),
+                            f.get(i).notSucceeded() + a.get(i).notSucceeded() == 0 ? ""
+                                    : " not succeeded: fixed " + f.get(i).notSucceeded() + ", adaptive "
+                                            + a.get(i).notSucceeded());
+                }
+                // the throughput of the whole run: the same items, in the sum of the invocations' times
+                double whole = f.stream().mapToLong(x -> x.elapsed().toNanos()).sum()
+                        / (double) a.stream().mapToLong(x -> x.elapsed().toNanos()).sum();
+                wholeRuns.add(whole);
+                System.out.printf(Locale.ROOT, "round %d: throughput %s / %s, invocation 1: %.2f; invocations 2-%d"
+                        + " (mean throughputs): %.2f; the %d invocations together (time fixed / time adaptive): %.2f%n",
+                        round + 1, adaptive.name(), fixed.name(), ratio[round][0], invocations,
+                        meanAfterFirst(a) / meanAfterFirst(f), invocations, whole);
+            }
+            StringBuilder medians = new StringBuilder();
+            List<Double> all = new ArrayList<>();
+            for (int i = 0; i < invocations; i++) {
+                List<Double> per = new ArrayList<>();
+                for (int round = 0; round < rounds; round++) {
+                    per.add(ratio[round][i]);
+                    if (i > 0) {
+                        all.add(ratio[round][i]);
+                    }
+                }
+                medians.append(String.format(Locale.ROOT, " %.2f", median(per)));
+            }
+            all.sort(null);
+            wholeRuns.sort(null);
+            System.out.printf(Locale.ROOT, "%s / %s, the %d invocations together, per round: median %.2f, range"
+                    + " %.2f-%.2f%n", adaptive.name(), fixed.name(), invocations, median(wholeRuns),
+                    wholeRuns.getFirst(), wholeRuns.getLast());
+            System.out.printf(Locale.ROOT, "%s / %s, median ratio per invocation over the rounds:%s; invocations 2-%d"
+                    + " of every round: median %.2f, mean %.2f, range %.2f-%.2f%n", adaptive.name(), fixed.name(),
+                    medians, invocations, median(all), all.stream().mapToDouble(Double::doubleValue).average()
+                            .orElse(0), all.isEmpty() ? 0 : all.getFirst(), all.isEmpty() ? 0 : all.getLast());
         }
-        System.out.println("| strategy | round 1 | round 2 | mean, against the fixed bound |");
-        System.out.println("|---|---|---|---|");
-        double fixedMean = (means[0][0] + means[0][1]) / 2;
-        for (int s = 0; s < compared.size(); s++) {
-            double mean = (means[s][0] + means[s][1]) / 2;
-            System.out.printf(Locale.ROOT, "| %s | %.0f | %.0f | %.0f, %.1f %% |%n", compared.get(s).name(),
-                    means[s][0], means[s][1], mean, 100.0 * mean / fixedMean);
-        }
+    }
+
+    static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        int n = sorted.size();
+        return n == 0 ? 0 : n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     /**
@@ -170,39 +262,65 @@ public final class AdaptiveLimitsFigures {
 
     static List<Figures> run(Strategy strategy, Behaviour behaviour, int invocations, int items) throws Exception {
         List<Figures> figures = new ArrayList<>();
-        try (var service = new LimitedService(behaviour);
-                var http = new HttpCallFunction(FanoutSettings.http("allow", "127.0.0.1/32",
-                        "fanout.max-concurrency", Integer.toString(strategy.bound()), "max-attempts", "1"))) {
-            ServiceLimits limits = strategy.limits() == null ? ServiceLimits.DISABLED
-                    : new ServiceLimits(strategy.limits());
-            ItemFunctions functions = TestFunctions.builder(MAPPER).add(http).serviceLimits(limits).build();
-            WorkerPool pool = new WorkerPool(Limits.of(strategy.bound()));
-            String key = ServiceLimits.serviceOf(URI.create(service.url("/")));
+        try (var runner = new Runner(strategy, behaviour, items)) {
             for (int i = 0; i < invocations; i++) {
-                service.resetCounts();
-                List<ParsedItem> batch = new ArrayList<>(items);
-                for (int n = 0; n < items; n++) {
-                    var payload = JsonNodeFactory.instance.objectNode().put("url", service.url("/i" + n))
-                            .put("timeoutMillis", 20_000);
-                    batch.add(new ParsedItem.Valid(new WorkItem("i" + n, HttpCallFunction.TYPE, Optional.empty(),
-                            payload)));
-                }
-                long start = System.nanoTime();
-                BatchResult<JsonNode> result = pool.run(Batch.of(batch), functions.dispatcher(),
-                        Deadline.after(Duration.ofSeconds(60)));
-                Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-                long ok = service.ok();
-                long refused = service.refused();
-                var report = limits.report();
-                figures.add(new Figures(ok / (elapsed.toNanos() / 1e9), refused / (double) Math.max(1, ok + refused),
-                        ok, refused, elapsed, service.peak(), result.summary().p50(), report.lowest(),
-                        report.highest()));
-            }
-            if (strategy.limits() != null) {
-                limits.of(key); // keeps the tracked service until the end: nothing to report
+                figures.add(runner.invoke());
             }
         }
         return figures;
+    }
+
+    /**
+     * One strategy against a service of its own, one invocation at a time: what its limits learned is kept from
+     * one invocation to the next, as in a warm execution environment, so that two strategies can take turns.
+     */
+    static final class Runner implements AutoCloseable {
+        private final Strategy strategy;
+        private final int items;
+        private final LimitedService service;
+        private final HttpCallFunction http;
+        private final ServiceLimits limits;
+        private final ItemFunctions functions;
+        private final WorkerPool pool;
+
+        Runner(Strategy strategy, Behaviour behaviour, int items) throws Exception {
+            this.strategy = strategy;
+            this.items = items;
+            this.service = new LimitedService(behaviour);
+            this.http = new HttpCallFunction(FanoutSettings.http("allow", "127.0.0.1/32", "fanout.max-concurrency",
+                    Integer.toString(strategy.bound()), "max-attempts", "1"));
+            this.limits = strategy.limits() == null ? ServiceLimits.DISABLED : new ServiceLimits(strategy.limits());
+            this.functions = TestFunctions.builder(MAPPER).add(http).serviceLimits(limits).build();
+            this.pool = new WorkerPool(Limits.of(strategy.bound()));
+        }
+
+        Figures invoke() {
+            service.resetCounts();
+            List<ParsedItem> batch = new ArrayList<>(items);
+            for (int n = 0; n < items; n++) {
+                var payload = JsonNodeFactory.instance.objectNode().put("url", service.url("/i" + n))
+                        .put("timeoutMillis", 20_000);
+                batch.add(new ParsedItem.Valid(new WorkItem("i" + n, HttpCallFunction.TYPE, Optional.empty(),
+                        payload)));
+            }
+            long start = System.nanoTime();
+            BatchResult<JsonNode> result = pool.run(Batch.of(batch), functions.dispatcher(),
+                    Deadline.after(Duration.ofSeconds(60)));
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+            long ok = service.ok();
+            long refused = service.refused();
+            var report = limits.report();
+            return new Figures(ok / (elapsed.toNanos() / 1e9), refused / (double) Math.max(1, ok + refused), ok,
+                    refused, elapsed, service.peak(), result.summary().p50(), report.lowest(), report.highest(),
+                    report.waited(), items - result.summary().succeeded(), http.pooledConnections());
+        }
+
+        @Override
+        public void close() throws Exception {
+            try (service; http) {
+                // both closed
+            }
+        }
     }
 
     static void print(List<Strategy> strategies, List<List<Figures>> all, int invocations, boolean latency) {

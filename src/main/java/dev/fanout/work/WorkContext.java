@@ -40,7 +40,8 @@ public final class WorkContext {
      * requests in flight are below its limit, else after a wait that gives the item's place in the engine's bound
      * to other items and ends no later than the item's deadline. Report how the request went on the permit
      * ({@link Permit#success()}, {@link Permit#dropped()} when the service said it is overloaded or could not be
-     * reached, {@link Permit#ignore()}), or close it; use it from the item's own thread, one at a time.
+     * reached, {@link Permit#timedOut()} when it did not answer in time, {@link Permit#ignore()}), or close it; use
+     * it from the item's own thread, one at a time.
      * <p>
      * Ask before anything your function cannot do twice: an item whose first permit does not come is not started
      * ({@link NotAdmittedException}; its record comes back), whatever it did before it asked.

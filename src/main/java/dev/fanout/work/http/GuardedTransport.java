@@ -167,7 +167,7 @@ final class GuardedTransport implements AutoCloseable {
             return ScopedValue.where(PIN, pin).call(() -> exchange(request));
         } catch (IOException e) {
             if (timedOut.get() || e instanceof SocketTimeoutException) {
-                throw new HttpCallException(0, null, hop.describe() + " timed out after " + limit.toMillis() + " ms", e);
+                throw HttpCallException.timedOut(hop.describe() + " timed out after " + limit.toMillis() + " ms", e);
             }
             throw e;
         } finally {

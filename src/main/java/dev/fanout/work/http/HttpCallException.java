@@ -17,6 +17,7 @@ public final class HttpCallException extends IOException implements RetryAfter {
     private final int status;
     private final Duration retryAfter;
     private final String unreadableRetryAfter;
+    private final boolean timedOut;
 
     HttpCallException(int status, Duration retryAfter, String message, Throwable cause) {
         this(status, retryAfter, null, message, cause);
@@ -24,10 +25,26 @@ public final class HttpCallException extends IOException implements RetryAfter {
 
     /** @param unreadableRetryAfter the server's Retry-After, if it gave one that could not be read */
     HttpCallException(int status, Duration retryAfter, String unreadableRetryAfter, String message, Throwable cause) {
+        this(status, retryAfter, unreadableRetryAfter, false, message, cause);
+    }
+
+    private HttpCallException(int status, Duration retryAfter, String unreadableRetryAfter, boolean timedOut,
+            String message, Throwable cause) {
         super(message, cause);
         this.status = status;
         this.retryAfter = retryAfter;
         this.unreadableRetryAfter = unreadableRetryAfter;
+        this.timedOut = timedOut;
+    }
+
+    /** A request sent that got no answer in its time. */
+    static HttpCallException timedOut(String message, Throwable cause) {
+        return new HttpCallException(0, null, null, true, message, cause);
+    }
+
+    /** True if the request was sent and got no answer in its time (not a DNS lookup that took too long). */
+    public boolean timedOut() {
+        return timedOut;
     }
 
     /** The response status, or 0 when there was no response (connection failure, timeout). */
@@ -56,6 +73,7 @@ public final class HttpCallException extends IOException implements RetryAfter {
 
     /** This failure with {@code suffix} added to its message. */
     HttpCallException withSuffix(String suffix) {
-        return new HttpCallException(status, retryAfter, unreadableRetryAfter, getMessage() + suffix, getCause());
+        return new HttpCallException(status, retryAfter, unreadableRetryAfter, timedOut, getMessage() + suffix,
+                getCause());
     }
 }

@@ -139,7 +139,8 @@ public class HttpCallFunction implements AutoCloseable {
 
     /**
      * One attempt at one hop under a permit of the hop's service (scheme, host, port; {@link ServiceLimits}), and
-     * what the attempt says of the service: a 429 or 503, a refused or reset connection and a timeout are drops,
+     * what the attempt says of the service: a 429 or 503, a refused or reset connection and a timeout are drops (a
+     * timeout told apart: a round trip of nothing but timeouts brings the limit to its minimum),
      * any other answer a success, and an attempt that never reached the service (cancelled, refused by the
      * guard, no time left, a host name that did not resolve in time) says nothing.
      */
@@ -153,7 +154,11 @@ public class HttpCallFunction implements AutoCloseable {
             } catch (IOException e) {
                 boolean reachedTheService = !(e instanceof HttpCallException && e.getCause() == null);
                 if (reachedTheService && !context.cancellation().isCancelled()) {
-                    permit.dropped();
+                    if (e instanceof HttpCallException call && call.timedOut()) {
+                        permit.timedOut();
+                    } else {
+                        permit.dropped();
+                    }
                 }
                 throw e;
             }

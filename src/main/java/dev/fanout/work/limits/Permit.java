@@ -2,8 +2,8 @@ package dev.fanout.work.limits;
 
 /**
  * The right to send one request to a service, held from {@link ServiceLimit#acquire} until the request's end is
- * reported: once, by one of {@link #success()}, {@link #dropped()} or {@link #ignore()}; {@link #close()} ignores
- * a permit whose end was not reported (a request that failed in the caller's own code).
+ * reported: once, by one of {@link #success()}, {@link #dropped()}, {@link #timedOut()} or {@link #ignore()};
+ * {@link #close()} ignores a permit whose end was not reported (a request that failed in the caller's own code).
  */
 public interface Permit extends AutoCloseable {
 
@@ -15,6 +15,15 @@ public interface Permit extends AutoCloseable {
      * timed out. The limit shrinks.
      */
     void dropped();
+
+    /**
+     * The service did not answer in the request's time: a drop, and when no request of a whole round trip got an
+     * answer, the limit falls to its minimum at once (the service is still probed, and the limit grows back by a
+     * slow start when it answers again; docs/adaptive-limits.md).
+     */
+    default void timedOut() {
+        dropped();
+    }
 
     /** The request tells nothing of the service (cancelled, refused before it was sent): no sample. */
     void ignore();

@@ -57,19 +57,17 @@ public final class ServiceLimit {
         int min = settings.min();
         int max = settings.max();
         return switch (settings.algorithm()) {
-            case AIMD -> windowed(AIMDLimit.newBuilder().initialLimit(initial).minLimit(min).maxLimit(max).build());
+            // the library's AIMD keeps nothing but its limit: a slow start of Fanout's, then AIMD restarted at it
+            case AIMD -> RoundTripWindow.restartable(
+                    start -> AIMDLimit.newBuilder().initialLimit(start).minLimit(min).maxLimit(max).build(),
+                    initial, min, max, WINDOW_SAMPLES);
             // Vegas's own decrease is log10 of the limit as an integer: 0 below 10, where the limit would stick
-            case VEGAS -> windowed(VegasLimit.newBuilder().initialLimit(initial).maxConcurrency(max)
-                    .decreaseFunction(limit -> limit - Math.max(1, (int) Math.log10(limit))).build());
+            case VEGAS -> RoundTripWindow.over(VegasLimit.newBuilder().initialLimit(initial).maxConcurrency(max)
+                    .decreaseFunction(limit -> limit - Math.max(1, (int) Math.log10(limit))).build(), WINDOW_SAMPLES);
             // Gradient2 smooths its own samples (and a window would hide its short-term latency)
             case GRADIENT2 -> Gradient2Limit.newBuilder().initialLimit(initial).minLimit(min).maxConcurrency(max)
                     .build();
         };
-    }
-
-    /** One sample per round trip ({@link RoundTripWindow}). */
-    private static Limit windowed(Limit limit) {
-        return new RoundTripWindow(limit, WINDOW_SAMPLES);
     }
 
     /** A service's limit on {@code limit}, within {@code [min, max]}. */
@@ -123,7 +121,7 @@ public final class ServiceLimit {
             used = true;
             if (waiters.isEmpty() && inflight < limit()) {
                 inflight++;
-                return new Held(inflight);
+                return new Held(inflight, limit());
             }
             waiter = new Waiter(Thread.currentThread());
             waiters.add(waiter);
@@ -160,7 +158,7 @@ public final class ServiceLimit {
         }
         lock.lock();
         try {
-            return new Held(inflight);
+            return new Held(inflight, limit());
         } finally {
             lock.unlock();
         }
@@ -259,20 +257,27 @@ public final class ServiceLimit {
     private final class Held implements Permit {
         private final long startNanos = System.nanoTime();
         private final int inflightAtStart;
+        private final int limitAtStart;
         private final AtomicBoolean ended = new AtomicBoolean();
 
-        Held(int inflightAtStart) {
+        Held(int inflightAtStart, int limitAtStart) {
             this.inflightAtStart = inflightAtStart;
+            this.limitAtStart = limitAtStart;
         }
 
         @Override
         public void success() {
-            sample(false);
+            sample(false, false);
         }
 
         @Override
         public void dropped() {
-            sample(true);
+            sample(true, false);
+        }
+
+        @Override
+        public void timedOut() {
+            sample(true, true);
         }
 
         @Override
@@ -287,13 +292,17 @@ public final class ServiceLimit {
             ignore();
         }
 
-        private void sample(boolean didDrop) {
+        private void sample(boolean didDrop, boolean timedOut) {
             if (!ended.compareAndSet(false, true)) {
                 return;
             }
             long rtt = Math.max(1, System.nanoTime() - startNanos);
             try {
-                limit.onSample(startNanos, rtt, inflightAtStart, didDrop);
+                if (limit instanceof RoundTripWindow window) {
+                    window.onAnswer(startNanos, rtt, inflightAtStart, limitAtStart, didDrop, timedOut);
+                } else {
+                    limit.onSample(startNanos, rtt, inflightAtStart, didDrop);
+                }
             } finally {
                 end();
             }

@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -111,28 +113,44 @@ class AdaptiveLimitsFaultTest {
     }
 
     /**
-     * Timeouts are drops, one decrease per round trip, and a round trip of a service that never answers is the
-     * request's timeout: the limit falls 10 % per timeout, over the warm invocations of one environment, and the
-     * items that never get a permit before the cut-off are not started, never failed.
+     * A round trip in which no request got an answer (all timed out) brings the limit to its minimum at once, as TCP
+     * after its retransmission timeout: within the first invocation against a service that hangs. Later timeouts keep
+     * it there (the service is still probed, two requests at a time), and once the service answers, a slow start
+     * brings the limit back. The items that never get a permit before the cut-off are not started, never failed.
      */
     @Test
-    void aServiceThatNeverAnswersLeavesItemsNotStartedAtTheCutOffNotFailed() throws Exception {
+    void aServiceThatNeverAnswersBringsTheLimitToItsMinimumWithinAnInvocationAndItRecovers() throws Exception {
         Setup setup = setup(Behaviour.of(Mode.HANGS), LimitAlgorithm.AIMD);
 
-        for (int i = 0; i < 8 && setup.limit() > MIN; i++) {
-            BatchResult<JsonNode> result = invoke(setup, 200, Duration.ofMillis(1500), 100);
+        for (int i = 0; i < 2; i++) {
+            // 250 ms per attempt: it includes the SSRF guard's look-up, on a thread of its own, which a loaded
+            // machine has been seen to hold past 100 ms (an attempt that never reached the service says nothing)
+            BatchResult<JsonNode> result = invoke(setup, 200, Duration.ofMillis(2500), 250);
             long waitedInVain = result.outcomes().stream().filter(o -> o instanceof Outcome.NotStarted<JsonNode> n
                     && n.reason() == Outcome.NotStarted.Reason.NOT_ADMITTED).count();
             // with 200 items, a limit of 20 at most and every attempt hanging to its timeout, items are still waiting
-            // for a permit at every cut-off; how many depends on how fast the limit falls, which timing decides
-            assertThat(waitedInVain).as("invocation %d: items without a permit at the cut-off", i).isPositive();
+            // for a permit at every cut-off; how many depends on when the limit falls, which timing decides
+            assertThat(waitedInVain).as("invocation %d: items without a permit at the cut-off; outcomes %s", i,
+                    result.outcomes().stream().collect(Collectors.groupingBy(
+                            o -> switch (o) {
+                                case Outcome.NotStarted<JsonNode> n -> "NOT_STARTED " + n.reason();
+                                case Outcome.Failed<JsonNode> f -> "FAILED " + f.error().getClass().getSimpleName()
+                                        + ": " + f.error().getMessage();
+                                default -> o.status().toString();
+                            }, TreeMap::new, Collectors.counting()))).isPositive();
             assertThat(result.outcomes()).allSatisfy(o -> assertThat(o.status()).isIn(Outcome.Status.NOT_STARTED,
                     Outcome.Status.FAILED, Outcome.Status.TIMED_OUT));
             assertThat(result.outcomes()).filteredOn(o -> o.status() == Outcome.Status.FAILED)
                     .allSatisfy(o -> assertThat(((Outcome.Failed<JsonNode>) o).retryable()).isTrue());
+            assertThat(setup.limit()).as("invocation %d: the limit at its end", i).isEqualTo(MIN);
+            var figures = setup.limits().report().services().getFirst();
+            if (i == 0) {
+                assertThat(figures.lowest()).isEqualTo(MIN);
+            } else {
+                assertThat(figures.highest()).as("%s: kept at the minimum", figures).isEqualTo(MIN);
+            }
         }
 
-        assertThat(setup.limit()).isEqualTo(MIN);
         recovers(setup);
     }
 
