@@ -199,7 +199,7 @@ public final class RedeliveryFigures {
         // the built-in http item, one attempt per delivery (each delivery calls the service once)
         try (ElasticMq sqs = ElasticMq.start(); var http = new HttpCallFunction(
                 FanoutSettings.http("allow", "127.0.0.1/32", "max-attempts", "1"), SsrfGuard.Resolver.SYSTEM,
-                run.hold ? ServiceHolds.defaults() : ServiceHolds.off())) {
+                run.hold ? ServiceHolds.withHoldAfterFailures(ServiceHolds.HOLD_AFTER_FAILURES) : ServiceHolds.off())) {
             String dlq = sqs.createQueue("redelivery-dlq");
             String dlqArn = ElasticMq.attribute(sqs.client(), dlq, QueueAttributeName.QUEUE_ARN);
             String work = sqs.client().createQueue(r -> r.queueName("redelivery-work").attributes(Map.of(

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
+import dev.fanout.work.http.ServiceHolds;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -251,7 +252,7 @@ public interface FanoutConfig {
          * ({@code ServiceHolds}); 0 holds a service only when it asks (Retry-After). 5: a few failures of a
          * service that is up do not hold it, and a batch's first wave against one that is down costs few calls.
          */
-        @WithDefault("5")
+        @WithDefault("" + ServiceHolds.HOLD_AFTER_FAILURES)
         int holdAfterFailures();
     }
 

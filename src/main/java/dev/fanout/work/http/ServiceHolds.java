@@ -34,8 +34,9 @@ import dev.fanout.engine.Ticker;
  * minute gets about one call per hold, not one per item.
  * <p>
  * One registry per {@link HttpCallFunction} (an application-scoped bean), bounded: beyond {@code capacity} services
- * the least recently used is forgotten (its hold, and its run of failures). Holds are kept on a monotonic ticker, whose readings mean nothing after a
- * SnapStart restore: {@link #clear()} forgets them. A hold is at most {@code maxHold}, whatever the service asked.
+ * the least recently used is forgotten (its hold, and its run of failures). Holds are kept on a monotonic ticker,
+ * whose readings mean nothing after a SnapStart restore: {@link #clear()} forgets them. A hold is at most
+ * {@code maxHold}, whatever the service asked.
  */
 public final class ServiceHolds {
 
@@ -43,7 +44,7 @@ public final class ServiceHolds {
     public static final int CAPACITY = 1_000;
     /** The longest hold: a service that asks for more is held this long (its records are capped by the backoff). */
     public static final Duration MAX_HOLD = Duration.ofMinutes(15);
-    /** Failures in a row after which a service is held when it asks for no wait ({@code fanout.http.hold-after-failures}). */
+    /** Failures in a row that hold a service that asks for no wait: {@code fanout.http.hold-after-failures}'s default. */
     public static final int HOLD_AFTER_FAILURES = 5;
     /** The first hold of a service held for its failures: short enough to wait for inside an item. */
     public static final Duration DOWN_HOLD = Duration.ofSeconds(1);
@@ -126,14 +127,9 @@ public final class ServiceHolds {
     private volatile boolean anyFailing;
 
     /**
-     * The registry {@link HttpCallFunction} uses: {@link #CAPACITY} services, {@link #MAX_HOLD},
-     * {@link #HOLD_AFTER_FAILURES}, the system's ticker.
+     * The registry {@link HttpCallFunction} uses: {@link #CAPACITY} services, {@link #MAX_HOLD}, the system's ticker,
+     * holding a service after {@code failures} in a row (0: only when it asks).
      */
-    public static ServiceHolds defaults() {
-        return withHoldAfterFailures(HOLD_AFTER_FAILURES);
-    }
-
-    /** As {@link #defaults()}, holding a service after {@code failures} in a row (0: only when it asks). */
     public static ServiceHolds withHoldAfterFailures(int failures) {
         return new ServiceHolds(CAPACITY, MAX_HOLD, failures, Ticker.system());
     }

@@ -123,15 +123,6 @@ final class RoundTripWindow implements Limit {
      * @param timedOut     it got no answer in its time (a drop too)
      */
     void onAnswer(long startTime, long rtt, int inflight, int limitAtStart, boolean didDrop, boolean timedOut) {
-        sample(startTime, rtt, inflight, limitAtStart, didDrop, timedOut);
-    }
-
-    /** True while the limit is in a slow start. */
-    synchronized boolean inSlowStart() {
-        return slowStart;
-    }
-
-    private void sample(long startTime, long rtt, int inflight, int limitAtStart, boolean didDrop, boolean timedOut) {
         int now;
         synchronized (this) {
             if (slowStart) {
@@ -148,6 +139,11 @@ final class RoundTripWindow implements Limit {
         for (Consumer<Integer> listener : listeners) {
             listener.accept(now);
         }
+    }
+
+    /** True while the limit is in a slow start. */
+    synchronized boolean inSlowStart() {
+        return slowStart;
     }
 
     // guarded by this
